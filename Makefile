@@ -1,0 +1,50 @@
+# OpenMerit: every target does the set-up it needs, and skips what is already done.
+#   make demo   deploy and wire everything on a local anvil chain, then stop it
+#   make test   run every test suite
+#   make bench  run the benchmarks (ratios against named peers, printed)
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SOLC_VERSION := $(shell node -p "require('./package.json').dependencies.solc" 2>/dev/null)
+SOLC_DIR := .toolchain/solc
+SOLC := $(SOLC_DIR)/.ready-$(SOLC_VERSION)
+
+# What every command runs with: the adapter registered with py-solc-x, anvil on PATH.
+export SOLCX_BINARY_PATH := $(CURDIR)/$(SOLC_DIR)
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: setup test demo bench clean
+
+setup: $(VENV)/.installed node_modules/.installed $(SOLC)
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SOLC): tools/solc/solc tools/solc/solc-adapter.js node_modules/.installed
+	@mkdir -p $(SOLC_DIR)
+	@rm -f $(SOLC_DIR)/solc-v* $(SOLC_DIR)/.ready-*
+	ln -s $(CURDIR)/tools/solc/solc $(SOLC_DIR)/solc-v$(SOLC_VERSION)
+	@$(SOLC_DIR)/solc-v$(SOLC_VERSION) --version | grep -q "Version: $(SOLC_VERSION)" \
+		|| { echo "the solc adapter does not answer version $(SOLC_VERSION)"; exit 1; }
+	@touch $@
+
+test: setup
+	$(BIN)/python -m pytest
+
+demo: setup
+	$(BIN)/merit demo
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules .toolchain build reports .cache

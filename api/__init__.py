@@ -1,0 +1,1 @@
+"""OpenMerit explorer API: indexes chain events and serves them over HTTP."""

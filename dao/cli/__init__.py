@@ -1,0 +1,36 @@
+"""The `merit` command: one entry point for contributors, DAO members, maintainers and explorers.
+
+Each area of commands lives in its own module and is mounted here as a typer sub-app.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from dao import __version__
+
+app = typer.Typer(
+    name="merit",
+    help="OpenMerit: reward the people who improve open AI projects.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"merit (OpenMerit) {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """OpenMerit: reward the people who improve open AI projects."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""OpenMerit oracle: scores contributions, splits epoch budgets, proposes rewards."""
