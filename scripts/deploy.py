@@ -1,0 +1,242 @@
+"""Deploys and wires OpenMerit: timelock, token, governor (and, as they are added, the reward
+contracts), then hands every admin role to the timelock.
+
+One code path for local and live networks:
+
+    brownie run scripts/deploy.py                         # development: a fresh local anvil
+    brownie run scripts/deploy.py --network sepolia       # live: deployer from a keystore
+    brownie run scripts/deploy.py main <config> overwrite # replace a finished live deployment
+
+Parameters come from ``config/deploy/<network>.json`` (see dao/deployments.py); every one is
+printed before the first transaction. The manifest ``deployments/<network>.json`` is written
+after each step, so a run that fails part-way resumes where it stopped. A finished live
+deployment is never replaced without the explicit ``overwrite`` argument.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from brownie import accounts, network, web3
+from brownie.network.account import Account
+from brownie.project.main import Project
+
+from dao.deployments import (
+    TREASURY,
+    ContractRecord,
+    DeployConfig,
+    Deployment,
+    load_deploy_config,
+    load_deployment,
+    manifest_path,
+    save_deployment,
+)
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+LOCAL_NETWORKS = ("development",)
+
+
+class DeploymentRefused(RuntimeError):
+    """The manifest on disk forbids this run (finished live deployment, other chain)."""
+
+
+@dataclass
+class DeployRun:
+    """What the steps of one deployment share."""
+
+    project: Project
+    config: DeployConfig
+    deployer: Account
+    deployment: Deployment
+    manifest: Path
+    log: Callable[[str], None]
+    contracts: dict[str, Any] = field(default_factory=dict)
+
+    def tx_params(self) -> dict[str, Any]:
+        return {"from": self.deployer, "required_confs": self.config.confirmations}
+
+    def save(self) -> None:
+        save_deployment(self.deployment, self.manifest)
+
+
+def _has_code(address: str) -> bool:
+    return len(web3.eth.get_code(address)) > 0
+
+
+def _deploy_contract(run: DeployRun, key: str, artifact: str, args: list[Any]) -> None:
+    container = getattr(run.project, artifact)
+    record = run.deployment.contracts.get(key)
+    if record is not None:
+        run.contracts[key] = container.at(record.address)
+        run.log(f"  {key}: already at {record.address} (block {record.block_number})")
+        return
+    contract = container.deploy(*args, run.tx_params())
+    tx = contract.tx
+    run.deployment.contracts[key] = ContractRecord(
+        artifact=artifact,
+        address=contract.address,
+        block_number=tx.block_number,
+        tx_hash=tx.txid,
+        constructor_args=[_jsonable(a) for a in args],
+    )
+    run.contracts[key] = contract
+    run.save()
+    run.log(f"  {key}: deployed at {contract.address} (block {tx.block_number}, gas {tx.gas_used})")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value) if abs(value) >= 2**53 else value
+    return str(value) if not isinstance(value, (str, bool)) else value
+
+
+def _role_step(run: DeployRun, name: str, contract_key: str, role_name: str, account_key: str, grant: bool) -> None:
+    contract = run.contracts[contract_key]
+    role = getattr(contract, role_name)()
+    account = ZERO_ADDRESS if account_key == "anyone" else (
+        run.deployer.address if account_key == "deployer" else run.contracts[account_key].address
+    )
+    holds = contract.hasRole(role, account)
+    if holds != grant:
+        if grant:
+            contract.grantRole(role, account, run.tx_params())
+        else:
+            contract.renounceRole(role, account, run.tx_params())
+    run.log(f"  {name}: done")
+
+
+def _distribution(run: DeployRun) -> tuple[list[str], list[int]]:
+    timelock = run.contracts["timelock"].address
+    recipients = [timelock if g.recipient == TREASURY else g.recipient for g in run.config.initial_distribution]
+    return recipients, [g.amount for g in run.config.initial_distribution]
+
+
+def _steps(run: DeployRun) -> list[tuple[str, Callable[[], None]]]:
+    cfg = run.config
+    gov = cfg.governor
+    return [
+        ("timelock", lambda: _deploy_contract(
+            run, "timelock", "MeritTimelock",
+            [cfg.timelock.min_delay, [], [ZERO_ADDRESS], run.deployer.address])),
+        ("token", lambda: _deploy_contract(
+            run, "token", "MeritToken",
+            [cfg.token.name, cfg.token.symbol, cfg.token.cap, run.contracts["timelock"].address,
+             *_distribution(run)])),
+        ("governor", lambda: _deploy_contract(
+            run, "governor", "MeritGovernor",
+            [gov.name, run.contracts["token"].address, run.contracts["timelock"].address,
+             (gov.voting_delay, gov.voting_period, gov.proposal_threshold, gov.quorum_percent,
+              gov.late_quorum_extension)])),
+        ("timelock: governor proposes", lambda: _role_step(
+            run, "timelock: governor proposes", "timelock", "PROPOSER_ROLE", "governor", True)),
+        ("timelock: governor cancels", lambda: _role_step(
+            run, "timelock: governor cancels", "timelock", "CANCELLER_ROLE", "governor", True)),
+        ("timelock: deployer renounces admin", lambda: _role_step(
+            run, "timelock: deployer renounces admin", "timelock", "DEFAULT_ADMIN_ROLE", "deployer", False)),
+    ]
+
+
+def describe_config(config: DeployConfig, network_name: str, deployer: str) -> list[str]:
+    """Every parameter, one line each, as printed before the first transaction."""
+    lines = [f"network: {network_name} (chain id {web3.eth.chain_id})", f"deployer: {deployer}"]
+    for section, values in config.model_dump().items():
+        if isinstance(values, dict):
+            lines += [f"{section}.{k}: {v}" for k, v in values.items()]
+        elif isinstance(values, list):
+            lines += [f"{section}[{i}]: {v['recipient']} <- {v['amount']} base units"
+                      for i, v in enumerate(values)]
+        else:
+            lines.append(f"{section}: {values}")
+    return lines
+
+
+def _start_or_resume(network_name: str, live: bool, deployer: Account, config: DeployConfig,
+                     raw_config: dict[str, Any], manifest: Path, overwrite: bool,
+                     log: Callable[[str], None]) -> Deployment:
+    fresh = Deployment(network=network_name, chain_id=web3.eth.chain_id, deployer=deployer.address,
+                       live=live, config=raw_config)
+    if not manifest.exists():
+        return fresh
+    previous = load_deployment(manifest)
+    if overwrite:
+        log(f"overwriting the deployment in {manifest}, as asked")
+        return fresh
+    if previous.chain_id != web3.eth.chain_id:
+        raise DeploymentRefused(
+            f"{manifest} is for chain id {previous.chain_id}, but this network is chain id "
+            f"{web3.eth.chain_id}; pass overwrite to replace it")
+    vanished = [k for k, r in previous.contracts.items() if not _has_code(r.address)]
+    if vanished and not live:
+        log(f"{manifest} names contracts this local chain does not have: deploying afresh")
+        return fresh
+    if vanished:
+        raise DeploymentRefused(
+            f"{manifest} names contracts with no code on {network_name}: {', '.join(vanished)}")
+    if previous.complete and live:
+        raise DeploymentRefused(
+            f"{manifest} holds a finished live deployment; pass overwrite to replace it")
+    if previous.complete:
+        log(f"{manifest}: a finished local deployment is running; deploying afresh")
+        return fresh
+    if previous.config != raw_config:
+        raise DeploymentRefused(f"{manifest} was started with another config; pass overwrite to start again")
+    log(f"resuming the deployment in {manifest} after: {', '.join(previous.steps_done) or 'nothing'}")
+    return previous
+
+
+def deploy(project: Project, config_path: Path, deployer: Account, *, network_name: str | None = None,
+           manifest: Path | None = None, overwrite: bool = False,
+           log: Callable[[str], None] = print) -> Deployment:
+    """Deploys and wires everything on the connected network; returns the finished manifest.
+
+    The config is validated in full before anything is sent (DeployConfigError names the key).
+    """
+    network_name = network_name or network.show_active()
+    config = load_deploy_config(config_path)
+    raw_config = json.loads(Path(config_path).read_text())
+    live = network_name not in LOCAL_NETWORKS
+    manifest = manifest or manifest_path(network_name, Path(project._path))
+
+    for line in describe_config(config, network_name, deployer.address):
+        log(line)
+    deployment = _start_or_resume(network_name, live, deployer, config, raw_config, manifest, overwrite, log)
+    run = DeployRun(project=project, config=config, deployer=deployer, deployment=deployment,
+                    manifest=manifest, log=log)
+    run.save()
+    # every step is idempotent (a contract already recorded is reused, a role already in place is
+    # left alone), so resuming is running the whole list again
+    for name, step in _steps(run):
+        step()
+        if name not in run.deployment.steps_done:
+            run.deployment.steps_done.append(name)
+            run.save()
+    run.deployment.complete = True
+    run.save()
+    log(f"deployment written to {manifest}")
+    return run.deployment
+
+
+def _deployer_account(network_name: str) -> Account:
+    if network_name in LOCAL_NETWORKS:
+        return accounts[0]
+    keystore = os.environ.get("MERIT_DEPLOYER_KEYSTORE")
+    if not keystore:
+        raise SystemExit("set MERIT_DEPLOYER_KEYSTORE to the deployer's keystore file for a live network")
+    password = os.environ.get("MERIT_DEPLOYER_PASSWORD")
+    return accounts.load(keystore, password=password) if password else accounts.load(keystore)
+
+
+def main(config: str | None = None, overwrite: str | bool = False) -> Deployment:
+    from brownie import project as brownie_project
+
+    project = brownie_project.get_loaded_projects()[0]
+    network_name = network.show_active()
+    config_path = Path(config) if config else Path(project._path) / "config" / "deploy" / f"{network_name}.json"
+    return deploy(project, config_path, _deployer_account(network_name),
+                  network_name=network_name, overwrite=overwrite in (True, "overwrite", "true", "1"))
