@@ -1,0 +1,58 @@
+"""The reward leaf: one definition shared by the oracle, the API, the CLI and the tests.
+
+`RewardDistributor.claim(epochId, index, account, amount, proof)` recomputes
+keccak256(keccak256(abi.encode(index, account, amount))) and marks `index` claimed in the
+epoch's bitmap. The index is inside the leaf so one leaf cannot be claimed at several positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_utils import is_address, to_checksum_address
+
+from dao.merkle.errors import InvalidArgumentError
+from dao.merkle.standard import StandardMerkleTree
+
+# abi.encode(uint256 index, address account, uint256 amount): the contract's leaf, in this order.
+REWARD_LEAF_ENCODING: tuple[str, str, str] = ("uint256", "address", "uint256")
+
+_UINT256_MAX = 2**256 - 1
+
+
+@dataclass(frozen=True)
+class RewardLeaf:
+    """One claimable allocation: bitmap `index`, recipient `account`, `amount` in token wei."""
+
+    index: int
+    account: str
+    amount: int
+
+    def __post_init__(self) -> None:
+        if type(self.index) is not int or not 0 <= self.index <= _UINT256_MAX:
+            raise InvalidArgumentError(f"Reward index must be an integer in uint256 range, got {self.index!r}")
+        if type(self.amount) is not int or not 0 <= self.amount <= _UINT256_MAX:
+            raise InvalidArgumentError(f"Reward amount must be an integer in uint256 range, got {self.amount!r}")
+        if not isinstance(self.account, str) or not is_address(self.account):
+            raise InvalidArgumentError(f"Reward account must be a 20-byte hex address, got {self.account!r}")
+        object.__setattr__(self, "account", to_checksum_address(self.account))
+
+    def value(self) -> list[str]:
+        """The leaf value as the JS library's docs write it: decimal strings, checksummed address."""
+        return [str(self.index), self.account, str(self.amount)]
+
+
+def reward_tree(leaves: Sequence[RewardLeaf]) -> StandardMerkleTree:
+    """The epoch's tree over these reward leaves (indices must be distinct)."""
+    seen: set[int] = set()
+    for leaf in leaves:
+        if leaf.index in seen:
+            raise InvalidArgumentError(f"Reward index {leaf.index} appears twice")
+        seen.add(leaf.index)
+    return StandardMerkleTree.of([leaf.value() for leaf in leaves], REWARD_LEAF_ENCODING)
+
+
+def reward_tree_from_allocations(allocations: Sequence[tuple[str, int]]) -> StandardMerkleTree:
+    """The tree for (account, amount) pairs, each given the bitmap index of its position."""
+    return reward_tree([RewardLeaf(index, account, amount) for index, (account, amount) in enumerate(allocations)])
