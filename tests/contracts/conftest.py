@@ -26,7 +26,7 @@ def revert_message(error: str, *args: Any) -> str:
             return value.lower()
         return str(value)
 
-    return f"{error}: {', '.join(show(a) for a in args)}" if args else error
+    return f"{error}: {', '.join(show(a) for a in args)}"
 
 
 @pytest.fixture(autouse=True)
@@ -142,7 +142,7 @@ def governance(governor, timelock, chain):
     return Governance(governor, timelock, chain)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def delegated(token, alice, bob, carol, chain):
     """alice, bob and carol each delegate to themselves; a second passes, so that the votes
     count at the next proposal's snapshot."""
