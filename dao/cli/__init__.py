@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from dao import __version__
+from dao.cli import demo
 
 app = typer.Typer(
     name="merit",
@@ -30,6 +31,9 @@ def root(
     ),
 ) -> None:
     """OpenMerit: reward the people who improve open AI projects."""
+
+
+app.command("demo")(demo.run)
 
 
 def main() -> None:
