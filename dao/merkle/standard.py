@@ -70,6 +70,8 @@ def _thaw(value: Any) -> Any:
         return "0x" + value.hex()
     if type(value) is int and not -_JS_MAX_SAFE_INTEGER <= value <= _JS_MAX_SAFE_INTEGER:
         return str(value)
+    if type(value) is float and value.is_integer() and abs(value) <= _JS_MAX_SAFE_INTEGER:
+        return int(value)  # JSON has one number type: 12.0 is written 12, as JSON.stringify does
     return value
 
 
