@@ -1,0 +1,9 @@
+"""OpenMerit's scoring engine: what a contribution is worth, recomputable by anyone.
+
+Pure Python + numpy, no I/O: functions take bytes, arrays and models and return models.
+Formats: predictions and answers in `predictions.py`, labels in `label_format.py`, the epoch report
+in `report.py`. `epoch.score_epoch` scores a whole epoch; `verify.verify` recomputes a report.
+"""
+
+# Bumped whenever a rule or a default changes a number in a report.
+SCORING_VERSION = "1.0.0"

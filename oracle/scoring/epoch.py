@@ -1,0 +1,267 @@
+"""One epoch, scored: artifacts in (bytes by CID), report out. No I/O.
+
+Model submissions are taken in submission order: each is validated, checked for copies, then
+compared with the current champion; one that beats it earns its gain and becomes the champion.
+Label submissions are pooled (the submitter is the annotator), copied annotators are set aside,
+the rest are aggregated, and each annotator is scored. The budget is then split exactly and the
+allocations are committed to with the reward merkle tree of `dao.merkle`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from dao.merkle import RewardLeaf, reward_tree
+from oracle.scoring import SCORING_VERSION
+from oracle.scoring.allocation import AllocationPolicy, Pool, WeightedScore, allocate, score_units
+from oracle.scoring.champion import BootstrapPlan, compare_to_champion, score_with_replicates
+from oracle.scoring.label_format import (
+    LabelRow,
+    RowRejection,
+    build_label_table,
+    gold_arrays,
+    read_gold,
+    read_label_rows,
+)
+from oracle.scoring.labels import aggregate, find_copied_annotators
+from oracle.scoring.originality import OriginalityIndex, OriginalityThresholds
+from oracle.scoring.predictions import Benchmark, check_kind_for_metric, parse_answers_csv, parse_predictions
+from oracle.scoring.rejections import ArtifactRejected, RejectionReason
+from oracle.scoring.report import (
+    Allocation,
+    AnnotatorScore,
+    ContributionKind,
+    EpochInputs,
+    EpochReport,
+    LabelSubmissionScore,
+    ModelScore,
+    RowRejectionCount,
+    ScoringParameters,
+    SubmissionRef,
+)
+
+EMPTY_TREE_ROOT = "0x" + "00" * 32  # no allocations: nothing is claimable
+
+
+class EpochInputError(ValueError):
+    """The epoch itself cannot be scored (not one bad artifact): a missing or invalid input."""
+
+
+@dataclass(frozen=True)
+class _ModelOutcome:
+    scores: list[ModelScore]
+    champion_after: str | None
+    champion_metric: float | None
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _required(artifacts: Mapping[str, bytes], cid: str | None, what: str) -> bytes:
+    if cid is None:
+        raise EpochInputError(f"the epoch has model submissions but no {what} CID")
+    if cid not in artifacts:
+        raise EpochInputError(f"the {what} artifact {cid} is not available")
+    return artifacts[cid]
+
+
+def _benchmark(inputs: EpochInputs, parameters: ScoringParameters, artifacts: Mapping[str, bytes]) -> Benchmark:
+    data = _required(artifacts, inputs.answers_cid, "answers")
+    try:
+        return parse_answers_csv(data, parameters.task, tuple(parameters.classes) or None)
+    except ArtifactRejected as error:
+        raise EpochInputError(f"the answers artifact is invalid: {error}") from None
+
+
+def _score_models(
+    inputs: EpochInputs, parameters: ScoringParameters, artifacts: Mapping[str, bytes], submissions: list[SubmissionRef]
+) -> _ModelOutcome:
+    benchmark = _benchmark(inputs, parameters, artifacts)
+    champion_cid = inputs.champion_cid
+    champion_bytes = _required(artifacts, champion_cid, "champion")
+    try:
+        champion_predictions = parse_predictions(champion_bytes, benchmark, parameters.max_artifact_bytes)
+        check_kind_for_metric(champion_predictions, parameters.metric)
+    except ArtifactRejected as error:
+        raise EpochInputError(f"the champion artifact is invalid: {error}") from None
+    plan = BootstrapPlan.create(
+        benchmark.n_items, parameters.bootstrap_seed, parameters.bootstrap_buckets, parameters.bootstrap_replicates
+    )
+    thresholds = OriginalityThresholds(
+        parameters.label_agreement, parameters.probability_distance, parameters.value_distance
+    )
+    originals = OriginalityIndex(benchmark.n_items, parameters.bootstrap_seed + 1, thresholds)
+    originals.add(str(champion_cid), content_hash(champion_bytes), champion_predictions)
+    champion = score_with_replicates(plan, parameters.metric, benchmark.answers, champion_predictions.values)
+    scores: list[ModelScore] = []
+    for submission in submissions:
+        common = {"order": submission.order, "contributor": submission.contributor, "cid": submission.cid}
+        data = artifacts.get(submission.cid)
+        if data is None:
+            scores.append(ModelScore(**common, accepted=False, reason=RejectionReason.UNAVAILABLE,
+                                     detail="the artifact could not be fetched"))
+            continue
+        try:
+            predictions = parse_predictions(data, benchmark, parameters.max_artifact_bytes)
+            check_kind_for_metric(predictions, parameters.metric)
+        except ArtifactRejected as error:
+            scores.append(ModelScore(**common, accepted=False, reason=error.reason, detail=error.detail))
+            continue
+        digest = content_hash(data)
+        copy = originals.find_copy(digest, predictions)
+        originals.add(submission.cid, digest, predictions)
+        if copy is not None:
+            scores.append(ModelScore(**common, accepted=False, reason=copy.reason, detail=copy.detail,
+                                     copy_of=copy.original))
+            continue
+        challenger = score_with_replicates(plan, parameters.metric, benchmark.answers, predictions.values)
+        comparison = compare_to_champion(
+            parameters.metric, champion, challenger, parameters.margin, parameters.confidence
+        )
+        measured = {"metric_value": challenger.value, "gain": comparison.gain,
+                    "gain_lower": comparison.lower, "gain_upper": comparison.upper}
+        if not comparison.beats_champion:
+            scores.append(ModelScore(**common, **measured, accepted=False, reason=RejectionReason.NO_GAIN,
+                                     detail=f"gain lower bound {comparison.lower:.6g} not above margin {parameters.margin}"))
+            continue
+        champion, champion_cid = challenger, submission.cid
+        scores.append(ModelScore(**common, **measured, accepted=True, became_champion=True,
+                                 score_units=score_units(comparison.gain)))
+    return _ModelOutcome(scores, champion_cid, champion.value)
+
+
+def _known_items(inputs: EpochInputs, artifacts: Mapping[str, bytes]) -> list[str] | None:
+    if inputs.label_items_cid is None:
+        return None
+    data = artifacts.get(inputs.label_items_cid)
+    if data is None:
+        raise EpochInputError(f"the label items artifact {inputs.label_items_cid} is not available")
+    lines = [line.strip() for line in data.decode("utf-8-sig", errors="replace").splitlines() if line.strip()]
+    if not lines or lines[0] != "item":
+        raise EpochInputError("the label items artifact must be a CSV with the header 'item'")
+    return lines[1:]
+
+
+def _source(submission: SubmissionRef) -> str:
+    """Names a submission's rows: its position in the order (one CID may be submitted twice)."""
+    return f"submission {submission.order}"
+
+
+def _row_counts(rejections: list[RowRejection]) -> list[RowRejectionCount]:
+    by_reason: dict[RejectionReason, list[int]] = {}
+    for rejection in rejections:
+        by_reason.setdefault(rejection.reason, []).append(rejection.line)
+    return [RowRejectionCount(reason=r, count=len(lines), first_line=min(lines))
+            for r, lines in sorted(by_reason.items(), key=lambda pair: pair[0].value)]
+
+
+def _score_labels(
+    inputs: EpochInputs, parameters: ScoringParameters, artifacts: Mapping[str, bytes], submissions: list[SubmissionRef]
+) -> tuple[list[LabelSubmissionScore], list[AnnotatorScore]]:
+    known_items = _known_items(inputs, artifacts)
+    gold: dict[str, str] = {}
+    if inputs.gold_cid is not None:
+        if inputs.gold_cid not in artifacts:
+            raise EpochInputError(f"the gold artifact {inputs.gold_cid} is not available")
+        try:
+            gold, _ = read_gold(artifacts[inputs.gold_cid])
+        except ArtifactRejected as error:
+            raise EpochInputError(f"the gold artifact is invalid: {error}") from None
+    rows: list[LabelRow] = []
+    row_rejections: list[RowRejection] = []
+    submission_scores: dict[str, dict] = {}
+    for submission in submissions:
+        common = {"order": submission.order, "contributor": submission.contributor, "cid": submission.cid}
+        data = artifacts.get(submission.cid)
+        try:
+            if data is None:
+                raise ArtifactRejected(RejectionReason.UNAVAILABLE, "the artifact could not be fetched")
+            if len(data) > parameters.max_artifact_bytes:
+                raise ArtifactRejected(RejectionReason.TOO_LARGE, f"{len(data)} bytes, over the limit")
+            accepted, rejected = read_label_rows(data, _source(submission), annotator=submission.contributor)
+        except ArtifactRejected as error:
+            submission_scores[_source(submission)] = {**common, "accepted": False, "reason": error.reason,
+                                                 "detail": error.detail}
+            continue
+        rows.extend(accepted)
+        row_rejections.extend(rejected)
+        submission_scores[_source(submission)] = {**common, "accepted": True}
+    table = build_label_table(rows, known_items, tuple(parameters.classes) or None, gold, row_rejections)
+    per_source: dict[str, list[RowRejection]] = {}
+    for rejection in table.rejections:
+        per_source.setdefault(rejection.source, []).append(rejection)
+    label_submissions = [
+        LabelSubmissionScore(**fields, rejected_rows=_row_counts(per_source.get(source, [])))
+        for source, fields in submission_scores.items()
+    ]
+    copies = find_copied_annotators(
+        table, parameters.label_copy_agreement, parameters.label_copy_min_overlap
+    )
+    keep = np.ones(len(table.annotators), dtype=bool)
+    keep[list(copies)] = False
+    gold_items, gold_classes = gold_arrays(table, gold)
+    aggregation = aggregate(table.keep_annotators(keep), parameters.label_method, gold_items, gold_classes)
+    label_counts = np.bincount(table.annotator_index, minlength=len(table.annotators))
+    annotator_scores = []
+    for index, annotator in enumerate(table.annotators):
+        if index in copies:
+            annotator_scores.append(AnnotatorScore(
+                annotator=annotator, labels=int(label_counts[index]), reason=RejectionReason.NEAR_COPY,
+                copy_of=table.annotators[copies[index]]))
+            continue
+        score = float(aggregation.annotator_score[index])
+        annotator_scores.append(AnnotatorScore(
+            annotator=annotator, labels=int(label_counts[index]),
+            accuracy=float(aggregation.annotator_accuracy[index]), chance=float(aggregation.annotator_chance[index]),
+            score=score, score_units=score_units(score)))
+    return label_submissions, annotator_scores
+
+
+def score_epoch(
+    inputs: EpochInputs, parameters: ScoringParameters, artifacts: Mapping[str, bytes]
+) -> EpochReport:
+    """Score every submission of the epoch and split its budget; raises EpochInputError only when
+    the epoch's own inputs (answers, champion, gold, label items) are missing or invalid."""
+    ordered = sorted(inputs.submissions, key=lambda s: s.order)
+    if len({s.order for s in ordered}) != len(ordered):
+        raise EpochInputError("two submissions share one position in the submission order")
+    model_submissions = [s for s in ordered if s.kind is ContributionKind.MODEL]
+    label_submissions = [s for s in ordered if s.kind is ContributionKind.LABELS]
+    models = _ModelOutcome([], inputs.champion_cid, None)
+    if model_submissions:
+        models = _score_models(inputs, parameters, artifacts, model_submissions)
+    label_scores: list[LabelSubmissionScore] = []
+    annotator_scores: list[AnnotatorScore] = []
+    if label_submissions:
+        label_scores, annotator_scores = _score_labels(inputs, parameters, artifacts, label_submissions)
+    weighted = [WeightedScore(s.contributor, Pool.MODELS, s.score_units) for s in models.scores] + [
+        WeightedScore(s.annotator, Pool.LABELS, s.score_units) for s in annotator_scores
+    ]
+    policy = AllocationPolicy(parameters.model_share_bps, parameters.cap_wei, parameters.min_payout_wei)
+    split = allocate(inputs.budget_wei, policy, weighted)
+    allocations = [Allocation(index=i, account=account, amount_wei=amount)
+                   for i, (account, amount) in enumerate(split.amounts)]
+    root = EMPTY_TREE_ROOT
+    if allocations:
+        root = reward_tree([RewardLeaf(a.index, a.account, a.amount_wei) for a in allocations]).root
+    return EpochReport(
+        scoring_version=SCORING_VERSION,
+        inputs=inputs,
+        parameters=parameters,
+        champion_before=inputs.champion_cid,
+        champion_after=models.champion_after,
+        champion_metric=models.champion_metric,
+        model_scores=models.scores,
+        label_submissions=label_scores,
+        annotator_scores=annotator_scores,
+        model_pool_wei=split.model_pool_wei,
+        label_pool_wei=split.label_pool_wei,
+        unallocated_wei=split.unallocated_wei,
+        allocations=allocations,
+        merkle_root=root,
+    )

@@ -1,0 +1,124 @@
+"""Originality: a copy of an earlier submission earns nothing; the earlier one keeps the credit.
+
+- Exact copy: the same content hash (the artifact's CID) as an earlier submission or the champion.
+- Near copy, against every earlier valid submission and the champion:
+  - label predictions: the same label on at least `label_agreement` of the items (99.5%);
+  - probabilities: mean total-variation distance between the rows at most `probability_distance`;
+  - regression values: root-mean-square difference at most `value_distance` times the standard
+    deviation of the earlier submission's values (or absolute, if those are constant).
+
+Comparing each submission with every earlier one in full would cost submissions^2 x items, so a
+seeded sample of items screens the pairs first and only pairs close on the sample (with a wide
+slack: agreement >= 0.98, distance <= 2x the threshold) are compared in full. A pair that is a
+near copy in full is missed by the screen only with a negligible probability (below 1e-20 for
+4,096 sampled items); the verdict itself always comes from the full comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from oracle.scoring.metrics import PredictionKind
+from oracle.scoring.predictions import Predictions
+from oracle.scoring.rejections import RejectionReason
+
+SCREEN_AGREEMENT = 0.98
+SCREEN_DISTANCE_FACTOR = 2.0
+
+
+@dataclass(frozen=True)
+class OriginalityThresholds:
+    label_agreement: float = 0.995
+    probability_distance: float = 0.01
+    value_distance: float = 0.01
+
+
+@dataclass(frozen=True)
+class CopyFinding:
+    reason: RejectionReason
+    original: str  # key of the earlier submission that keeps the credit
+    detail: str
+
+
+def _comparable(predictions: Predictions) -> np.ndarray:
+    return predictions.values
+
+
+def _closeness(kind: PredictionKind, new: np.ndarray, old: np.ndarray) -> float:
+    """Agreement (labels) or distance (probabilities, values) between two aligned arrays."""
+    if kind is PredictionKind.LABELS:
+        return float(np.count_nonzero(new == old) / new.shape[0])
+    if kind is PredictionKind.PROBABILITIES:
+        return float(0.5 * np.abs(new - old).sum() / new.shape[0])
+    difference = new - old
+    return float(np.sqrt(np.dot(difference, difference) / new.shape[0]))
+
+
+@dataclass
+class _Entry:
+    key: str
+    kind: PredictionKind
+    values: np.ndarray
+    sample: np.ndarray
+    scale: float  # for values: the tolerance's unit
+
+
+@dataclass
+class OriginalityIndex:
+    """The earlier submissions of a project, in order, for copy detection."""
+
+    n_items: int
+    seed: int
+    thresholds: OriginalityThresholds = field(default_factory=OriginalityThresholds)
+    screen_size: int = 4096
+    _hashes: dict[str, str] = field(default_factory=dict)
+    _entries: list[_Entry] = field(default_factory=list)
+    _sample: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        rng = np.random.Generator(np.random.PCG64(self.seed))
+        size = min(self.screen_size, self.n_items)
+        self._sample = np.sort(rng.choice(self.n_items, size=size, replace=False))
+
+    def _threshold(self, entry: _Entry) -> float:
+        if entry.kind is PredictionKind.PROBABILITIES:
+            return self.thresholds.probability_distance
+        return self.thresholds.value_distance * entry.scale
+
+    def _is_close(self, entry: _Entry, closeness: float, screening: bool) -> bool:
+        if entry.kind is PredictionKind.LABELS:
+            return closeness >= (SCREEN_AGREEMENT if screening else self.thresholds.label_agreement)
+        limit = self._threshold(entry) * (SCREEN_DISTANCE_FACTOR if screening else 1.0)
+        return closeness <= limit
+
+    def find_copy(self, content_hash: str, predictions: Predictions) -> CopyFinding | None:
+        """The earliest submission this one copies, or None when it is original."""
+        if content_hash in self._hashes:
+            original = self._hashes[content_hash]
+            return CopyFinding(RejectionReason.EXACT_COPY, original, f"same content as {original}")
+        values = _comparable(predictions)
+        sample = values[self._sample]
+        for entry in self._entries:
+            if entry.kind is not predictions.kind:
+                continue
+            if not self._is_close(entry, _closeness(entry.kind, sample, entry.sample), screening=True):
+                continue
+            closeness = _closeness(entry.kind, values, entry.values)
+            if self._is_close(entry, closeness, screening=False):
+                measure = "agreement" if entry.kind is PredictionKind.LABELS else "distance"
+                return CopyFinding(
+                    RejectionReason.NEAR_COPY, entry.key, f"{measure} {closeness:.6f} with {entry.key}"
+                )
+        return None
+
+    def add(self, key: str, content_hash: str, predictions: Predictions) -> None:
+        """Record a submission (valid, in submission order) that later ones must not copy."""
+        self._hashes.setdefault(content_hash, key)
+        values = _comparable(predictions)
+        scale = 1.0
+        if predictions.kind is PredictionKind.VALUES:
+            spread = float(values.std())
+            scale = spread if spread > 0 else 1.0
+        self._entries.append(_Entry(key, predictions.kind, values, values[self._sample], scale))

@@ -1,0 +1,283 @@
+"""The predictions and answers formats (their single definition) and their validation.
+
+Answers (held by the oracle, committed on chain by hash): UTF-8 CSV with the header
+``id,answer``; one row per benchmark item; ``answer`` is a class name (classification) or a number
+(regression). The row order is the benchmark's item order. The class list is the project's (in its
+order); when none is given it is the sorted set of answers.
+
+Predictions (a contributor's artifact), one of:
+
+- CSV, UTF-8, a header line and one row per benchmark item, rows in any order, each id once:
+  - ``id,label``: a class name per item (classification);
+  - ``id,<class>,<class>,...``: one probability column per class, every class exactly once, in
+    any order; each row within [0, 1] and summing to 1 (within 1e-6);
+  - ``id,value``: a number per item (regression).
+- NumPy ``.npy`` (recognised by its magic bytes; no pickled objects), rows in the benchmark's
+  item order:
+  - 1-D integer array: class indices into the project's class list;
+  - 2-D float array of shape (items, classes): probabilities in the class list's order;
+  - 1-D float array: values (regression) or, for two classes, the probability of the second class.
+
+Every number must be finite. An artifact over the size limit, empty, unreadable, of the wrong
+length, ids or dtype is rejected alone with an `ArtifactRejected` naming the cause (and the CSV line).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+from oracle.scoring.metrics import METRIC_INPUT, Metric, PredictionKind
+from oracle.scoring.rejections import ArtifactRejected, RejectionReason
+
+NPY_MAGIC = b"\x93NUMPY"
+DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024
+PROBABILITY_SUM_TOLERANCE = 1e-6
+
+
+class Task(str, Enum):
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """The hidden answers of a project, aligned with its item order."""
+
+    task: Task
+    item_ids: tuple[str, ...]
+    answers: np.ndarray  # class indices (int64) or values (float64)
+    classes: tuple[str, ...] = ()
+    item_index: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "item_index", {item: i for i, item in enumerate(self.item_ids)})
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """Validated predictions aligned with the benchmark's item order."""
+
+    kind: PredictionKind
+    values: np.ndarray  # int64 class indices, (n, k) float64 probabilities, or float64 values
+
+
+def _decode_csv(data: bytes, what: str) -> list[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ArtifactRejected(RejectionReason.UNREADABLE, f"{what} is not UTF-8 text: {error}") from None
+    rows = [line.split(",") for line in text.splitlines()]
+    while rows and rows[-1] == [""]:
+        rows.pop()
+    return [[cell.strip() for cell in row] for row in rows]
+
+
+def _parse_float(cell: str, line: int) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        raise ArtifactRejected(
+            RejectionReason.WRONG_DTYPE, f"line {line}: {cell!r} is not a number"
+        ) from None
+
+
+def parse_answers_csv(data: bytes, task: Task, classes: tuple[str, ...] | None = None) -> Benchmark:
+    """Parse the hidden answers (``id,answer``) into a benchmark."""
+    rows = _decode_csv(data, "answers")
+    if len(rows) < 2:
+        raise ArtifactRejected(RejectionReason.EMPTY, "answers have no rows")
+    if rows[0] != ["id", "answer"]:
+        raise ArtifactRejected(RejectionReason.UNREADABLE, "answers header must be 'id,answer'")
+    item_ids: list[str] = []
+    seen: set[str] = set()
+    cells: list[str] = []
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != 2:
+            raise ArtifactRejected(RejectionReason.UNREADABLE, f"line {line}: expected 2 columns, got {len(row)}")
+        if row[0] in seen or not row[0]:
+            raise ArtifactRejected(RejectionReason.WRONG_IDS, f"line {line}: id {row[0]!r} empty or repeated")
+        seen.add(row[0])
+        item_ids.append(row[0])
+        cells.append(row[1])
+    if task is Task.REGRESSION:
+        values = np.array([_parse_float(c, i + 2) for i, c in enumerate(cells)])
+        if not np.isfinite(values).all():
+            raise ArtifactRejected(RejectionReason.NON_FINITE, "answers hold NaN or infinity")
+        return Benchmark(task, tuple(item_ids), values)
+    class_list = tuple(classes) if classes else tuple(sorted(set(cells)))
+    class_index = {name: i for i, name in enumerate(class_list)}
+    unknown = next((i for i, c in enumerate(cells) if c not in class_index), None)
+    if unknown is not None:
+        raise ArtifactRejected(
+            RejectionReason.UNKNOWN_CLASS, f"line {unknown + 2}: {cells[unknown]!r} is not a class"
+        )
+    answers = np.array([class_index[c] for c in cells], dtype=np.int64)
+    return Benchmark(task, tuple(item_ids), answers, class_list)
+
+
+def _predictions_from_npy(data: bytes, benchmark: Benchmark) -> Predictions:
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise ArtifactRejected(RejectionReason.UNREADABLE, f"not a readable .npy array: {error}") from None
+    if not isinstance(array, np.ndarray):
+        raise ArtifactRejected(RejectionReason.UNREADABLE, "not a single .npy array")
+    if array.ndim not in (1, 2) or array.shape[0] != benchmark.n_items:
+        if array.ndim in (1, 2):
+            raise ArtifactRejected(
+                RejectionReason.WRONG_LENGTH,
+                f"{array.shape[0]} rows for {benchmark.n_items} benchmark items",
+            )
+        raise ArtifactRejected(RejectionReason.WRONG_SHAPE, f"array of shape {array.shape}")
+    n_classes = len(benchmark.classes)
+    is_integer = np.issubdtype(array.dtype, np.integer)
+    is_float = np.issubdtype(array.dtype, np.floating)
+    if not (is_integer or is_float):
+        raise ArtifactRejected(RejectionReason.WRONG_DTYPE, f"dtype {array.dtype} is neither integer nor float")
+    if benchmark.task is Task.REGRESSION:
+        if array.ndim != 1:
+            raise ArtifactRejected(RejectionReason.WRONG_SHAPE, "regression predictions must be 1-D")
+        return Predictions(PredictionKind.VALUES, array.astype(np.float64))
+    if is_integer:
+        if array.ndim != 1:
+            raise ArtifactRejected(RejectionReason.WRONG_SHAPE, "integer class labels must be 1-D")
+        bad = np.flatnonzero((array < 0) | (array >= n_classes))
+        if bad.size:
+            raise ArtifactRejected(
+                RejectionReason.UNKNOWN_CLASS, f"row {bad[0]}: class index {array[bad[0]]} outside 0..{n_classes - 1}"
+            )
+        return Predictions(PredictionKind.LABELS, array.astype(np.int64))
+    if array.ndim == 1:
+        if n_classes != 2:
+            raise ArtifactRejected(
+                RejectionReason.WRONG_SHAPE, f"1-D probabilities need 2 classes, the benchmark has {n_classes}"
+            )
+        positive = array.astype(np.float64)
+        return Predictions(PredictionKind.PROBABILITIES, np.stack([1.0 - positive, positive], axis=1))
+    if array.shape[1] != n_classes:
+        raise ArtifactRejected(
+            RejectionReason.WRONG_SHAPE, f"{array.shape[1]} probability columns for {n_classes} classes"
+        )
+    return Predictions(PredictionKind.PROBABILITIES, array.astype(np.float64))
+
+
+def _predictions_from_csv(data: bytes, benchmark: Benchmark) -> Predictions:
+    rows = _decode_csv(data, "predictions")
+    if not rows or rows == [[""]]:
+        raise ArtifactRejected(RejectionReason.EMPTY, "no header and no rows")
+    header = rows[0]
+    if header[0] != "id" or len(header) < 2:
+        raise ArtifactRejected(RejectionReason.UNREADABLE, "line 1: the header must start with 'id,'")
+    body = rows[1:]
+    if not body:
+        raise ArtifactRejected(RejectionReason.EMPTY, "no rows after the header")
+    if len(body) != benchmark.n_items:
+        raise ArtifactRejected(
+            RejectionReason.WRONG_LENGTH, f"{len(body)} rows for {benchmark.n_items} benchmark items"
+        )
+    columns = header[1:]
+    if benchmark.task is Task.REGRESSION:
+        if columns != ["value"]:
+            raise ArtifactRejected(RejectionReason.UNREADABLE, "line 1: regression header must be 'id,value'")
+        kind = PredictionKind.VALUES
+    elif columns == ["label"]:
+        kind = PredictionKind.LABELS
+    elif sorted(columns) == sorted(benchmark.classes) and len(set(columns)) == len(columns):
+        kind = PredictionKind.PROBABILITIES
+    else:
+        raise ArtifactRejected(
+            RejectionReason.UNREADABLE,
+            "line 1: header must be 'id,label' or 'id,' followed by every class name once",
+        )
+    width = len(header)
+    order = np.empty(len(body), dtype=np.int64)
+    seen = np.zeros(benchmark.n_items, dtype=bool)
+    cells: list[list[str]] = []
+    for line, row in enumerate(body, start=2):
+        if len(row) != width:
+            raise ArtifactRejected(RejectionReason.UNREADABLE, f"line {line}: expected {width} columns, got {len(row)}")
+        position = benchmark.item_index.get(row[0])
+        if position is None:
+            raise ArtifactRejected(RejectionReason.WRONG_IDS, f"line {line}: unknown item id {row[0]!r}")
+        if seen[position]:
+            raise ArtifactRejected(RejectionReason.WRONG_IDS, f"line {line}: item id {row[0]!r} repeated")
+        seen[position] = True
+        order[line - 2] = position
+        cells.append(row[1:])
+    if kind is PredictionKind.LABELS:
+        class_index = {name: i for i, name in enumerate(benchmark.classes)}
+        labels = np.empty(len(body), dtype=np.int64)
+        for row_number, row in enumerate(cells):
+            index = class_index.get(row[0])
+            if index is None:
+                raise ArtifactRejected(
+                    RejectionReason.UNKNOWN_CLASS, f"line {row_number + 2}: {row[0]!r} is not a class"
+                )
+            labels[row_number] = index
+        values = np.empty_like(labels)
+        values[order] = labels
+        return Predictions(kind, values)
+    parsed = np.array([[_parse_float(c, n + 2) for c in row] for n, row in enumerate(cells)], dtype=np.float64)
+    if kind is PredictionKind.PROBABILITIES:
+        column_of_class = [columns.index(name) for name in benchmark.classes]
+        parsed = parsed[:, column_of_class]
+    else:
+        parsed = parsed[:, 0]
+    values = np.empty_like(parsed)
+    values[order] = parsed
+    return Predictions(kind, values)
+
+
+def _check_numbers(predictions: Predictions) -> None:
+    values = predictions.values
+    if predictions.kind is PredictionKind.LABELS:
+        return
+    finite = np.isfinite(values)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite.reshape(values.shape[0], -1).all(axis=1))[0])
+        raise ArtifactRejected(RejectionReason.NON_FINITE, f"row {row} holds NaN or infinity")
+    if predictions.kind is PredictionKind.PROBABILITIES:
+        outside = (values < 0.0) | (values > 1.0)
+        if outside.any():
+            row = int(np.flatnonzero(outside.any(axis=1))[0])
+            raise ArtifactRejected(RejectionReason.PROBABILITY_RANGE, f"row {row} has a probability outside [0, 1]")
+        off = np.abs(values.sum(axis=1) - 1.0) > PROBABILITY_SUM_TOLERANCE
+        if off.any():
+            row = int(np.flatnonzero(off)[0])
+            raise ArtifactRejected(RejectionReason.PROBABILITY_SUM, f"row {row} sums to {values[row].sum()!r}, not 1")
+
+
+def parse_predictions(
+    data: bytes, benchmark: Benchmark, max_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
+) -> Predictions:
+    """Parse and validate a predictions artifact against the benchmark, or raise ArtifactRejected."""
+    if len(data) == 0:
+        raise ArtifactRejected(RejectionReason.EMPTY, "the artifact is empty")
+    if len(data) > max_bytes:
+        raise ArtifactRejected(RejectionReason.TOO_LARGE, f"{len(data)} bytes, over the {max_bytes}-byte limit")
+    if data.startswith(NPY_MAGIC):
+        predictions = _predictions_from_npy(data, benchmark)
+    else:
+        predictions = _predictions_from_csv(data, benchmark)
+    _check_numbers(predictions)
+    return predictions
+
+
+def check_kind_for_metric(predictions: Predictions, metric: Metric) -> None:
+    """Reject predictions the metric cannot use (label metrics also take probabilities)."""
+    needed = METRIC_INPUT[metric]
+    usable = predictions.kind is needed or (
+        needed is PredictionKind.LABELS and predictions.kind is PredictionKind.PROBABILITIES
+    )
+    if not usable:
+        raise ArtifactRejected(
+            RejectionReason.WRONG_KIND, f"{metric.value} needs {needed.value}, the artifact holds {predictions.kind.value}"
+        )

@@ -1,0 +1,98 @@
+"""Seeded simulated populations with known truth, for the incentive tests and the benchmark.
+
+Nothing here is used to score a real epoch: it makes label tables and model predictions whose
+quality is known, so the scoring rules can be checked against the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from oracle.scoring.label_format import LabelTable
+
+
+@dataclass(frozen=True)
+class LabelPopulation:
+    table: LabelTable
+    truth: np.ndarray  # true class of each item
+    accuracy: np.ndarray  # each annotator's true accuracy (nan for non-honest kinds)
+    kind: tuple[str, ...]  # "honest", "random", "constant", "copy" per annotator
+
+
+def simulate_labels(
+    seed: int,
+    n_items: int,
+    n_classes: int,
+    honest_accuracy: np.ndarray,
+    n_random: int = 0,
+    n_constant: int = 0,
+    n_copies: int = 0,
+    labels_per_annotator: int = 100,
+    class_weights: np.ndarray | None = None,
+) -> LabelPopulation:
+    """Honest annotators (right with their accuracy, else a uniformly wrong class), random
+    labellers, constant labellers (always the first class) and copies (each repeats an honest
+    annotator's labels, the copier appearing after the original). Each annotator labels
+    `labels_per_annotator` distinct items drawn uniformly."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    weights = np.full(n_classes, 1.0 / n_classes) if class_weights is None else class_weights
+    truth = rng.choice(n_classes, size=n_items, p=weights)
+    kinds = ["honest"] * len(honest_accuracy) + ["random"] * n_random + ["constant"] * n_constant
+    n_base = len(kinds)
+    per = min(labels_per_annotator, n_items)
+    items = np.stack([rng.choice(n_items, size=per, replace=False) for _ in range(n_base)])
+    labels = np.empty_like(items)
+    for a, kind in enumerate(kinds):
+        true_labels = truth[items[a]]
+        if kind == "honest":
+            wrong = (true_labels + rng.integers(1, n_classes, per)) % n_classes
+            labels[a] = np.where(rng.random(per) < honest_accuracy[a], true_labels, wrong)
+        elif kind == "random":
+            labels[a] = rng.integers(0, n_classes, per)
+        else:
+            labels[a] = 0
+    originals = rng.integers(0, len(honest_accuracy), n_copies) if len(honest_accuracy) else []
+    items = np.concatenate([items, items[originals]]) if n_copies else items
+    labels = np.concatenate([labels, labels[originals]]) if n_copies else labels
+    kinds += ["copy"] * n_copies
+    accuracy = np.full(len(kinds), np.nan)
+    accuracy[: len(honest_accuracy)] = honest_accuracy
+    n_annotators = len(kinds)
+    table = LabelTable(
+        annotators=tuple(f"annotator-{a:04d}" for a in range(n_annotators)),
+        items=tuple(f"item-{i:06d}" for i in range(n_items)),
+        classes=tuple(f"class-{c}" for c in range(n_classes)),
+        annotator_index=np.repeat(np.arange(n_annotators), per),
+        item_index=items.reshape(-1).astype(np.int64),
+        label_index=labels.reshape(-1).astype(np.int64),
+    )
+    return LabelPopulation(table, truth, accuracy, tuple(kinds))
+
+
+def simulate_large_labels(
+    seed: int, n_items: int, n_annotators: int, n_labels: int, n_classes: int, spammer_share: float
+) -> tuple[LabelTable, np.ndarray]:
+    """A large crowd for the benchmark: distinct (annotator, item) pairs drawn uniformly, honest
+    accuracies uniform in [0.6, 0.95], `spammer_share` of annotators answering at random."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    truth = rng.integers(0, n_classes, n_items)
+    accuracy = rng.uniform(0.6, 0.95, n_annotators)
+    spammer = rng.random(n_annotators) < spammer_share
+    pairs = np.unique(rng.integers(0, n_items * n_annotators, int(n_labels * 1.05)))
+    pairs = rng.permutation(pairs)[:n_labels]
+    item, annotator = pairs // n_annotators, pairs % n_annotators
+    right = rng.random(pairs.size) < accuracy[annotator]
+    wrong = (truth[item] + rng.integers(1, n_classes, pairs.size)) % n_classes
+    label = np.where(right, truth[item], wrong)
+    label = np.where(spammer[annotator], rng.integers(0, n_classes, pairs.size), label)
+    table = LabelTable(
+        annotators=tuple(str(a) for a in range(n_annotators)),
+        items=tuple(str(i) for i in range(n_items)),
+        classes=tuple(str(c) for c in range(n_classes)),
+        annotator_index=annotator.astype(np.int64),
+        item_index=item.astype(np.int64),
+        label_index=label.astype(np.int64),
+    )
+    return table, truth
