@@ -37,7 +37,16 @@ $(SOLC): tools/solc/solc tools/solc/solc-adapter.js node_modules/.installed
 		|| { echo "the solc adapter does not answer version $(SOLC_VERSION)"; exit 1; }
 	@touch $@
 
-test: setup
+# js-ipfs, the real IPFS node the artifact store's kubo-backend tests run against. It has its own
+# package.json (npm ci fails on one of its optional dependencies, so npm install), kept out of
+# the root lock; installed once, and again only when that package.json changes.
+IPFS_NODE := tests/ipfs-node/node_modules/.installed
+
+$(IPFS_NODE): tests/ipfs-node/package.json
+	cd tests/ipfs-node && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: setup $(IPFS_NODE)
 	$(BIN)/python -m pytest
 
 demo: setup
