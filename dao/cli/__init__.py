@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from dao import __version__
-from dao.cli import demo
+from dao.cli import demo, tree
 
 app = typer.Typer(
     name="merit",
@@ -34,6 +34,7 @@ def root(
 
 
 app.command("demo")(demo.run)
+app.add_typer(tree.app, name="tree")
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
 from dao.merkle.errors import InvalidArgumentError
 from dao.merkle.standard import StandardMerkleTree
@@ -34,8 +34,12 @@ class RewardLeaf:
             raise InvalidArgumentError(f"Reward index must be an integer in uint256 range, got {self.index!r}")
         if type(self.amount) is not int or not 0 <= self.amount <= _UINT256_MAX:
             raise InvalidArgumentError(f"Reward amount must be an integer in uint256 range, got {self.amount!r}")
-        if not isinstance(self.account, str) or not is_address(self.account):
+        if not isinstance(self.account, str) or not is_hex_address(self.account):
             raise InvalidArgumentError(f"Reward account must be a 20-byte hex address, got {self.account!r}")
+        digits = self.account[2:]
+        if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(self.account):
+            # Mixed case claims to be an EIP-55 checksum; a wrong one means a mistyped address.
+            raise InvalidArgumentError(f"Reward account {self.account} has an invalid EIP-55 checksum")
         object.__setattr__(self, "account", to_checksum_address(self.account))
 
     def value(self) -> list[str]:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Generic, TypeVar
 
 from dao.merkle import core
 from dao.merkle.encoding import leaf_encoder
-from dao.merkle.errors import InvalidArgumentError, InvariantError
+from dao.merkle.errors import InvalidArgumentError, InvariantError, LeafEncodingError
 
 DUMP_FORMAT = "standard-v1"
 # Integers beyond this cannot travel through JSON to JavaScript intact (they become doubles),
@@ -126,7 +126,10 @@ class StandardMerkleTree:
         encode = leaf_encoder(leaf_encoding)
         new_keccak = core._new_keccak
         frozen = [_freeze(v) for v in values]
-        hashes = [new_keccak(new_keccak(encode(v)).digest()).digest() for v in frozen]
+        try:
+            hashes = [new_keccak(new_keccak(encode(v)).digest()).digest() for v in frozen]
+        except LeafEncodingError as error:
+            raise LeafEncodingError(f"values[{_first_unencodable(encode, frozen)}]: {error}") from None
         order: Sequence[int] = sorted(range(len(hashes)), key=hashes.__getitem__) if sort_leaves else range(len(hashes))
         tree = core.make_merkle_tree([hashes[i] for i in order])
         tree_indices = [0] * len(frozen)
@@ -302,6 +305,16 @@ class StandardMerkleTree:
     def _check_value_at(self, index: int) -> None:
         if self._tree[self._tree_indices[index]] != self._leaf_hash(self._values[index]):
             raise InvariantError("Merkle tree does not contain the expected value")
+
+
+def _first_unencodable(encode: Callable[[Any], bytes], values: Sequence[Any]) -> int:
+    """Position of the first value the encoder rejects (only called once one has been rejected)."""
+    for position, value in enumerate(values):
+        try:
+            encode(value)
+        except LeafEncodingError:
+            return position
+    return -1
 
 
 def _standard_leaf_hash(leaf_encoding: Sequence[str], value: Sequence[Any]) -> bytes:
