@@ -13,9 +13,9 @@ right, minus the chance level, floored at zero, times the number of labels. The 
 the agreement a labeller with the same label frequencies but blind to the item would reach
 (sum over classes of the annotator's frequency of the class times the mean posterior of that class
 over the annotator's items): random and constant labellers score about zero, adversarial ones zero.
-The posterior that judges a label leaves that label out (the item's other labels, the prior and,
-for gold items, the known answer), so a label nobody else can confirm earns about nothing and
-an annotator cannot vouch for themselves.
+The posterior that judges a label leaves that label out (it comes from the item's other labels and
+the prior, or is the known answer on a gold item): a label nobody else can confirm earns about
+nothing, an annotator cannot vouch for themselves, and a random labeller's expected score is zero.
 """
 
 from __future__ import annotations
@@ -178,8 +178,8 @@ def dawid_skene(
             break
         previous_likelihood = likelihood
     confusion = np.exp(log_confusion).transpose(0, 2, 1)  # (annotator, true, observed)
-    # Leave-one-out: each label is judged by the item's posterior without that label's own evidence,
-    # so an annotator alone on an item cannot vouch for their own label.
+    # Leave-one-out: each label is judged by the item's posterior without that label's own evidence
+    # (the item's other labels and the prior), so an annotator cannot vouch for their own label.
     without_own = log_posterior[table.item_index] - label_log_likelihood
     without_own -= without_own.max(axis=1, keepdims=True)
     label_posteriors = np.exp(without_own)

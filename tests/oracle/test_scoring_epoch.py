@@ -1,0 +1,161 @@
+"""A whole epoch: per-artifact rejections, champion moves, the canonical report and verify."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+from dao.merkle import REWARD_LEAF_ENCODING, StandardMerkleTree, reward_tree, RewardLeaf
+from oracle.scoring.epoch import EMPTY_TREE_ROOT, EpochInputError, score_epoch
+from oracle.scoring.metrics import Metric
+from oracle.scoring.predictions import Task
+from oracle.scoring.rejections import RejectionReason
+from oracle.scoring.report import (
+    EpochInputs,
+    EpochReport,
+    ScoringParameters,
+    SubmissionRef,
+    canonical_json,
+    report_from_json,
+)
+from oracle.scoring.verify import verify
+
+N = 4000
+BUDGET = 1000 * 10**18
+
+
+def address(k: int) -> str:
+    return "0x" + f"{k:040x}"
+
+
+def npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def labels_with_accuracy(truth: np.ndarray, accuracy: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.where(rng.random(truth.size) < accuracy, truth, 1 - truth)
+
+
+@pytest.fixture(scope="module")
+def epoch() -> tuple[EpochInputs, ScoringParameters, dict[str, bytes]]:
+    truth = np.random.default_rng(0).integers(0, 2, N)
+    artifacts = {
+        "answers": ("id,answer\n" + "".join(f"q{i},{'ny'[t]}\n" for i, t in enumerate(truth))).encode(),
+        "champion": npy(labels_with_accuracy(truth, 0.70, 1)),
+        "better": npy(labels_with_accuracy(truth, 0.80, 2)),
+        "broken": b"id,label\nq0,y\n",
+        "no-gain": npy(labels_with_accuracy(truth, 0.72, 3)),
+        "best": npy(labels_with_accuracy(truth, 0.90, 4)),
+        "labels-1": b"item,label\nt1,n\nt2,y\nt3,y\nt4,n\nghost,y\n",
+        "labels-2": b"item,label\nt1,n\nt2,y\nt3,y\nt4,n\n",
+        "labels-3": b"item,label\nt1,y\nt2,y\nt3,n\nt4,n\n",
+        "items": b"item\nt1\nt2\nt3\nt4\n",
+    }
+    artifacts["copy"] = artifacts["better"]
+    plan = [("better", "model"), ("broken", "model"), ("copy", "model"), ("no-gain", "model"),
+            ("missing", "model"), ("best", "model"), ("labels-1", "labels"), ("labels-2", "labels"),
+            ("labels-3", "labels")]
+    submissions = [SubmissionRef(order=i, contributor=address(i + 1), kind=kind, cid=cid)
+                   for i, (cid, kind) in enumerate(plan)]
+    inputs = EpochInputs(project="demo", epoch=3, chain_id=31337, budget_wei=BUDGET, answers_cid="answers",
+                         champion_cid="champion", label_items_cid="items", submissions=submissions)
+    parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=["n", "y"],
+                                   bootstrap_seed=42, label_copy_min_overlap=4)
+    return inputs, parameters, artifacts
+
+
+@pytest.fixture(scope="module")
+def report(epoch) -> EpochReport:
+    return score_epoch(*epoch)
+
+
+def test_each_model_submission_gets_its_verdict(report: EpochReport) -> None:
+    verdicts = {s.cid: (s.accepted, s.reason) for s in report.model_scores}
+    assert verdicts == {
+        "better": (True, None),
+        "broken": (False, RejectionReason.WRONG_LENGTH),
+        "copy": (False, RejectionReason.EXACT_COPY),
+        "no-gain": (False, RejectionReason.NO_GAIN),
+        "missing": (False, RejectionReason.UNAVAILABLE),
+        "best": (True, None),
+    }
+    copy = next(s for s in report.model_scores if s.cid == "copy")
+    assert copy.copy_of == "better"
+    assert report.champion_before == "champion" and report.champion_after == "best"
+    best = next(s for s in report.model_scores if s.cid == "best")
+    assert best.gain == pytest.approx(best.metric_value - report.model_scores[0].metric_value)
+    assert best.gain_lower > 0 and best.gain_lower < best.gain < best.gain_upper
+
+
+def test_label_submissions_copies_and_row_rejections(report: EpochReport) -> None:
+    first = report.label_submissions[0]
+    assert first.accepted and first.rejected_rows[0].reason is RejectionReason.UNKNOWN_ITEM
+    assert first.rejected_rows[0].first_line == 6
+    copier = next(a for a in report.annotator_scores if a.annotator == address(8))
+    assert copier.reason is RejectionReason.NEAR_COPY and copier.copy_of == address(7)
+    assert copier.score_units == 0
+
+
+def test_allocations_sum_to_the_budget_and_match_the_merkle_tree(report: EpochReport) -> None:
+    total = sum(a.amount_wei for a in report.allocations) + report.unallocated_wei
+    assert total == BUDGET
+    assert report.model_pool_wei + report.label_pool_wei == BUDGET
+    assert [a.index for a in report.allocations] == list(range(len(report.allocations)))
+    tree = reward_tree([RewardLeaf(a.index, a.account, a.amount_wei) for a in report.allocations])
+    assert tree.root == report.merkle_root
+    leaf = [str(report.allocations[0].index), report.allocations[0].account, str(report.allocations[0].amount_wei)]
+    assert StandardMerkleTree.verify(report.merkle_root, REWARD_LEAF_ENCODING, leaf, tree.get_proof(0))
+
+
+def test_canonical_json_is_sorted_compact_and_round_trips(report: EpochReport) -> None:
+    text = canonical_json(report)
+    data = json.loads(text)
+    assert text == json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert data["schema_version"] == "openmerit.epoch-report/1"
+    assert isinstance(data["allocations"][0]["amount_wei"], str)
+    assert canonical_json(report_from_json(text)) == text
+
+
+def test_scoring_is_deterministic(epoch, report: EpochReport) -> None:
+    assert canonical_json(score_epoch(*epoch)) == canonical_json(report)
+
+
+def test_an_honest_report_verifies(epoch, report: EpochReport) -> None:
+    assert verify(report, epoch[2]) == []
+
+
+def test_verify_finds_a_changed_amount_score_and_root(epoch, report: EpochReport) -> None:
+    data = json.loads(canonical_json(report))
+    data["allocations"][0]["amount_wei"] = str(int(data["allocations"][0]["amount_wei"]) + 1)
+    data["model_scores"][0]["gain"] = 0.5
+    data["merkle_root"] = "0x" + "11" * 32
+    differences = verify(report_from_json(json.dumps(data)), epoch[2])
+    paths = {d.path for d in differences}
+    assert paths == {"allocations[0].amount_wei", "model_scores[0].gain", "merkle_root"}
+
+
+def test_verify_reports_a_changed_artifact(epoch, report: EpochReport) -> None:
+    artifacts = dict(epoch[2])
+    artifacts["no-gain"] = artifacts["best"][:-2] + b"\x01\x01"
+    assert any(d.path.startswith("model_scores[3]") for d in verify(report, artifacts))
+
+
+def test_missing_epoch_inputs_stop_the_epoch_with_a_clear_error(epoch) -> None:
+    inputs, parameters, artifacts = epoch
+    without_answers = {k: v for k, v in artifacts.items() if k != "answers"}
+    with pytest.raises(EpochInputError, match="answers"):
+        score_epoch(inputs, parameters, without_answers)
+    report = score_epoch(inputs, parameters, artifacts)
+    assert verify(report, without_answers)[0].path == "inputs"
+
+
+def test_an_epoch_without_scorers_allocates_nothing() -> None:
+    inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=10)
+    report = score_epoch(inputs, ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ACCURACY), {})
+    assert report.allocations == [] and report.unallocated_wei == 10 and report.merkle_root == EMPTY_TREE_ROOT
