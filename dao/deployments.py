@@ -86,6 +86,12 @@ class TimelockParams(_Strict):
     min_delay: int = Field(ge=0, description="seconds between queue and execute")
 
 
+class RewardsParams(_Strict):
+    epoch_cap: TokenAmount = Field(gt=0, description="the largest total one epoch may be funded with")
+    guardian: Address | None = Field(default=None, description="may pause submissions and claims")
+    oracle: Address | None = Field(default=None, description="first holder of the registry's ORACLE_ROLE")
+
+
 class Grant(_Strict):
     recipient: Annotated[str, AfterValidator(lambda v: v if v == TREASURY else _checksum(v))]
     amount: TokenAmount
@@ -97,6 +103,7 @@ class DeployConfig(_Strict):
     token: TokenParams
     governor: GovernorParams
     timelock: TimelockParams
+    rewards: RewardsParams
     initial_distribution: list[Grant] = Field(default_factory=list)
     confirmations: int = Field(default=1, ge=1, le=64, description="blocks to wait for each transaction")
 
@@ -107,6 +114,8 @@ class DeployConfig(_Strict):
             raise ValueError(
                 f"initial_distribution totals {distributed} base units, over token.cap {self.token.cap}"
             )
+        if self.rewards.epoch_cap > self.token.cap:
+            raise ValueError("rewards.epoch_cap is over token.cap")
         if self.governor.proposal_threshold > self.token.cap:
             raise ValueError("governor.proposal_threshold is over token.cap: nobody could propose")
         return self

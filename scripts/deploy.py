@@ -1,5 +1,5 @@
-"""Deploys and wires OpenMerit: timelock, token, governor (and, as they are added, the reward
-contracts), then hands every admin role to the timelock.
+"""Deploys and wires OpenMerit: timelock, token, governor, contribution registry and reward
+distributor, with every admin role held by the timelock and the deployer holding none.
 
 One code path for local and live networks:
 
@@ -133,6 +133,14 @@ def _steps(run: DeployRun) -> list[tuple[str, Callable[[], None]]]:
             [gov.name, run.contracts["token"].address, run.contracts["timelock"].address,
              (gov.voting_delay, gov.voting_period, gov.proposal_threshold, gov.quorum_percent,
               gov.late_quorum_extension)])),
+        ("registry", lambda: _deploy_contract(
+            run, "registry", "ContributionRegistry",
+            [run.contracts["timelock"].address, cfg.rewards.guardian or ZERO_ADDRESS,
+             cfg.rewards.oracle or ZERO_ADDRESS])),
+        ("distributor", lambda: _deploy_contract(
+            run, "distributor", "RewardDistributor",
+            [run.contracts["token"].address, run.contracts["timelock"].address,
+             cfg.rewards.guardian or ZERO_ADDRESS, cfg.rewards.epoch_cap])),
         ("timelock: governor proposes", lambda: _role_step(
             run, "timelock: governor proposes", "timelock", "PROPOSER_ROLE", "governor", True)),
         ("timelock: governor cancels", lambda: _role_step(

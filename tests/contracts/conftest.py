@@ -55,6 +55,18 @@ def carol(accounts):
 
 
 @pytest.fixture(scope="session")
+def oracle(accounts):
+    """Holds the registry's ORACLE_ROLE from deployment (deploy-test.json)."""
+    return accounts[7]
+
+
+@pytest.fixture(scope="session")
+def guardian(accounts):
+    """May pause submissions and claims (deploy-test.json)."""
+    return accounts[8]
+
+
+@pytest.fixture(scope="session")
 def outsider(accounts):
     """Holds no tokens and no role."""
     return accounts[9]
@@ -83,6 +95,16 @@ def token(deployment, MeritToken):
 @pytest.fixture(scope="module")
 def governor(deployment, MeritGovernor):
     return MeritGovernor.at(deployment.address("governor"))
+
+
+@pytest.fixture(scope="module")
+def registry(deployment, ContributionRegistry):
+    return ContributionRegistry.at(deployment.address("registry"))
+
+
+@pytest.fixture(scope="module")
+def distributor(deployment, RewardDistributor):
+    return RewardDistributor.at(deployment.address("distributor"))
 
 
 class Governance:
@@ -150,3 +172,20 @@ def delegated(token, alice, bob, carol, chain):
         token.delegate(holder, {"from": holder})
     chain.sleep(1)
     chain.mine()
+
+
+@pytest.fixture(scope="module")
+def treasury(timelock, accounts):
+    """The timelock, impersonated, for unit tests of calls only governance may make (the
+    governance path itself is tested end to end in tests/contracts/rewards/test_governance_funding.py)."""
+    from brownie import web3
+
+    web3.provider.make_request("anvil_impersonateAccount", [timelock.address])
+    return accounts.at(timelock.address, force=True)
+
+
+def fund_epoch(distributor, token, treasury, epoch_id, tree, total, chain, *, window=7 * 86400,
+               report_cid="bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"):
+    """Funds an epoch from the treasury as a passed proposal would: approve, then fundEpoch."""
+    token.approve(distributor, total, {"from": treasury})
+    return distributor.fundEpoch(epoch_id, tree.root, total, report_cid, chain.time() + window, {"from": treasury})

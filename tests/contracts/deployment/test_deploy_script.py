@@ -25,7 +25,7 @@ def test_manifest_records_every_contract(deployment, deployer, chain):
     assert deployment.complete
     assert deployment.chain_id == chain.id
     assert deployment.deployer == deployer.address
-    assert set(deployment.contracts) == {"timelock", "token", "governor"}
+    assert set(deployment.contracts) == {"timelock", "token", "governor", "registry", "distributor"}
     for record in deployment.contracts.values():
         receipt = web3.eth.get_transaction_receipt(record.tx_hash)
         assert receipt.contractAddress == record.address
@@ -51,11 +51,26 @@ def test_roles_are_wired(timelock, token, governor):
     assert token.hasRole(token.DEFAULT_ADMIN_ROLE(), timelock)
 
 
-def test_deployer_holds_no_role_anywhere(timelock, token, deployer):
+def test_reward_contracts_are_wired(registry, distributor, timelock, token, guardian, oracle):
+    assert registry.hasRole(registry.DEFAULT_ADMIN_ROLE(), timelock)
+    assert registry.hasRole(registry.GUARDIAN_ROLE(), guardian)
+    assert registry.hasRole(registry.ORACLE_ROLE(), oracle)
+    assert distributor.hasRole(distributor.DEFAULT_ADMIN_ROLE(), timelock)
+    assert distributor.hasRole(distributor.GUARDIAN_ROLE(), guardian)
+    assert distributor.token() == token
+    assert distributor.treasury() == timelock
+    assert distributor.epochCap() == 1_000_000 * TOKEN
+
+
+def test_deployer_holds_no_role_anywhere(timelock, token, registry, distributor, deployer):
     for role in ("DEFAULT_ADMIN_ROLE", "PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE"):
         assert not timelock.hasRole(getattr(timelock, role)(), deployer), role
     for role in ("DEFAULT_ADMIN_ROLE", "MINTER_ROLE"):
         assert not token.hasRole(getattr(token, role)(), deployer), role
+    for role in ("DEFAULT_ADMIN_ROLE", "ORACLE_ROLE", "GUARDIAN_ROLE"):
+        assert not registry.hasRole(getattr(registry, role)(), deployer), role
+    for role in ("DEFAULT_ADMIN_ROLE", "GUARDIAN_ROLE"):
+        assert not distributor.hasRole(getattr(distributor, role)(), deployer), role
 
 
 def test_parameters_match_the_config(governor, timelock, token, alice):
@@ -128,6 +143,7 @@ def test_resumes_after_a_failure_part_way(deployer, tmp_path, monkeypatch):
     partial = load_deployment(manifest)
     assert not partial.complete
     assert set(partial.contracts) == {"timelock", "token"}
+    assert "governor" not in partial.steps_done
 
     monkeypatch.setattr(deploy_script, "_steps", real_steps)
     finished = _deploy(deployer, manifest)
