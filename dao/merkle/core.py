@@ -46,6 +46,13 @@ def to_hex(node: bytes) -> str:
 
 def to_node(value: Any) -> bytes:
     """A 32-byte node from bytes or a 0x-prefixed hex string; anything else is rejected."""
+    if type(value) is str and len(value) == 66 and value[0] == "0" and value[1] == "x":
+        try:
+            node = bytes.fromhex(value[2:])
+        except ValueError:
+            node = b""
+        if len(node) == 32:  # fromhex skips whitespace: 32 bytes means 64 hex digits exactly
+            return node
     if isinstance(value, (bytes, bytearray)) and len(value) == 32:
         return bytes(value)
     if isinstance(value, str) and _NODE_HEX.fullmatch(value):
@@ -97,8 +104,9 @@ def get_proof(tree: Sequence[bytes], index: int) -> list[bytes]:
 def process_proof(leaf: bytes, proof: Iterable[Any]) -> bytes:
     """The root a leaf and its proof hash up to."""
     node = to_node(leaf)
+    new_keccak = _new_keccak
     for sibling in [to_node(p) for p in proof]:
-        node = standard_node_hash(node, sibling)
+        node = new_keccak(node + sibling if node <= sibling else sibling + node).digest()
     return node
 
 

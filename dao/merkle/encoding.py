@@ -49,6 +49,7 @@ _JS_WHITESPACE = (
 )
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD_ZERO = bytes(32)
+_ADDRESS_PAD = bytes(12)
 
 
 @dataclass(frozen=True)
@@ -131,13 +132,14 @@ def _to_int(value: Any) -> int:
     if kind is int:
         return value
     if kind is str:
-        if value.isascii() and value.isdigit():
-            return int(value)
         text = value.strip(_JS_WHITESPACE)
         if text == "":
             return 0
         if _BIGINT_LITERAL.fullmatch(text):
-            return int(text, 0) if text[:1] == "0" and len(text) > 1 and text[1] in "xXoObB" else int(text, 10)
+            try:
+                return int(text, 0) if text[:1] == "0" and len(text) > 1 and text[1] in "xXoObB" else int(text, 10)
+            except ValueError:  # beyond Python's int-from-string digit limit: far out of any range
+                pass
     elif kind is float and value.is_integer():
         return int(value)
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -221,6 +223,40 @@ def _word(abi_type: AbiType, value: Any) -> bytes:
     return _to_function(value).ljust(32, b"\0")
 
 
+def _word_encoder(abi_type: AbiType) -> Callable[[Any], bytes]:
+    """`_word` for one type, with the common inputs (ints, decimal strings, 0x addresses) first."""
+    if abi_type.kind == "uint":
+        bits = abi_type.size
+
+        def uint_word(value: Any) -> bytes:
+            if type(value) is str and value.isascii() and value.isdigit() and len(value) < 100:
+                number = int(value)
+            elif type(value) is int:
+                number = value
+            else:
+                number = _to_int(value)
+            if number < 0 or number >> bits:
+                raise LeafEncodingError(f'Number "{number}" is out of range for type "{abi_type.canonical}".')
+            return number.to_bytes(32, "big")
+
+        return uint_word
+    if abi_type.kind == "address":
+
+        def address_word(value: Any) -> bytes:
+            if type(value) is str and len(value) == 42 and value[0] == "0" and value[1] in "xX":
+                try:
+                    raw = bytes.fromhex(value[2:])
+                except ValueError:
+                    raw = b""
+                # fromhex skips whitespace, so a 20-byte result means 40 hex digits exactly
+                if len(raw) == 20:
+                    return _ADDRESS_PAD + raw
+            return _word(abi_type, value)
+
+        return address_word
+    return lambda value: _word(abi_type, value)
+
+
 def _sequence(value: Any, what: str) -> Sequence[Any]:
     if isinstance(value, (list, tuple)):
         return value
@@ -281,9 +317,11 @@ def _compile(types: tuple[str, ...]) -> LeafEncoder:
 
     if all(t.is_word for t in parsed):
         # Static one-word types: the encoding is the words side by side.
+        word_encoders = [_word_encoder(t) for t in parsed]
+
         def encode_words(values: Sequence[Any]) -> bytes:
             check_count(values)
-            return b"".join([_word(t, v) for t, v in zip(parsed, values)])
+            return b"".join([encode(v) for encode, v in zip(word_encoders, values)])
 
         return encode_words
 

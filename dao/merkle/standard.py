@@ -50,9 +50,17 @@ class MultiProof:
             raise InvalidArgumentError(f"Invalid multiproof: expected leaves, proof and proofFlags ({error})") from None
 
 
+_SCALARS = frozenset({str, int, bool, float, bytes, type(None)})
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
+        frozen = tuple(value)
+        scalars = _SCALARS
+        for item in frozen:
+            if type(item) not in scalars:
+                return tuple(_freeze(v) for v in frozen)
+        return frozen
     if isinstance(value, Mapping):
         return MappingProxyType({k: _freeze(v) for k, v in value.items()})
     if isinstance(value, (bytearray, memoryview)):

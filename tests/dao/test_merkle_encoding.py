@@ -89,6 +89,8 @@ def test_type_strings_canonicalise_for_eth_abi(type_string: str, canonical: str)
         (["uint256"], [True], "Invalid number"),
         (["uint256"], ["1_000"], "Invalid number"),
         (["uint256"], ["-0x10"], "Invalid number"),
+        (["uint256"], ["9" * 5000], "Invalid number"),
+        (["address"], ["0x" + "ab " * 13 + "a"], "bytes-like"),
         (["uint256"], [float("nan")], "Invalid number"),
         (["address"], ["0x" + "00" * 21], "at most 20 bytes"),
         (["address"], [1234], "bytes-like"),

@@ -18,7 +18,7 @@ from dao.merkle import (
     standard_leaf_hash,
     standard_node_hash,
 )
-from dao.merkle.core import get_multi_proof, make_merkle_tree, process_multi_proof
+from dao.merkle.core import get_multi_proof, make_merkle_tree, process_multi_proof, to_node
 
 ENC = list(REWARD_LEAF_ENCODING)
 ACCOUNTS = ["0x" + f"{i:02x}" * 20 for i in range(1, 9)]
@@ -223,3 +223,9 @@ def test_of_rejects_non_list_values() -> None:
         StandardMerkleTree.of("abc", ENC)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgumentError, match="Expected non-zero number of leaves"):
         StandardMerkleTree.of([], ENC)
+
+
+@pytest.mark.parametrize("node", ["0x" + "ab" * 31 + " a", "0x" + "ab " * 21 + "a", "0X" + "ab" * 32, "ab" * 33, b"\0" * 31])
+def test_proof_nodes_must_be_exactly_32_bytes_of_hex(node: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="32 bytes"):
+        to_node(node)
