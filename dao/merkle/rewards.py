@@ -7,6 +7,7 @@ epoch's bitmap. The index is inside the leaf so one leaf cannot be claimed at se
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,17 @@ REWARD_LEAF_ENCODING: tuple[str, str, str] = ("uint256", "address", "uint256")
 _UINT256_MAX = 2**256 - 1
 
 
+def _uint256(number: object, what: str) -> int:
+    """An int (numpy integers accepted, bools and floats not) within uint256."""
+    try:
+        value = operator.index(number) if not isinstance(number, bool) else None
+    except TypeError:
+        value = None
+    if value is None or not 0 <= value <= _UINT256_MAX:
+        raise InvalidArgumentError(f"Reward {what} must be an integer in uint256 range, got {number!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class RewardLeaf:
     """One claimable allocation: bitmap `index`, recipient `account`, `amount` in token wei."""
@@ -30,10 +42,8 @@ class RewardLeaf:
     amount: int
 
     def __post_init__(self) -> None:
-        if type(self.index) is not int or not 0 <= self.index <= _UINT256_MAX:
-            raise InvalidArgumentError(f"Reward index must be an integer in uint256 range, got {self.index!r}")
-        if type(self.amount) is not int or not 0 <= self.amount <= _UINT256_MAX:
-            raise InvalidArgumentError(f"Reward amount must be an integer in uint256 range, got {self.amount!r}")
+        object.__setattr__(self, "index", _uint256(self.index, "index"))
+        object.__setattr__(self, "amount", _uint256(self.amount, "amount"))
         if not isinstance(self.account, str) or not is_hex_address(self.account):
             raise InvalidArgumentError(f"Reward account must be a 20-byte hex address, got {self.account!r}")
         digits = self.account[2:]

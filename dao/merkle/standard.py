@@ -13,6 +13,7 @@ against a mutated tree; here that cannot happen, so `get_proof` is index arithme
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -53,6 +54,16 @@ class MultiProof:
 _SCALARS = frozenset({str, int, bool, float, bytes, type(None)})
 
 
+def _as_index(leaf: Any) -> int | None:
+    """A value index from an int (numpy integers too), or None when `leaf` is a value."""
+    if isinstance(leaf, (list, tuple, str, bytes, bool, Mapping)):
+        return None
+    try:
+        return operator.index(leaf)
+    except TypeError:
+        return None
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         frozen = tuple(value)
@@ -65,6 +76,8 @@ def _freeze(value: Any) -> Any:
         return MappingProxyType({k: _freeze(v) for k, v in value.items()})
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
+    if type(value) not in _SCALARS and hasattr(value, "__index__"):
+        return operator.index(value)  # numpy integers and the like become plain ints
     return value
 
 
@@ -283,20 +296,23 @@ class StandardMerkleTree:
         return core.keccak256(core.keccak256(self._encode(frozen_value)))
 
     def _leaf_hash_of(self, leaf: int | Sequence[Any]) -> bytes:
-        if isinstance(leaf, int) and not isinstance(leaf, bool):
-            if not 0 <= leaf < len(self._values):
-                raise InvalidArgumentError("Index out of bounds")
-            return self._tree[self._tree_indices[leaf]]
-        return self._leaf_hash(_freeze(leaf))
+        index = _as_index(leaf)
+        if index is None:
+            return self._leaf_hash(_freeze(leaf))
+        return self._tree[self._tree_indices[self._checked_index(index)]]
 
     def _value_index(self, leaf: int | Sequence[Any]) -> int:
-        if isinstance(leaf, int) and not isinstance(leaf, bool):
-            if not 0 <= leaf < len(self._values):
-                raise InvalidArgumentError("Index out of bounds")
-            return leaf
-        index = self._lookup().get(self._leaf_hash(_freeze(leaf)))
-        if index is None:
+        index = _as_index(leaf)
+        if index is not None:
+            return self._checked_index(index)
+        found = self._lookup().get(self._leaf_hash(_freeze(leaf)))
+        if found is None:
             raise InvalidArgumentError("Leaf is not in tree")
+        return found
+
+    def _checked_index(self, index: int) -> int:
+        if not 0 <= index < len(self._values):
+            raise InvalidArgumentError("Index out of bounds")
         return index
 
     def _lookup(self) -> dict[bytes, int]:

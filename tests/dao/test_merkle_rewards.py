@@ -63,3 +63,10 @@ def test_bad_reward_leaves_are_rejected(index: object, account: str, amount: obj
 def test_duplicate_reward_indices_are_rejected() -> None:
     with pytest.raises(InvalidArgumentError, match="Reward index 4 appears twice"):
         reward_tree([RewardLeaf(4, ALICE, 1), RewardLeaf(4, BOB, 2)])
+
+
+def test_numpy_integers_are_accepted_as_plain_ints() -> None:
+    numpy = pytest.importorskip("numpy")
+    leaf = RewardLeaf(numpy.int64(2), ALICE, numpy.uint64(10**18))
+    assert type(leaf.index) is int and type(leaf.amount) is int
+    assert leaf.value() == ["2", to_checksum_address(ALICE), str(10**18)]

@@ -229,3 +229,13 @@ def test_of_rejects_non_list_values() -> None:
 def test_proof_nodes_must_be_exactly_32_bytes_of_hex(node: object) -> None:
     with pytest.raises(InvalidArgumentError, match="32 bytes"):
         to_node(node)
+
+
+def test_numpy_integers_work_as_indices_and_values(tree: StandardMerkleTree) -> None:
+    numpy = pytest.importorskip("numpy")
+    assert tree.get_proof(numpy.int64(3)) == tree.get_proof(3)
+    assert tree.verify(numpy.int32(3), tree.get_proof(3))
+    built = StandardMerkleTree.of([[numpy.int64(5), ACCOUNTS[0], numpy.uint64(7)]], ENC)
+    assert built.dump()["values"][0]["value"] == [5, ACCOUNTS[0], 7]
+    assert json.loads(json.dumps(built.dump())) == built.dump()
+    assert built.root == StandardMerkleTree.of([[5, ACCOUNTS[0], 7]], ENC).root
