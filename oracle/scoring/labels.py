@@ -87,6 +87,12 @@ def _gold_mask(n_items: int, gold_items: np.ndarray) -> np.ndarray:
     return mask
 
 
+def _mean_posterior(posteriors: np.ndarray) -> np.ndarray:
+    if posteriors.shape[0] == 0:
+        return np.full(posteriors.shape[1], 1.0 / posteriors.shape[1])
+    return posteriors.mean(axis=0)
+
+
 def _result(
     method: AggregationMethod,
     table: LabelTable,
@@ -124,7 +130,7 @@ def majority_vote(
     on_gold = _gold_mask(n_items, gold_items)[table.item_index]
     label_posteriors[on_gold] = posteriors[table.item_index[on_gold]]
     return _result(AggregationMethod.MAJORITY_VOTE, table, posteriors, label_posteriors,
-                   posteriors.mean(axis=0), None, 0, True)
+                   _mean_posterior(posteriors), None, 0, True)
 
 
 def dawid_skene(
@@ -143,7 +149,7 @@ def dawid_skene(
     _fix_gold(posteriors, gold_items, gold_classes)
     if table.n_labels == 0:
         return _result(AggregationMethod.DAWID_SKENE, table, posteriors, np.zeros((0, n_classes)),
-                       posteriors.mean(axis=0), None, 0, True)
+                       _mean_posterior(posteriors), None, 0, True)
     # (annotator, observed label) of each label, the row of the confusion counts it adds to
     observed_slot = table.annotator_index * n_classes + table.label_index
     previous_likelihood = -np.inf

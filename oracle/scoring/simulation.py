@@ -96,3 +96,20 @@ def simulate_large_labels(
         label_index=label.astype(np.int64),
     )
     return table, truth
+
+
+def nested_skill_labels(
+    truth: np.ndarray, difficulty: np.ndarray, skill: float, flip_rate: float, seed: int
+) -> np.ndarray:
+    """Binary predictions of a model of a given skill: right on every item easier than `skill`
+    (so a more skilled model fixes a less skilled one's mistakes), then a `flip_rate` share of
+    items flipped at random (the model's own idiosyncratic errors)."""
+    rng = np.random.Generator(np.random.PCG64(seed))
+    predictions = np.where(difficulty < skill, truth, 1 - truth)
+    flips = rng.random(truth.size) < flip_rate
+    return np.where(flips, 1 - predictions, predictions).astype(np.int64)
+
+
+def expected_accuracy(skill: float, flip_rate: float) -> float:
+    """The accuracy of `nested_skill_labels` on the population (difficulty uniform on [0, 1])."""
+    return skill * (1 - flip_rate) + (1 - skill) * flip_rate
