@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from dao import __version__
-from dao.cli import demo, tree
+from dao.cli import artifacts, demo, tree
 
 app = typer.Typer(
     name="merit",
@@ -35,6 +35,7 @@ def root(
 
 app.command("demo")(demo.run)
 app.add_typer(tree.app, name="tree")
+app.add_typer(artifacts.app, name="artifacts")
 
 
 def main() -> None:
