@@ -84,7 +84,8 @@ def build(
         tree = StandardMerkleTree.of(values, types, sort_leaves=sort_leaves)
     except (CommandError, MerkleTreeError) as error:
         raise _fail(error) from None
-    typer.echo(json.dumps(tree.dump(), indent=2, ensure_ascii=False))
+    # ASCII-only JSON: any string (even a lone surrogate) prints, and loads back the same
+    typer.echo(json.dumps(tree.dump(), indent=2))
 
 
 @app.command("proof")
@@ -106,12 +107,12 @@ def proof(
         raise _fail(error) from None
     if as_json:
         typer.echo(json.dumps({"index": index, "value": value, "leaf": leaf, "proof": nodes, "root": tree.root},
-                              indent=2, ensure_ascii=False))
+                              indent=2))
         return
     table = Table(show_header=False, box=None)
     table.add_row("root", tree.root)
     table.add_row("index", str(index))
-    table.add_row("value", json.dumps(value, ensure_ascii=False))
+    table.add_row("value", json.dumps(value))
     table.add_row("leaf", leaf)
     for depth, node in enumerate(nodes):
         table.add_row("proof" if depth == 0 else "", node)

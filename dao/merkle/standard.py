@@ -168,6 +168,9 @@ class StandardMerkleTree:
             raise InvalidArgumentError(f"Unknown format '{data.get('format')}'")
         if data.get("leafEncoding") is None:
             raise InvalidArgumentError("Expected leaf encoding")
+        encoding = data["leafEncoding"]
+        if not isinstance(encoding, list) or not all(isinstance(t, str) for t in encoding):
+            raise InvalidArgumentError("Expected leafEncoding to be a list of ABI type strings")
         nodes, entries = data.get("tree"), data.get("values")
         if not isinstance(nodes, list) or not nodes:
             raise InvalidArgumentError("Expected a non-empty list of tree nodes under 'tree'")
@@ -184,7 +187,7 @@ class StandardMerkleTree:
             core.check_leaf_index(len(tree), tree_index)
             values.append(_freeze(entry["value"]))
             tree_indices.append(tree_index)
-        loaded = cls(tree, values, tree_indices, list(data["leafEncoding"]))
+        loaded = cls(tree, values, tree_indices, encoding)
         loaded.validate()
         return loaded
 
@@ -327,7 +330,11 @@ class StandardMerkleTree:
         return self._tree_hex
 
     def _check_value_at(self, index: int) -> None:
-        if self._tree[self._tree_indices[index]] != self._leaf_hash(self._values[index]):
+        try:
+            leaf_hash = self._leaf_hash(self._values[index])
+        except LeafEncodingError as error:
+            raise LeafEncodingError(f"values[{index}]: {error}") from None
+        if self._tree[self._tree_indices[index]] != leaf_hash:
             raise InvariantError("Merkle tree does not contain the expected value")
 
 

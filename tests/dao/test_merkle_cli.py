@@ -119,3 +119,13 @@ def test_split_encoding_keeps_tuples_whole() -> None:
     for bad in ["", "uint256,", "(uint256", "a,,b"]:
         with pytest.raises(CommandError):
             split_encoding(bad)
+
+
+def test_build_prints_unicode_strings_as_ascii_json(tmp_path: Path) -> None:
+    path = tmp_path / "values.json"
+    path.write_text(json.dumps([["émoji 😀"], ["\udc00"]]))
+    result = runner.invoke(app, ["tree", "build", str(path), "-e", "string"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.isascii()
+    assert StandardMerkleTree.load(json.loads(result.stdout)).root == StandardMerkleTree.of([["émoji 😀"], ["\udc00"]],
+                                                                                             ["string"]).root

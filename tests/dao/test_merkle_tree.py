@@ -193,6 +193,8 @@ def test_render_draws_every_node() -> None:
         (lambda d: d.update(format="v2"), InvalidArgumentError, "Unknown format 'v2'"),
         (lambda d: d.pop("format"), InvalidArgumentError, "Unknown format 'None'"),
         (lambda d: d.update(leafEncoding=None), InvalidArgumentError, "Expected leaf encoding"),
+        (lambda d: d.update(leafEncoding="uint256"), InvalidArgumentError, "list of ABI type strings"),
+        (lambda d: d["values"][5]["value"].__setitem__(1, "0xnope"), InvalidArgumentError, "values[5]: Expected a bytes-like"),
         (lambda d: d.update(tree=[]), InvalidArgumentError, "non-empty list of tree nodes"),
         (lambda d: d.pop("values"), InvalidArgumentError, "list of values"),
         (lambda d: d["tree"].__setitem__(3, "0x12"), InvalidArgumentError, "32 bytes"),
