@@ -9,6 +9,7 @@ import typer
 
 from dao import __version__
 from dao.cli import artifacts, demo, tree
+from dao.cli import labels, predictions
 
 app = typer.Typer(
     name="merit",
@@ -36,6 +37,8 @@ def root(
 app.command("demo")(demo.run)
 app.add_typer(tree.app, name="tree")
 app.add_typer(artifacts.app, name="artifacts")
+app.add_typer(labels.app, name="labels")
+app.add_typer(predictions.app, name="predictions")
 
 
 def main() -> None:

@@ -231,28 +231,35 @@ def _predictions_from_csv(data: bytes, benchmark: Benchmark) -> Predictions:
         parsed = parsed[:, column_of_class]
     else:
         parsed = parsed[:, 0]
+    _check_numbers(kind, parsed, first_line=2)
     values = np.empty_like(parsed)
     values[order] = parsed
     return Predictions(kind, values)
 
 
-def _check_numbers(predictions: Predictions) -> None:
-    values = predictions.values
-    if predictions.kind is PredictionKind.LABELS:
+def _check_numbers(kind: PredictionKind, values: np.ndarray, first_line: int | None = None) -> None:
+    """Finite values; probabilities within [0, 1] and rows summing to 1. Problems name the CSV
+    line (when `first_line`, the line of row 0, is given) or the .npy row."""
+
+    def where(row: int) -> str:
+        return f"line {row + first_line}" if first_line is not None else f"row {row}"
+
+    if kind is PredictionKind.LABELS:
         return
     finite = np.isfinite(values)
     if not finite.all():
         row = int(np.flatnonzero(~finite.reshape(values.shape[0], -1).all(axis=1))[0])
-        raise ArtifactRejected(RejectionReason.NON_FINITE, f"row {row} holds NaN or infinity")
-    if predictions.kind is PredictionKind.PROBABILITIES:
+        raise ArtifactRejected(RejectionReason.NON_FINITE, f"{where(row)} holds NaN or infinity")
+    if kind is PredictionKind.PROBABILITIES:
         outside = (values < 0.0) | (values > 1.0)
         if outside.any():
             row = int(np.flatnonzero(outside.any(axis=1))[0])
-            raise ArtifactRejected(RejectionReason.PROBABILITY_RANGE, f"row {row} has a probability outside [0, 1]")
+            raise ArtifactRejected(RejectionReason.PROBABILITY_RANGE, f"{where(row)} has a probability outside [0, 1]")
         off = np.abs(values.sum(axis=1) - 1.0) > PROBABILITY_SUM_TOLERANCE
         if off.any():
             row = int(np.flatnonzero(off)[0])
-            raise ArtifactRejected(RejectionReason.PROBABILITY_SUM, f"row {row} sums to {values[row].sum()!r}, not 1")
+            total = float(values[row].sum())
+            raise ArtifactRejected(RejectionReason.PROBABILITY_SUM, f"{where(row)} sums to {total!r}, not 1")
 
 
 def parse_predictions(
@@ -265,10 +272,9 @@ def parse_predictions(
         raise ArtifactRejected(RejectionReason.TOO_LARGE, f"{len(data)} bytes, over the {max_bytes}-byte limit")
     if data.startswith(NPY_MAGIC):
         predictions = _predictions_from_npy(data, benchmark)
-    else:
-        predictions = _predictions_from_csv(data, benchmark)
-    _check_numbers(predictions)
-    return predictions
+        _check_numbers(predictions.kind, predictions.values)
+        return predictions
+    return _predictions_from_csv(data, benchmark)
 
 
 def check_kind_for_metric(predictions: Predictions, metric: Metric) -> None:
