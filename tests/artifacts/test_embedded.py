@@ -253,3 +253,11 @@ def test_put_and_read_stream_in_bounded_memory(store: EmbeddedStore) -> None:
     # A few chunks in flight, never the file: 24 MiB went through each way.
     assert peak_put < 3 * 1024 * 1024, peak_put
     assert peak_read < 4 * 1024 * 1024, peak_read
+
+
+def test_durable_writes_store_the_same_blocks(tmp_path: Path) -> None:
+    durable = EmbeddedStore(tmp_path / "durable", durable=True)
+    data = random_bytes(CHUNK_SIZE + 3)
+    cid = durable.put(data)
+    assert cid == compute_artifact_cid(data)
+    assert durable.get(cid) == data

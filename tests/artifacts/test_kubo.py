@@ -171,3 +171,18 @@ def test_rpc_addresses(url: str, multiaddr: str) -> None:
 def test_bad_rpc_addresses_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="Kubo RPC address"):
         rpc_multiaddr(url)
+
+
+def test_an_artifact_added_as_cidv0_is_read_and_verified(ipfs_node: str, embedded: EmbeddedStore) -> None:
+    # What a plain `ipfs add` makes: CIDv0, dag-pb leaves holding the bytes inline.
+    data = artifact(2 * CHUNK_SIZE + 11, seed="cidv0")
+    client = ipfshttpclient.Client(rpc_multiaddr(ipfs_node), timeout=30)
+    try:
+        v0 = client.add(io.BytesIO(data), timeout=30)["Hash"]
+        node_car = client.dag.export(v0, timeout=30)
+    finally:
+        client.close()
+    assert v0.startswith("Qm")
+    assert embedded.import_car(io.BytesIO(node_car)) == [normalize_cid(v0)]
+    assert embedded.get(v0) == data
+    assert embedded.stat(v0).size == len(data)
