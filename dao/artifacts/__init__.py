@@ -8,7 +8,7 @@ addressed by its IPFS CID.
   are its backends; `car` moves DAGs in and out as CARv1; `config` picks a backend from settings.
 """
 
-from dao.artifacts.cid import is_cid, normalize_cid
+from dao.artifacts.cid import CidStr, is_cid, normalize_cid
 from dao.artifacts.config import ArtifactStoreSettings, open_artifact_store
 from dao.artifacts.embedded import EmbeddedStore
 from dao.artifacts.errors import (
@@ -32,6 +32,7 @@ __all__ = [
     "ArtifactStore",
     "ArtifactStoreSettings",
     "CidMismatchError",
+    "CidStr",
     "CorruptBlockError",
     "EmbeddedStore",
     "InvalidCarError",

@@ -15,10 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from typing import Callable
+from typing import Annotated, Callable
 
 import cid as py_cid
 import multihash as py_multihash
+from pydantic import AfterValidator
 
 from dao.artifacts.errors import CorruptBlockError, InvalidCidError, UnsupportedCidError
 
@@ -58,6 +59,11 @@ def normalize_cid(value: str) -> str:
     Raises InvalidCidError, naming the input, when it is not a CID.
     """
     return cid_to_str(parse_cid(value))
+
+
+# A CID field of a pydantic model (API bodies, report schema): any spelling in, base32 CIDv1 kept.
+# An invalid value fails validation with the InvalidCidError message.
+CidStr = Annotated[str, AfterValidator(lambda value: normalize_cid(value))]
 
 
 def is_cid(value: str) -> bool:

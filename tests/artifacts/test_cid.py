@@ -7,8 +7,10 @@ import hashlib
 
 import cid as py_cid
 import pytest
+from pydantic import BaseModel, ValidationError
 
 from dao.artifacts.cid import (
+    CidStr,
     block_matches,
     cid_from_binary,
     cid_parts,
@@ -118,3 +120,12 @@ def test_binary_cidv0_and_cidv1_are_read() -> None:
         cid_from_binary(raw_cid(b"") + b"\x00")
     with pytest.raises(InvalidCidError):
         cid_from_binary(b"\x02\x55\x12\x20" + bytes(32))
+
+
+def test_pydantic_cid_field_normalizes_and_refuses() -> None:
+    class Submission(BaseModel):
+        cid: CidStr
+
+    assert Submission(cid=DIRECTORY_V0).cid == DIRECTORY_V1
+    with pytest.raises(ValidationError, match="not a CID: 'nope'"):
+        Submission(cid="nope")
