@@ -246,9 +246,14 @@ class StandardMerkleTree:
 
     def get_proof(self, leaf: int | Sequence[Any]) -> list[str]:
         """The proof (hex nodes, bottom up) for a value index or a value."""
-        value_index = self._value_index(leaf)
+        # Tree indices were checked to be leaves when the tree was built or loaded.
+        tree_index = self._tree_indices[self._value_index(leaf)]
         hex_nodes = self._hex_nodes()
-        return [hex_nodes[i] for i in core.proof_indices(len(self._tree), self._tree_indices[value_index])]
+        proof = []
+        while tree_index > 0:
+            proof.append(hex_nodes[tree_index + 1 if tree_index & 1 else tree_index - 1])
+            tree_index = (tree_index - 1) >> 1
+        return proof
 
     def get_multi_proof(self, leaves: Sequence[int | Sequence[Any]]) -> MultiProof:
         """One multiproof for several value indices or values."""
