@@ -169,3 +169,23 @@ def test_static_verify_agrees_with_js() -> None:
     python = [StandardMerkleTree.verify(tree.root, REWARD, leaf, p) for leaf, p in checks]
     python += [StandardMerkleTree.verify_multi_proof(tree.root, REWARD, m) for m in (multiproof, tampered)]
     assert [r["ok"] for r in results] == python == [True, False, False, False, True, False]
+
+
+def test_js_loads_dumps_of_python_native_values() -> None:
+    # Python ints beyond 2**53, bytes and tuples are dumped as JSON that the JS library reads back
+    # to the same leaves (big ints as decimal strings, bytes as hex, tuples as arrays).
+    encoding = ["uint256", "address", "bytes", "(bool,int128)", "uint8[]"]
+    values = [
+        [2**255 + 7, bytes.fromhex("ab" * 20), b"\x00\x01\x02", (True, -(2**100)), (1, 2, 3)],
+        [0, "0x" + "cd" * 20, b"", (False, 2**60), ()],
+        [2**53, bytearray(b"\x11" * 20), bytes(range(40)), [True, 0], [255]],
+    ]
+    tree = StandardMerkleTree.of(values, encoding)
+    result = run_one({
+        "op": "load", "dump": tree.dump(), "proofs": [0, 1, 2],
+        "verify": [{"leaf": tree.at(i), "proof": tree.get_proof(i)} for i in range(3)],
+    })
+    assert "error" not in result, result.get("error")
+    assert result["root"] == tree.root
+    assert result["proofs"] == {str(i): tree.get_proof(i) for i in range(3)}
+    assert result["verified"] == [True, True, True]
