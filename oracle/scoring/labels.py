@@ -151,25 +151,30 @@ def dawid_skene(
         return _result(AggregationMethod.DAWID_SKENE, table, posteriors, np.zeros((0, n_classes)),
                        _mean_posterior(posteriors), None, 0, True)
     # (annotator, observed label) of each label, the row of the confusion counts it adds to
-    observed_slot = table.annotator_index * n_classes + table.label_index
+    # Class-major arrays and labels sorted by item keep every gather and sum close to sequential.
+    order = np.argsort(table.item_index)
+    item_sorted = table.item_index[order]
+    # (annotator, observed label) of each label: the row of the confusion counts it adds to
+    slot_sorted = (table.annotator_index * n_classes + table.label_index)[order]
+    n_slots = n_annotators * n_classes
     previous_likelihood = -np.inf
     converged = False
     iterations = 0
     for iterations in range(1, max_iterations + 1):
         # M-step: counts[a, observed, true] = sum of the posteriors of true over a's labels
-        item_posteriors = posteriors[table.item_index]
+        by_class = np.ascontiguousarray(posteriors.T)
         counts = np.stack(
-            [np.bincount(observed_slot, weights=item_posteriors[:, c], minlength=n_annotators * n_classes)
-             for c in range(n_classes)],
+            [np.bincount(slot_sorted, weights=by_class[c][item_sorted], minlength=n_slots) for c in range(n_classes)],
             axis=1,
         ).reshape(n_annotators, n_classes, n_classes) + smoothing
         log_confusion = np.log(counts) - np.log(counts.sum(axis=1, keepdims=True))
         priors = posteriors.sum(axis=0) + smoothing
         priors /= priors.sum()
         # E-step: log posterior of each item = log prior + its labels' log-likelihoods
-        label_log_likelihood = log_confusion.reshape(n_annotators * n_classes, n_classes)[observed_slot]
+        slot_log_likelihood = log_confusion.reshape(n_slots, n_classes)
+        slot_by_class = np.ascontiguousarray(slot_log_likelihood.T)
         log_posterior = np.stack(
-            [np.bincount(table.item_index, weights=label_log_likelihood[:, c], minlength=n_items)
+            [np.bincount(item_sorted, weights=slot_by_class[c][slot_sorted], minlength=n_items)
              for c in range(n_classes)],
             axis=1,
         ) + np.log(priors)
@@ -186,10 +191,15 @@ def dawid_skene(
     confusion = np.exp(log_confusion).transpose(0, 2, 1)  # (annotator, true, observed)
     # Leave-one-out: each label is judged by the item's posterior without that label's own evidence
     # (the item's other labels and the prior), so an annotator cannot vouch for their own label.
-    without_own = log_posterior[table.item_index] - label_log_likelihood
-    without_own -= without_own.max(axis=1, keepdims=True)
-    label_posteriors = np.exp(without_own)
-    label_posteriors /= label_posteriors.sum(axis=1, keepdims=True)
+    observed_slot = table.annotator_index * n_classes + table.label_index
+    posterior_by_class = np.ascontiguousarray(log_posterior.T)
+    without_own = np.stack(
+        [posterior_by_class[c][table.item_index] - slot_by_class[c][observed_slot] for c in range(n_classes)]
+    )
+    without_own -= without_own.max(axis=0)
+    np.exp(without_own, out=without_own)
+    without_own /= without_own.sum(axis=0)
+    label_posteriors = without_own.T
     on_gold = _gold_mask(n_items, gold_items)[table.item_index]
     label_posteriors[on_gold] = posteriors[table.item_index[on_gold]]
     return _result(AggregationMethod.DAWID_SKENE, table, posteriors, label_posteriors, priors, confusion,
