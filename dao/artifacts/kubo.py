@@ -23,8 +23,8 @@ import ipfshttpclient
 import ipfshttpclient.exceptions as ipfs_errors
 
 from dao.artifacts.car import StagedCar, check_roots_complete, encode_header, stage_car
-from dao.artifacts.config import DEFAULT_KUBO_URL
 from dao.artifacts.cid import block_matches, cid_to_str, normalize_cid
+from dao.artifacts.config import DEFAULT_KUBO_URL
 from dao.artifacts.dagpb import encode_varint
 from dao.artifacts.errors import (
     ArtifactNotFoundError,

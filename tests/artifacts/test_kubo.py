@@ -26,7 +26,7 @@ from dao.artifacts.kubo import KuboStore, rpc_multiaddr
 from dao.artifacts.store import compute_artifact_cid
 from dao.artifacts.unixfs import CHUNK_SIZE, MAX_LINKS_PER_NODE
 
-SIZES = [1, CHUNK_SIZE, CHUNK_SIZE + 1, 5 * CHUNK_SIZE + 777, (MAX_LINKS_PER_NODE + 1) * CHUNK_SIZE]
+SIZES = [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, 5 * CHUNK_SIZE + 777, (MAX_LINKS_PER_NODE + 1) * CHUNK_SIZE]
 # ipfshttpclient 0.7 passes an argument urllib3 deprecates; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:The 'strict' parameter:FutureWarning")
 
@@ -61,7 +61,7 @@ def test_node_to_embedded_through_a_car(kubo: KuboStore, embedded: EmbeddedStore
     assert embedded.get(cid) == data
 
 
-@pytest.mark.parametrize("size", SIZES[:4])
+@pytest.mark.parametrize("size", SIZES[1:5])  # the empty block is already on the node
 def test_embedded_to_node_through_a_car(kubo: KuboStore, embedded: EmbeddedStore, size: int) -> None:
     data = artifact(size, seed=f"embedded-{size}")
     cid = embedded.put(data)
