@@ -133,3 +133,11 @@ def test_the_store_folder_comes_from_the_environment(sample: Path, store_dir: Pa
     monkeypatch.setenv("MERIT_ARTIFACTS_PATH", str(store_dir))
     cid = merit("add", str(sample))[1].strip()
     assert EmbeddedStore(store_dir).has(cid)
+
+
+def test_get_to_stdout(store_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "small.txt"
+    source.write_bytes(b"to stdout")
+    cid = merit("add", str(source), "--store", str(store_dir))[1].strip()
+    code, out, _ = merit("get", cid, "-o", "-", "--store", str(store_dir))
+    assert (code, out) == (0, "to stdout")

@@ -261,3 +261,13 @@ def test_durable_writes_store_the_same_blocks(tmp_path: Path) -> None:
     cid = durable.put(data)
     assert cid == compute_artifact_cid(data)
     assert durable.get(cid) == data
+
+
+def test_a_text_stream_or_a_path_is_refused(store: EmbeddedStore, tmp_path: Path) -> None:
+    text_file = tmp_path / "labels.csv"
+    text_file.write_text("item,label\n")
+    with text_file.open("r") as text_stream, pytest.raises(TypeError, match="binary mode"):
+        store.put(text_stream)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="bytes or a readable binary stream, got PosixPath"):
+        store.put(text_file)  # type: ignore[arg-type]
+    assert [path for path in (store.path / "blocks").rglob("*") if path.is_file()] == []
