@@ -31,6 +31,8 @@ from pydantic import (
 TOKEN_DECIMALS = 18
 TREASURY = "treasury"
 """In an initial distribution, the recipient that stands for the timelock (the DAO treasury)."""
+DEPLOYER = "deployer"
+"""In an initial distribution, the recipient that stands for the deploying account."""
 
 
 class DeployConfigError(ValueError):
@@ -93,7 +95,7 @@ class RewardsParams(_Strict):
 
 
 class Grant(_Strict):
-    recipient: Annotated[str, AfterValidator(lambda v: v if v == TREASURY else _checksum(v))]
+    recipient: Annotated[str, AfterValidator(lambda v: v if v in (TREASURY, DEPLOYER) else _checksum(v))]
     amount: TokenAmount
 
 

@@ -26,6 +26,7 @@ from brownie.network.account import Account
 from brownie.project.main import Project
 
 from dao.deployments import (
+    DEPLOYER,
     TREASURY,
     ContractRecord,
     DeployConfig,
@@ -112,8 +113,8 @@ def _role_step(run: DeployRun, name: str, contract_key: str, role_name: str, acc
 
 
 def _distribution(run: DeployRun) -> tuple[list[str], list[int]]:
-    timelock = run.contracts["timelock"].address
-    recipients = [timelock if g.recipient == TREASURY else g.recipient for g in run.config.initial_distribution]
+    named = {TREASURY: run.contracts["timelock"].address, DEPLOYER: run.deployer.address}
+    recipients = [named.get(g.recipient, g.recipient) for g in run.config.initial_distribution]
     return recipients, [g.amount for g in run.config.initial_distribution]
 
 
@@ -199,11 +200,12 @@ def _start_or_resume(network_name: str, live: bool, deployer: Account, config: D
 
 
 def deploy(project: Project, config_path: Path, deployer: Account, *, network_name: str | None = None,
-           manifest: Path | None = None, overwrite: bool = False,
-           log: Callable[[str], None] = print) -> Deployment:
+           manifest: Path | None = None, overwrite: bool = False, dry_run: bool = False,
+           log: Callable[[str], None] = print) -> Deployment | None:
     """Deploys and wires everything on the connected network; returns the finished manifest.
 
     The config is validated in full before anything is sent (DeployConfigError names the key).
+    With `dry_run`, prints the parameters and the plan and sends nothing (returns None).
     """
     network_name = network_name or network.show_active()
     config = load_deploy_config(config_path)
@@ -214,6 +216,15 @@ def deploy(project: Project, config_path: Path, deployer: Account, *, network_na
     for line in describe_config(config, network_name, deployer.address):
         log(line)
     deployment = _start_or_resume(network_name, live, deployer, config, raw_config, manifest, overwrite, log)
+    if dry_run:
+        log(f"dry run: nothing is sent; the manifest would be {manifest}")
+        for name, _ in _steps(DeployRun(project=project, config=config, deployer=deployer,
+                                        deployment=deployment, manifest=manifest, log=log)):
+            record = deployment.contracts.get(name)
+            log(f"  {name}: " + (f"reuse {record.address}" if record else
+                                 "deploy" if name in ("timelock", "token", "governor", "registry", "distributor")
+                                 else "check on chain, send if missing"))
+        return None
     run = DeployRun(project=project, config=config, deployer=deployer, deployment=deployment,
                     manifest=manifest, log=log)
     run.save()
@@ -240,11 +251,21 @@ def _deployer_account(network_name: str) -> Account:
     return accounts.load(keystore, password=password) if password else accounts.load(keystore)
 
 
-def main(config: str | None = None, overwrite: str | bool = False) -> Deployment:
+def main(*flags: str, config: str | None = None) -> Deployment | None:
+    """Entry point of `brownie run scripts/deploy.py [main [CONFIG] [overwrite] [dry-run]]`.
+
+    The config defaults to config/deploy/<network>.json; the manifest goes to
+    deployments/<network>.json, or under MERIT_DEPLOYMENT_DIR when that is set."""
     from brownie import project as brownie_project
 
     project = brownie_project.get_loaded_projects()[0]
     network_name = network.show_active()
+    unknown = [f for f in flags if f not in ("overwrite", "dry-run") and not f.endswith(".json")]
+    if unknown:
+        raise SystemExit(f"unknown argument(s) {unknown}: give a config .json, 'overwrite', 'dry-run'")
+    config = next((f for f in flags if f.endswith(".json")), config)
     config_path = Path(config) if config else Path(project._path) / "config" / "deploy" / f"{network_name}.json"
-    return deploy(project, config_path, _deployer_account(network_name),
-                  network_name=network_name, overwrite=overwrite in (True, "overwrite", "true", "1"))
+    manifest_dir = os.environ.get("MERIT_DEPLOYMENT_DIR")
+    manifest = Path(manifest_dir) / f"{network_name}.json" if manifest_dir else None
+    return deploy(project, config_path, _deployer_account(network_name), network_name=network_name,
+                  manifest=manifest, overwrite="overwrite" in flags, dry_run="dry-run" in flags)

@@ -10,6 +10,7 @@ import typer
 from dao import __version__
 from dao.cli import artifacts, demo, tree
 from dao.cli import labels, predictions
+from dao.cli import accounts, deploy, governance
 
 app = typer.Typer(
     name="merit",
@@ -35,6 +36,10 @@ def root(
 
 
 app.command("demo")(demo.run)
+app.command("deploy")(deploy.deploy)
+app.add_typer(accounts.app, name="accounts")
+for command in (governance.delegate, governance.proposals, governance.vote, governance.queue, governance.execute):
+    app.command(command.__name__)(command)
 app.add_typer(tree.app, name="tree")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(labels.app, name="labels")

@@ -1,0 +1,146 @@
+"""What every `merit` command shares: settings, errors in one line, output, sending transactions.
+
+Exit codes: 0 done; 1 the operation failed (a revert, a refused request); 2 bad input or
+configuration; 3 something named does not exist; 4 the chain, the API or the store is unreachable.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from rich.console import Console
+from rich.table import Table
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_NOT_FOUND = 3
+EXIT_UNREACHABLE = 4
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CliSettings(BaseSettings):
+    """Where the CLI finds the chain, the deployment, the API and the keystores (env prefix MERIT_)."""
+
+    model_config = SettingsConfigDict(env_prefix="MERIT_", extra="ignore")
+
+    rpc_url: str = "http://127.0.0.1:8545"
+    deployment: Path = Path("deployments/development.json")
+    api_url: str = "http://127.0.0.1:8000"
+    keystore_dir: Path = Path.home() / ".openmerit" / "keystores"
+    keystore_password: str | None = None
+    rpc_timeout_seconds: float = 30.0
+
+
+def settings() -> CliSettings:
+    try:
+        return CliSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"bad setting MERIT_{'_'.join(str(p) for p in first['loc']).upper()}: {first['msg']}", EXIT_BAD_INPUT)
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    err_console.print(f"[red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+class CommandError(Exception):
+    """An expected failure with its exit code; `handle_errors` turns it into one line."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _classify(exc: BaseException) -> tuple[str, int] | None:
+    """One line and an exit code for the failures a user can meet; None for real bugs."""
+    import requests
+    from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+
+    from dao.artifacts.errors import ArtifactError, ArtifactNotFoundError, StoreUnavailableError
+    from dao.chain import ChainMismatchError, decode_revert
+    from dao.deployments import DeployConfigError
+
+    if isinstance(exc, CommandError):
+        return str(exc), exc.code
+    if isinstance(exc, (ContractCustomError, ContractLogicError)):
+        return f"the transaction would revert: {decode_revert(exc)}", EXIT_FAILED
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout, TimeExhausted, ConnectionError)):
+        return f"cannot reach the node or service: {exc}", EXIT_UNREACHABLE
+    if isinstance(exc, StoreUnavailableError):
+        return str(exc), EXIT_UNREACHABLE
+    if isinstance(exc, ArtifactNotFoundError):
+        return str(exc), EXIT_NOT_FOUND
+    if isinstance(exc, ArtifactError):
+        return str(exc), EXIT_FAILED
+    if isinstance(exc, ChainMismatchError):
+        return str(exc), EXIT_BAD_INPUT
+    if isinstance(exc, DeployConfigError):
+        return str(exc), EXIT_BAD_INPUT
+    if isinstance(exc, FileNotFoundError):
+        return str(exc), EXIT_NOT_FOUND
+    if isinstance(exc, (ValueError, KeyError)):
+        return str(exc).strip("'\""), EXIT_BAD_INPUT
+    return None
+
+
+def handle_errors(command: F) -> F:
+    """Decorates a command so that expected failures print one line and exit with their code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - sorted into expected failures and bugs below
+            classified = _classify(exc)
+            if classified is None:
+                raise
+            fail(*classified)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*[str(v) for v in row])
+    console.print(table)
+
+
+@contextmanager
+def progress(description: str) -> Iterator[None]:
+    """A spinner while something long runs (only when stdout is a terminal)."""
+    if console.is_terminal:
+        with console.status(description):
+            yield
+    else:
+        yield
+
+
+def format_tokens(base_units: int, decimals: int = 18) -> str:
+    whole, fraction = divmod(int(base_units), 10**decimals)
+    text = f"{whole:,}"
+    if fraction:
+        text += "." + f"{fraction:0{decimals}d}".rstrip("0")
+    return text

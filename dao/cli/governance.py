@@ -1,0 +1,161 @@
+"""DAO members' commands: `merit delegate`, `merit proposals`, `merit vote`, `merit queue`,
+`merit execute`. Proposals are found from the governor's ProposalCreated events, so queue and
+execute need only the proposal id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+from eth_utils import is_address, to_checksum_address
+
+from dao.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_NOT_FOUND,
+    CommandError,
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    progress,
+    settings,
+)
+from dao.proposals import Action, Proposal, ProposalState, VoteType
+
+ACCOUNT_OPTION = typer.Option(..., "--account", "-a", help="the keystore account that signs")
+
+
+@dataclass(frozen=True)
+class ProposalRecord:
+    proposal: Proposal
+    proposer: str
+    block_number: int
+    vote_start: int
+    vote_end: int
+
+
+def _contracts():
+    from dao.chain import connect, load_contracts
+
+    cfg = settings()
+    w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
+    return w3, load_contracts(w3, cfg.deployment)
+
+
+def proposal_records(contracts) -> list[ProposalRecord]:
+    """Every proposal made to the deployment's governor, oldest first."""
+    start = contracts.deployment.contracts["governor"].block_number
+    records = []
+    for log in contracts.governor.events.ProposalCreated.get_logs(from_block=start):
+        a = log["args"]
+        actions = tuple(Action(t, bytes(c), v) for t, v, c in zip(a["targets"], a["values"], a["calldatas"]))
+        proposal = Proposal(actions, a["description"])
+        if proposal.proposal_id != a["proposalId"]:
+            continue  # cannot happen with an honest node; never act on a proposal we cannot rebuild
+        records.append(ProposalRecord(proposal, a["proposer"], log["blockNumber"], a["voteStart"], a["voteEnd"]))
+    return records
+
+
+def find_proposal(contracts, proposal_id: int) -> Proposal:
+    for record in proposal_records(contracts):
+        if record.proposal.proposal_id == proposal_id:
+            return record.proposal
+    raise CommandError(f"no proposal {proposal_id} on this governor", EXIT_NOT_FOUND)
+
+
+def _send(w3, account_name: str, call) -> Any:
+    from dao.chain import send_transaction
+    from dao.cli.accounts import signer
+
+    account = signer(account_name)
+    with progress("sending the transaction..."):
+        return send_transaction(w3, account, call)
+
+
+@handle_errors
+def delegate(to: str = typer.Argument("self", help="an address, or 'self'"),
+             account: str = ACCOUNT_OPTION,
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Delegate your votes (to yourself to vote with them)."""
+    from dao.cli.accounts import signer
+
+    w3, contracts = _contracts()
+    me = signer(account)
+    target = me.address if to == "self" else to
+    if not is_address(target):
+        raise CommandError(f"not an address: {to!r}", EXIT_BAD_INPUT)
+    from dao.chain import send_transaction
+
+    receipt = send_transaction(w3, me, contracts.token.functions.delegate(to_checksum_address(target)))
+    result = {"delegator": me.address, "delegate": to_checksum_address(target), "tx": receipt["transactionHash"].hex()}
+    print_json(result) if as_json else console.print(f"{me.address} delegates to {result['delegate']} (tx {result['tx']})")
+
+
+@handle_errors
+def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every proposal with its state and tally."""
+    _, contracts = _contracts()
+    rows = []
+    for record in proposal_records(contracts):
+        pid = record.proposal.proposal_id
+        state = ProposalState(contracts.governor.functions.state(pid).call())
+        against, in_favour, abstain = contracts.governor.functions.proposalVotes(pid).call()
+        rows.append({"id": str(pid), "state": state.name.lower(), "for": in_favour, "against": against,
+                     "abstain": abstain, "proposer": record.proposer,
+                     "description": record.proposal.description})
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Proposals", ("id", "state", "for", "against", "description"),
+                    [(r["id"][:12] + "…", r["state"], r["for"], r["against"], r["description"].splitlines()[0])
+                     for r in rows])
+
+
+@handle_errors
+def vote(proposal_id: str = typer.Argument(..., help="the proposal id"),
+         support: str = typer.Argument(..., help="for, against or abstain"),
+         account: str = ACCOUNT_OPTION,
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """Cast your vote on an active proposal."""
+    try:
+        choice = VoteType[support.upper()]
+    except KeyError:
+        raise CommandError(f"support must be for, against or abstain, not {support!r}", EXIT_BAD_INPUT) from None
+    w3, contracts = _contracts()
+    pid = _parse_id(proposal_id)
+    receipt = _send(w3, account, contracts.governor.functions.castVote(pid, int(choice)))
+    event = contracts.governor.events.VoteCast().process_receipt(receipt)[0]["args"]
+    result = {"proposal": str(pid), "support": choice.name.lower(), "weight": event["weight"]}
+    print_json(result) if as_json else console.print(f"voted {result['support']} with weight {event['weight']}")
+
+
+@handle_errors
+def queue(proposal_id: str = typer.Argument(...), account: str = ACCOUNT_OPTION,
+          as_json: bool = typer.Option(False, "--json")) -> None:
+    """Queue a succeeded proposal in the timelock."""
+    _lifecycle("queue", proposal_id, account, as_json)
+
+
+@handle_errors
+def execute(proposal_id: str = typer.Argument(...), account: str = ACCOUNT_OPTION,
+            as_json: bool = typer.Option(False, "--json")) -> None:
+    """Execute a queued proposal whose timelock delay has passed (anyone may)."""
+    _lifecycle("execute", proposal_id, account, as_json)
+
+
+def _lifecycle(step: str, proposal_id: str, account: str, as_json: bool) -> None:
+    w3, contracts = _contracts()
+    proposal = find_proposal(contracts, _parse_id(proposal_id))
+    receipt = _send(w3, account, getattr(contracts.governor.functions, step)(*proposal.lifecycle_args()))
+    state = ProposalState(contracts.governor.functions.state(proposal.proposal_id).call())
+    result = {"proposal": str(proposal.proposal_id), "state": state.name.lower(),
+              "tx": receipt["transactionHash"].hex()}
+    print_json(result) if as_json else console.print(f"{step}d: proposal is now {result['state']}")
+
+
+def _parse_id(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise CommandError(f"not a proposal id: {text!r}", EXIT_BAD_INPUT) from None
