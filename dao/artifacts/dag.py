@@ -112,3 +112,22 @@ def missing_blocks(load: LoadBlock, has: HasBlock, root_cid: bytes) -> Iterator[
         if check_supported(child).codec == DAG_PB_CODEC:
             node = decode_file_node(load(child), f"block {cid_to_str(child)}")
             stack.append(iter([link.cid for link in node.links]))
+
+
+def iter_dag_cids(load: LoadBlock, root_cid: bytes) -> Iterator[bytes]:
+    """Yields the binary CID of every block of the DAG once, reading dag-pb nodes only (raw
+    leaves are named by their parent's links and never read)."""
+    seen: set[bytes] = set()
+    stack: list[Iterator[bytes]] = [iter([root_cid])]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        if child in seen:
+            continue
+        seen.add(child)
+        yield child
+        if check_supported(child).codec == DAG_PB_CODEC:
+            node = decode_file_node(load(child), f"block {cid_to_str(child)}")
+            stack.append(iter([link.cid for link in node.links]))

@@ -17,14 +17,26 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from dao.artifacts.cid import block_matches, cid_to_str, parse_cid
+from dao.artifacts.dag import iter_dag_cids
 from dao.artifacts.errors import ArtifactNotFoundError, CorruptBlockError, NotPinnedError
 from dao.artifacts.store import ArtifactSource, ArtifactStore, read_pieces
 from dao.artifacts.unixfs import Block, FileImporter
 
 DEFAULT_STORE_PATH = Path(".cache/artifacts")
+
+
+@dataclass(frozen=True, slots=True)
+class GarbageCollected:
+    """What `collect_garbage` removed and kept."""
+
+    removed_blocks: int
+    removed_bytes: int
+    kept_blocks: int
 
 
 class EmbeddedStore(ArtifactStore):
@@ -110,6 +122,36 @@ class EmbeddedStore(ArtifactStore):
     def pins(self) -> list[str]:
         """Every pinned artifact's CID, sorted."""
         return sorted(entry.name for entry in self._pins.iterdir() if entry.is_file())
+
+    def collect_garbage(self, *, grace_seconds: float = 3600.0) -> GarbageCollected:
+        """Removes the blocks that no pinned artifact reaches, as `ipfs repo gc` does.
+
+        Blocks written in the last `grace_seconds` stay: a `put` or CAR import in progress writes
+        its blocks before it pins them. Every pinned DAG is walked first; if any of its nodes is
+        missing or corrupt, nothing is removed (its children could not be told apart from garbage).
+        """
+        reachable: set[str] = set()
+        for name in self.pins():
+            for block_cid in iter_dag_cids(self.read_block, parse_cid(name)):
+                reachable.add(cid_to_str(block_cid))
+        cutoff = time.time() - grace_seconds
+        removed_blocks = removed_bytes = kept_blocks = 0
+        for shard in self._blocks.iterdir():
+            for block in shard.iterdir():
+                if block.name in reachable:
+                    kept_blocks += 1
+                    continue
+                try:
+                    details = block.stat()
+                    if details.st_mtime > cutoff:
+                        kept_blocks += 1
+                        continue
+                    block.unlink()
+                except FileNotFoundError:
+                    continue  # removed by a concurrent collector
+                removed_blocks += 1
+                removed_bytes += details.st_size
+        return GarbageCollected(removed_blocks, removed_bytes, kept_blocks)
 
     # -- files -------------------------------------------------------------------------------
 

@@ -20,11 +20,12 @@ import typer
 from rich.console import Console
 
 from dao.artifacts.config import ArtifactStoreSettings, open_artifact_store
+from dao.artifacts.embedded import EmbeddedStore
 from dao.artifacts.errors import ArtifactError
 from dao.artifacts.store import ArtifactStore, compute_artifact_cid
 
 app = typer.Typer(
-    help="Artifacts by IPFS CID: add, compute a CID, get, stat, pin, and CAR export/import.",
+    help="Artifacts by IPFS CID: add, compute a CID, get, stat, pin, gc, and CAR export/import.",
     no_args_is_help=True,
 )
 
@@ -189,6 +190,24 @@ def unpin(
     with _reported(), _store(store_path, kubo_url) as store:
         store.unpin(cid_text)
         typer.echo(f"unpinned {cid_text}")
+
+
+@app.command("gc")
+def gc(
+    grace_seconds: float = typer.Option(3600.0, "--grace-seconds", min=0, help="Keep blocks written this recently."),
+    store_path: Optional[Path] = StoreOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Remove the embedded store's blocks that no pinned artifact reaches."""
+    with _reported(), _store(store_path, None) as store:
+        if not isinstance(store, EmbeddedStore):
+            _fail("gc runs on the embedded store; on an IPFS node, run its own `ipfs repo gc`")
+        report = store.collect_garbage(grace_seconds=grace_seconds)
+        _emit(
+            as_json,
+            asdict(report),
+            f"removed {report.removed_blocks} blocks ({report.removed_bytes} bytes), kept {report.kept_blocks}",
+        )
 
 
 @app.command("export")

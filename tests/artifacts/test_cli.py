@@ -141,3 +141,16 @@ def test_get_to_stdout(store_dir: Path, tmp_path: Path) -> None:
     cid = merit("add", str(source), "--store", str(store_dir))[1].strip()
     code, out, _ = merit("get", cid, "-o", "-", "--store", str(store_dir))
     assert (code, out) == (0, "to stdout")
+
+
+def test_gc_removes_unpinned_blocks(sample: Path, store_dir: Path) -> None:
+    cid = merit("add", str(sample), "--no-pin", "--store", str(store_dir))[1].strip()
+    code, out, _ = merit("gc", "--grace-seconds", "0", "--store", str(store_dir), "--json")
+    assert code == 0
+    assert json.loads(out)["removed_blocks"] == 4  # 3 leaves and the root
+    assert not EmbeddedStore(store_dir).has(cid)
+
+
+def test_gc_refuses_a_negative_grace(store_dir: Path) -> None:
+    code, _, err = merit("gc", "--grace-seconds", "-1", "--store", str(store_dir))
+    assert code != 0 and "grace-seconds" in err

@@ -271,3 +271,36 @@ def test_a_text_stream_or_a_path_is_refused(store: EmbeddedStore, tmp_path: Path
     with pytest.raises(TypeError, match="bytes or a readable binary stream, got PosixPath"):
         store.put(text_file)  # type: ignore[arg-type]
     assert [path for path in (store.path / "blocks").rglob("*") if path.is_file()] == []
+
+
+def test_garbage_collection_keeps_what_pins_reach(store: EmbeddedStore) -> None:
+    kept = random_bytes(2 * CHUNK_SIZE + 1, seed=21)
+    dropped = random_bytes(3 * CHUNK_SIZE + 2, seed=22)
+    kept_cid = store.put(kept)
+    dropped_cid = store.put(dropped, pin=False)
+    shared_cid = store.put(kept[:CHUNK_SIZE], pin=False)  # the first leaf of `kept`
+    dropped_dag_size = store.stat(dropped_cid).dag_size
+    report = store.collect_garbage(grace_seconds=0)
+    assert (report.removed_blocks, report.kept_blocks) == (5, 4)  # 4 leaves + root of `dropped`
+    assert report.removed_bytes == dropped_dag_size
+    assert store.get(kept_cid) == kept
+    assert store.get(shared_cid) == kept[:CHUNK_SIZE]
+    assert not store.has(dropped_cid)
+
+
+def test_garbage_collection_spares_recent_blocks(store: EmbeddedStore) -> None:
+    cid = store.put(random_bytes(CHUNK_SIZE + 1), pin=False)
+    assert store.collect_garbage(grace_seconds=3600).removed_blocks == 0
+    assert store.has(cid)
+
+
+def test_garbage_collection_removes_nothing_when_a_pinned_node_is_corrupt(store: EmbeddedStore) -> None:
+    pinned = store.put(random_bytes(2 * CHUNK_SIZE + 1, seed=31))
+    store.put(random_bytes(10, seed=32), pin=False)
+    root = store.block_path(parse_cid(pinned))
+    root.write_bytes(b"\x00" + root.read_bytes()[1:])
+    before = sorted(path.name for path in (store.path / "blocks").rglob("*") if path.is_file())
+    with pytest.raises(CorruptBlockError):
+        store.collect_garbage(grace_seconds=0)
+    after = sorted(path.name for path in (store.path / "blocks").rglob("*") if path.is_file())
+    assert after == [name for name in before if name != root.name]  # only the root, quarantined
