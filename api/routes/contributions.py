@@ -1,0 +1,109 @@
+"""Contributions: the filtered, keyset-paginated history, and one contribution with the
+explanation of its score."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import models as m
+from api.deps import LimitDep, SessionDep
+from api.schemas import (
+    AddressStr,
+    ContributionDetail,
+    ContributionPage,
+    DbId,
+    Kind,
+    PageTokenError,
+    ScoreExplanationPublic,
+    Status,
+    decode_page_token,
+    encode_page_token,
+)
+
+router = APIRouter(prefix="/contributions", tags=["contributions"])
+
+KIND_NAMES = [k.value for k in Kind]
+_COLUMNS = (m.Contribution.contribution_id, m.Contribution.project_id, m.Contribution.contributor,
+            m.Contribution.kind, m.Contribution.cid, m.Contribution.relayer, m.Contribution.status,
+            m.Contribution.score, m.Contribution.report_cid, m.Contribution.epoch_id,
+            m.Contribution.block_number, m.Contribution.tx_hash)
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    score = row.score
+    return {"contribution_id": row.contribution_id, "project_id": row.project_id, "contributor": row.contributor,
+            "kind": KIND_NAMES[row.kind] if row.kind < len(KIND_NAMES) else str(row.kind), "cid": row.cid,
+            "relayer": row.relayer, "status": row.status, "score": None if score is None else str(score),
+            "report_cid": row.report_cid, "epoch_id": row.epoch_id, "block_number": row.block_number,
+            "tx_hash": row.tx_hash}
+
+
+def contribution_page(session: Session, *, limit: int, page_token: str | None, project: int | None = None,
+                      contributor: str | None = None, kind: Kind | None = None, epoch: int | None = None,
+                      status: Status | None = None) -> Response:
+    """Newest first; one index range scan whatever the page's depth (keyset, not OFFSET)."""
+    query = select(*_COLUMNS)
+    if page_token is not None:
+        try:
+            query = query.where(m.Contribution.contribution_id < decode_page_token(page_token))
+        except PageTokenError as exc:
+            raise HTTPException(400, str(exc)) from None
+    if project is not None:
+        query = query.where(m.Contribution.project_id == project)
+    if contributor is not None:
+        query = query.where(m.Contribution.contributor == contributor)
+    if kind is not None:
+        query = query.where(m.Contribution.kind == kind.code)
+    if epoch is not None:
+        query = query.where(m.Contribution.epoch_id == epoch)
+    if status is not None:
+        query = query.where(m.Contribution.status == status.value)
+    rows = session.execute(query.order_by(m.Contribution.contribution_id.desc()).limit(limit + 1)).all()
+    items = [_row_dict(r) for r in rows[:limit]]
+    token = encode_page_token(rows[limit - 1].contribution_id) if len(rows) > limit else None
+    # Built straight from the columns (the shape of ContributionPage): the history is the hot path.
+    body = json.dumps({"items": items, "next_page_token": token}, separators=(",", ":"))
+    return Response(body, media_type="application/json")
+
+
+PageToken = Annotated[str | None, Query(max_length=64, description="next_page_token of the previous page")]
+
+
+@router.get("", response_model=ContributionPage, summary="Contribution history, newest first",
+            responses={400: {"description": "malformed page token"}, 422: {"description": "malformed filter"}})
+def list_contributions(session: SessionDep, limit: LimitDep, page_token: PageToken = None,
+                       project: Annotated[DbId | None, Query(description="project id")] = None,
+                       contributor: Annotated[AddressStr | None, Query()] = None,
+                       kind: Kind | None = None,
+                       epoch: Annotated[DbId | None, Query(description="epoch that scored it")] = None,
+                       status: Status | None = None) -> Response:
+    return contribution_page(session, limit=limit, page_token=page_token, project=project,
+                             contributor=contributor, kind=kind, epoch=epoch, status=status)
+
+
+def explanation(session: Session, contribution_id: int) -> ScoreExplanationPublic | None:
+    x = session.scalars(select(m.ScoreExplanation).where(m.ScoreExplanation.contribution_id == contribution_id)
+                        .order_by(m.ScoreExplanation.epoch_id.desc()).limit(1)).first()
+    if x is None:
+        return None
+    interval = (x.gain_lower, x.gain_upper) if x.gain_lower is not None and x.gain_upper is not None else None
+    return ScoreExplanationPublic(epoch_id=x.epoch_id, accepted=x.accepted, metric=x.metric,
+                                  metric_value=x.metric_value, gain=x.gain, confidence_interval=interval,
+                                  rejection_reason=x.reason, detail=x.detail, copy_of=x.copy_of,
+                                  report_cid=x.report_cid)
+
+
+@router.get("/{contribution_id}", response_model=ContributionDetail,
+            summary="One contribution and why it scored what it did",
+            responses={404: {"description": "no such contribution"}})
+def get_contribution(contribution_id: Annotated[DbId, Path(examples=[42])], session: SessionDep) -> ContributionDetail:
+    row = session.execute(select(*_COLUMNS).where(m.Contribution.contribution_id == contribution_id)).first()
+    if row is None:
+        raise HTTPException(404, f"no contribution {contribution_id}")
+    return ContributionDetail(**_row_dict(row), explanation=explanation(session, contribution_id))
