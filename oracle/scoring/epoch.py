@@ -28,6 +28,7 @@ from oracle.scoring.label_format import (
     read_label_rows,
 )
 from oracle.scoring.labels import aggregate, find_copied_annotators
+from oracle.scoring.metrics import MetricUndefined
 from oracle.scoring.originality import OriginalityIndex, OriginalityThresholds
 from oracle.scoring.predictions import Benchmark, check_kind_for_metric, parse_answers_csv, parse_predictions
 from oracle.scoring.rejections import ArtifactRejected, RejectionReason
@@ -97,7 +98,10 @@ def _score_models(
     )
     originals = OriginalityIndex(benchmark.n_items, parameters.bootstrap_seed + 1, thresholds)
     originals.add(str(champion_cid), content_hash(champion_bytes), champion_predictions)
-    champion = score_with_replicates(plan, parameters.metric, benchmark.answers, champion_predictions.values)
+    try:
+        champion = score_with_replicates(plan, parameters.metric, benchmark.answers, champion_predictions.values)
+    except MetricUndefined as error:
+        raise EpochInputError(f"{parameters.metric.value} is undefined on these answers: {error}") from None
     scores: list[ModelScore] = []
     for submission in submissions:
         common = {"order": submission.order, "contributor": submission.contributor, "cid": submission.cid}

@@ -217,6 +217,33 @@ def aggregate(
     return dawid_skene(table, gold_items, gold_classes)
 
 
+PAIRS_PER_CHUNK = 4_000_000  # bounds memory when many annotators label the same items
+DENSE_PAIR_TABLE = 16_000_000  # up to this many annotator pairs, count them in a dense table
+
+
+def _pair_counts(
+    who: np.ndarray, labels: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n_annotators: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pair keys, shared items, agreeing items) over items whose labels are sorted by annotator."""
+    offsets = np.cumsum(sizes) - sizes
+    position = np.arange(int(sizes.sum())) - np.repeat(offsets, sizes)
+    rows = np.repeat(starts, sizes) + position
+    later_in_group = np.repeat(sizes, sizes) - position - 1
+    n_pairs = int(later_in_group.sum())
+    first = np.repeat(rows, later_in_group)
+    pair_starts = np.cumsum(later_in_group) - later_in_group
+    second = first + 1 + (np.arange(n_pairs) - np.repeat(pair_starts, later_in_group))
+    pair_key = who[first] * n_annotators + who[second]  # sorted within an item: the first is earlier
+    same = (labels[first] == labels[second]).astype(np.float64)
+    if n_annotators * n_annotators <= DENSE_PAIR_TABLE:
+        size = n_annotators * n_annotators
+        overlap = np.bincount(pair_key, minlength=size).astype(np.float64)
+        keys = np.flatnonzero(overlap)
+        return keys, overlap[keys], np.bincount(pair_key, weights=same, minlength=size)[keys]
+    keys, inverse = np.unique(pair_key, return_inverse=True)
+    return keys, np.bincount(inverse).astype(np.float64), np.bincount(inverse, weights=same)
+
+
 def find_copied_annotators(
     table: LabelTable, agreement: float = 0.995, min_overlap: int = 20, min_coverage: float = 0.5
 ) -> dict[int, int]:
@@ -224,7 +251,8 @@ def find_copied_annotators(
 
     A later annotator (in first-appearance order) copies an earlier one when they share at least
     `min_overlap` items, those cover at least `min_coverage` of the later one's labels, and the labels
-    agree on at least `agreement` of them. Pairs are enumerated per item, in numpy.
+    agree on at least `agreement` of them. Pairs are enumerated per item in numpy, a bounded number
+    of pairs at a time.
     """
     if table.n_labels == 0:
         return {}
@@ -234,20 +262,18 @@ def find_copied_annotators(
     who = table.annotator_index[order]
     labels = table.label_index[order]
     starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
-    group_sizes = np.diff(np.r_[starts, items.size])
-    position_in_group = np.arange(items.size) - np.repeat(starts, group_sizes)
-    later_in_group = np.repeat(group_sizes, group_sizes) - position_in_group - 1
-    n_pairs = int(later_in_group.sum())
-    if n_pairs == 0:
+    sizes = np.diff(np.r_[starts, items.size])
+    pairs_per_item = sizes * (sizes - 1) // 2
+    if pairs_per_item.sum() == 0:
         return {}
-    first = np.repeat(np.arange(items.size), later_in_group)
-    pair_starts = np.cumsum(later_in_group) - later_in_group
-    second = first + 1 + (np.arange(n_pairs) - np.repeat(pair_starts, later_in_group))
-    low, high = who[first], who[second]  # sorted within an item, so low < high
-    pair_key = low * n_annotators + high
-    keys, inverse = np.unique(pair_key, return_inverse=True)
-    overlap = np.bincount(inverse)
-    agreeing = np.bincount(inverse, weights=(labels[first] == labels[second]).astype(np.float64))
+    chunk_of_item = np.cumsum(pairs_per_item) // PAIRS_PER_CHUNK
+    parts = []
+    for chunk in np.unique(chunk_of_item[pairs_per_item > 0]):
+        chosen = (chunk_of_item == chunk) & (pairs_per_item > 0)
+        parts.append(_pair_counts(who, labels, starts[chosen], sizes[chosen], n_annotators))
+    keys, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    overlap = np.bincount(inverse, weights=np.concatenate([p[1] for p in parts]))
+    agreeing = np.bincount(inverse, weights=np.concatenate([p[2] for p in parts]))
     label_counts = np.bincount(table.annotator_index, minlength=n_annotators)
     earlier, later = keys // n_annotators, keys % n_annotators
     copies = (

@@ -159,3 +159,14 @@ def test_an_epoch_without_scorers_allocates_nothing() -> None:
     inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=10)
     report = score_epoch(inputs, ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ACCURACY), {})
     assert report.allocations == [] and report.unallocated_wei == 10 and report.merkle_root == EMPTY_TREE_ROOT
+
+
+def test_a_metric_undefined_on_the_answers_stops_the_epoch() -> None:
+    artifacts = {"answers": b"id,answer\na,x\nb,x\n", "champion": b"id,x,y\na,0.5,0.5\nb,0.4,0.6\n",
+                 "sub": b"id,x,y\na,0.6,0.4\nb,0.4,0.6\n"}
+    inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=10, answers_cid="answers",
+                         champion_cid="champion",
+                         submissions=[SubmissionRef(order=0, contributor=address(1), kind="model", cid="sub")])
+    parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ROC_AUC, classes=["x", "y"])
+    with pytest.raises(EpochInputError, match="undefined"):
+        score_epoch(inputs, parameters, artifacts)

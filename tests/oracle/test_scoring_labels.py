@@ -123,3 +123,15 @@ def test_copied_annotators_are_found_and_the_first_keeps_credit() -> None:
 def test_honest_annotators_on_shared_items_are_not_copies() -> None:
     population = simulate_labels(6, 100, 2, np.full(6, 0.95), labels_per_annotator=100)
     assert find_copied_annotators(population.table) == {}
+
+
+def test_copy_detection_is_the_same_in_chunks_and_in_a_sparse_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from oracle.scoring import labels
+
+    population = simulate_labels(8, 200, 2, np.full(40, 0.8), n_copies=4, labels_per_annotator=150)
+    whole = find_copied_annotators(population.table)
+    assert len(whole) == 4
+    monkeypatch.setattr(labels, "PAIRS_PER_CHUNK", 500)
+    assert find_copied_annotators(population.table) == whole
+    monkeypatch.setattr(labels, "DENSE_PAIR_TABLE", 0)
+    assert find_copied_annotators(population.table) == whole
