@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import tempfile
+import warnings
 from typing import Any, BinaryIO, NoReturn
 from urllib.parse import urlsplit
 
@@ -229,7 +230,10 @@ class KuboStore(ArtifactStore):
     def _call(self, method: Any, *args: Any, missing: str | None = None, **kwargs: Any) -> Any:
         """Runs one RPC call, turning the client's errors into the store's."""
         try:
-            return method(*args, **kwargs)
+            with warnings.catch_warnings():
+                # ipfshttpclient 0.7 hands urllib3 an argument it deprecates; users cannot act on it.
+                warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
+                return method(*args, **kwargs)
         except ipfs_errors.ErrorResponse as exc:
             message = str(exc)
             if missing is not None and any(marker in message.lower() for marker in _NOT_FOUND_MARKERS):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,18 @@ def test_gc_removes_unpinned_blocks(sample: Path, store_dir: Path) -> None:
 def test_gc_refuses_a_negative_grace(store_dir: Path) -> None:
     code, _, err = merit("gc", "--grace-seconds", "-1", "--store", str(store_dir))
     assert code != 0 and "grace-seconds" in err
+
+
+def test_an_unreachable_node_is_one_line(sample: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        unused_port = probe.getsockname()[1]
+    code, _, err = merit("add", str(sample), "--kubo", f"http://127.0.0.1:{unused_port}")
+    assert code == 1
+    assert err.strip() == f"error: the IPFS node at http://127.0.0.1:{unused_port} cannot be reached (ConnectionError)"
+
+
+def test_a_bad_node_address_is_one_line(sample: Path) -> None:
+    code, _, err = merit("add", str(sample), "--kubo", "ftp://example:21")
+    assert code == 1
+    assert err.startswith("error: cannot open the artifact store: a Kubo RPC address is http(s)://HOST:PORT")
