@@ -73,8 +73,8 @@ class OriginalityIndex:
     seed: int
     thresholds: OriginalityThresholds = field(default_factory=OriginalityThresholds)
     screen_size: int = 4096
-    _hashes: dict[str, str] = field(default_factory=dict)
-    _entries: list[_Entry] = field(default_factory=list)
+    _hashes: dict[str, str] = field(default_factory=dict, init=False)
+    _entries: list[_Entry] = field(default_factory=list, init=False)
     _sample: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
