@@ -6,15 +6,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
+def resolve_url(database_url: str) -> URL:
+    """The URL with a driver that is installed: plain `postgresql://` means psycopg2 here
+    (SQLAlchemy 2.1 would pick psycopg 3, which the lock does not hold)."""
+    url = make_url(database_url)
+    if url.drivername in ("postgresql", "postgres"):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            url = url.set(drivername="postgresql+psycopg2")
+    return url
+
+
 def make_engine(database_url: str) -> Engine:
     """An engine for SQLite (file folders created, WAL, foreign keys on) or PostgreSQL."""
-    url = make_url(database_url)
+    url = resolve_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

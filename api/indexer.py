@@ -25,7 +25,7 @@ from web3 import Web3
 
 from api import models as m
 from api.decoding import INDEXED_EVENTS, LogDecoder
-from api.ingest import load_epoch_report, record_blocks, refresh_contributions, rollback_above, store_events
+from api.ingest import ingest_events, load_epoch_report, record_blocks, rollback_above
 from dao.artifacts.store import ArtifactStore
 from dao.deployments import Deployment
 
@@ -134,12 +134,7 @@ class Indexer:
             cursor = self.cursor(session)
             if cursor is not None and cursor.block_number >= to_block:
                 return  # another process got here first; nothing to redo
-            attested, funded = store_events(session, events)
-            refresh_contributions(session, attested)
-            for epoch_id in funded:
-                epoch = session.get(m.Epoch, epoch_id)
-                if epoch is not None and epoch.report_status == "missing":
-                    load_epoch_report(session, self.store, epoch)
+            ingest_events(session, self.store, events)
             record_blocks(session, {to_block: end_hash})
             if cursor is None:
                 session.add(m.IndexerCursor(chain_id=self.chain_id, block_number=to_block, block_hash=end_hash))

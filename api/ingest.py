@@ -106,6 +106,17 @@ def store_events(session: Session, events: Iterable[dict[str, Any]]) -> tuple[se
     return attested, funded
 
 
+def ingest_events(session: Session, store: ArtifactStore, events: list[dict[str, Any]]) -> None:
+    """Stores a range's decoded events and everything derived from them: contribution status,
+    and for each newly funded epoch its report's allocations, proofs and explanations."""
+    attested, funded = store_events(session, events)
+    refresh_contributions(session, attested)
+    for epoch_id in funded:
+        epoch = session.get(m.Epoch, epoch_id)
+        if epoch is not None and epoch.report_status == "missing":
+            load_epoch_report(session, store, epoch)
+
+
 def record_blocks(session: Session, blocks: dict[int, str]) -> None:
     insert_ignoring_duplicates(session, m.IndexedBlock, [{"number": n, "hash": h} for n, h in blocks.items()])
 

@@ -78,12 +78,12 @@ def unclaimed(address: Address, session: SessionDep, deployment: DeploymentDep) 
     now = int(time.time())
     swept = set(session.scalars(select(m.Sweep.epoch_id)))
     claimed = set(session.execute(select(m.Claim.epoch_id, m.Claim.leaf_index)
-                                  .where(m.Claim.account == address)).tuples())
+                                  .where(m.Claim.account == address)))
     open_claims = []
     for allocation, deadline in session.execute(
             select(m.AllocationRow, m.Epoch.claim_deadline).join(m.Epoch)
             .where(m.AllocationRow.account == address, m.Epoch.report_status == "ok")
-            .order_by(m.AllocationRow.epoch_id, m.AllocationRow.leaf_index)).tuples():
+            .order_by(m.AllocationRow.epoch_id, m.AllocationRow.leaf_index)):
         key = (allocation.epoch_id, allocation.leaf_index)
         if key in claimed or allocation.epoch_id in swept or deadline < now or allocation.amount == 0:
             continue

@@ -24,7 +24,7 @@ def _public(session: SessionDep, projects: list[m.Project]) -> list[ProjectPubli
         paused[row.project_id] = row.paused
     counts = dict(session.execute(select(m.Contribution.project_id, func.count())
                                   .where(m.Contribution.project_id.in_(ids)).group_by(m.Contribution.project_id))
-                  .tuples().all())
+                  .all())
     return [ProjectPublic(project_id=p.project_id, name=p.name, task=TASKS[p.task] if p.task < len(TASKS) else str(p.task),
                           metric=p.metric, benchmark_cid=p.benchmark_cid, answers_commitment=p.answers_commitment,
                           paused=paused.get(p.project_id, False), contributions=counts.get(p.project_id, 0),
