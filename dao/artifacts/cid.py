@@ -63,7 +63,7 @@ def normalize_cid(value: str) -> str:
 
 # A CID field of a pydantic model (API bodies, report schema): any spelling in, base32 CIDv1 kept.
 # An invalid value fails validation with the InvalidCidError message.
-CidStr = Annotated[str, AfterValidator(lambda value: normalize_cid(value))]
+CidStr = Annotated[str, AfterValidator(normalize_cid)]
 
 
 def is_cid(value: str) -> bool:
