@@ -10,7 +10,8 @@ import typer
 from dao import __version__
 from dao.cli import artifacts, demo, tree
 from dao.cli import labels, predictions
-from dao.cli import accounts, deploy, governance
+from dao.cli import oracle
+from dao.cli import accounts, contributor, deploy, governance, status
 
 app = typer.Typer(
     name="merit",
@@ -37,13 +38,17 @@ def root(
 
 app.command("demo")(demo.run)
 app.command("deploy")(deploy.deploy)
+app.command("status")(status.status)
 app.add_typer(accounts.app, name="accounts")
+for command in (contributor.submit, contributor.contributions, contributor.rewards, contributor.claim):
+    app.command(command.__name__)(command)
 for command in (governance.delegate, governance.proposals, governance.vote, governance.queue, governance.execute):
     app.command(command.__name__)(command)
 app.add_typer(tree.app, name="tree")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(labels.app, name="labels")
 app.add_typer(predictions.app, name="predictions")
+app.add_typer(oracle.app, name="oracle")
 
 
 def main() -> None:

@@ -1,0 +1,88 @@
+"""`merit status`: the deployment, who holds which role, the epochs and the proposals, in one screen."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import typer
+from rich.table import Table
+
+from dao.cli.common import console, format_tokens, handle_errors, print_json, settings
+from dao.proposals import ProposalState
+
+ZERO = "0x0000000000000000000000000000000000000000"
+
+
+def collect() -> dict:
+    from dao.chain import connect, load_contracts
+    from dao.cli.governance import proposal_records
+
+    cfg = settings()
+    w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
+    c = load_contracts(w3, cfg.deployment)
+    d = c.deployment
+    timelock = c.timelock.address
+
+    def has(contract, role_name: str, account: str) -> bool:
+        role = getattr(contract.functions, role_name)().call()
+        return contract.functions.hasRole(role, account).call()
+
+    roles = [
+        ("timelock", "PROPOSER_ROLE", "governor", has(c.timelock, "PROPOSER_ROLE", c.governor.address)),
+        ("timelock", "EXECUTOR_ROLE", "anyone", has(c.timelock, "EXECUTOR_ROLE", ZERO)),
+        ("timelock", "DEFAULT_ADMIN_ROLE", "deployer", has(c.timelock, "DEFAULT_ADMIN_ROLE", d.deployer)),
+        ("token", "MINTER_ROLE", "timelock", has(c.token, "MINTER_ROLE", timelock)),
+        ("registry", "DEFAULT_ADMIN_ROLE", "timelock", has(c.registry, "DEFAULT_ADMIN_ROLE", timelock)),
+        ("distributor", "DEFAULT_ADMIN_ROLE", "timelock", has(c.distributor, "DEFAULT_ADMIN_ROLE", timelock)),
+    ]
+    start = d.contracts["distributor"].block_number
+    epochs = []
+    for log in c.distributor.events.EpochFunded.get_logs(from_block=start):
+        epoch_id = log["args"]["epochId"]
+        root, total, claimed, deadline, swept = c.distributor.functions.epoch(epoch_id).call()
+        epochs.append({"epoch": epoch_id, "total": total, "claimed": claimed, "claim_deadline": deadline,
+                       "swept": swept, "report_cid": log["args"]["reportCid"]})
+    states = Counter(ProposalState(c.governor.functions.state(r.proposal.proposal_id).call()).name.lower()
+                     for r in proposal_records(c))
+    return {
+        "network": d.network, "chain_id": d.chain_id, "block": w3.eth.block_number,
+        "contracts": {k: r.address for k, r in d.contracts.items()},
+        "roles": [{"contract": a, "role": b, "holder": h, "held": held} for a, b, h, held in roles],
+        "treasury_balance": c.token.functions.balanceOf(timelock).call(),
+        "projects": c.registry.functions.projectCount().call(),
+        "contributions": c.registry.functions.contributionCount().call(),
+        "epochs": epochs,
+        "proposals": dict(states),
+    }
+
+
+@handle_errors
+def status(as_json: bool = typer.Option(False, "--json")) -> None:
+    """The deployment, roles, epochs and proposals in one screen."""
+    data = collect()
+    if as_json:
+        print_json(data)
+        return
+    console.rule(f"OpenMerit on {data['network']} (chain id {data['chain_id']}, block {data['block']})")
+    contracts = Table(title="Contracts")
+    contracts.add_column("contract")
+    contracts.add_column("address", no_wrap=True)
+    for name, address in data["contracts"].items():
+        contracts.add_row(name, address)
+    console.print(contracts)
+    roles = Table(title="Roles")
+    for column in ("contract", "role", "holder", "held"):
+        roles.add_column(column)
+    for r in data["roles"]:
+        roles.add_row(r["contract"], r["role"], r["holder"], "[green]yes[/]" if r["held"] else "[red]no[/]")
+    console.print(roles)
+    epochs = Table(title="Epochs")
+    for column in ("epoch", "total (MERIT)", "claimed", "deadline", "swept", "report"):
+        epochs.add_column(column, overflow="fold")
+    for e in data["epochs"]:
+        epochs.add_row(str(e["epoch"]), format_tokens(e["total"]), format_tokens(e["claimed"]),
+                       str(e["claim_deadline"]), "yes" if e["swept"] else "no", e["report_cid"])
+    console.print(epochs)
+    console.print(f"treasury: {format_tokens(data['treasury_balance'])} MERIT · projects: {data['projects']} · "
+                  f"contributions: {data['contributions']} · proposals: "
+                  + (", ".join(f"{n} {s}" for s, n in sorted(data["proposals"].items())) or "none"))
