@@ -1,0 +1,213 @@
+"""`merit oracle`: run the oracle service, close one epoch, show the journal, verify an epoch.
+
+Settings come from the environment (`MERIT_ORACLE_*`) and an optional JSON file (`--config`);
+see `oracle.settings`. Logs are JSON lines on stderr; progress bars appear when stderr is a
+terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, NoReturn, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+app = typer.Typer(help="The oracle: score epochs, attest, propose and execute their funding.",
+                  no_args_is_help=True)
+
+_out = Console(highlight=False, soft_wrap=True)
+_errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ConfigOption = typer.Option(None, "--config", help="JSON file of oracle settings (over MERIT_ORACLE_* variables).")
+RpcOption = typer.Option(None, "--rpc-url", help="JSON-RPC endpoint [default: settings].")
+DatabaseOption = typer.Option(None, "--database-url", help="SQLAlchemy URL of the journal [default: settings].")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    _errors.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def _settings(config: Optional[Path], **overrides: Any) -> Any:
+    from oracle.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(config, **overrides)
+    except SettingsError as error:
+        _fail(f"settings: {error}")
+
+
+@contextmanager
+def _progress_bars() -> Iterator[Any]:
+    """A progress callback: rich bars on a terminal, nothing otherwise (the logs say it all)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=_errors,
+                  transient=True) as progress:
+        tasks: dict[str, Any] = {}
+
+        def update(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = progress.add_task(what, total=total)
+            progress.update(tasks[what], completed=done, total=total)
+
+        yield update
+
+
+@contextmanager
+def _service(settings: Any, progress: Any) -> Iterator[Any]:
+    from dao.chain import ChainMismatchError
+    from oracle.chain import RpcUnavailableError
+    from oracle.service import BLOCKING_ERRORS, OracleService
+    from oracle.settings import SettingsError
+
+    try:
+        service = OracleService(settings, progress=progress)
+    except (SettingsError, ChainMismatchError, FileNotFoundError, ValueError, RpcUnavailableError) as error:
+        _fail(str(error))
+    try:
+        yield service
+    except BLOCKING_ERRORS as error:
+        _fail(str(error))
+    except RpcUnavailableError as error:
+        _fail(f"the node is unavailable: {error}")
+    finally:
+        service.close()
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _record_data(record: Any) -> dict[str, Any]:
+    return {"chain_id": record.chain_id, "epoch": record.epoch, "project_id": record.project_id,
+            "step": record.step, "from_block": record.from_block, "to_block": record.to_block,
+            "submissions": None if record.submissions is None else len(record.submissions),
+            "report_cid": record.report_cid, "tree_cid": record.tree_cid, "proposal_id": record.proposal_id,
+            "reorgs": record.reorgs, "note": record.note, "updated_at": record.updated_at.isoformat()}
+
+
+@app.command("run")
+def run_command(config: Optional[Path] = ConfigOption, rpc_url: Optional[str] = RpcOption,
+                database_url: Optional[str] = DatabaseOption) -> None:
+    """Run the service: close every epoch as it becomes final, until SIGINT or SIGTERM."""
+    from oracle import logs
+
+    logs.configure()
+    settings = _settings(config, rpc_url=rpc_url, database_url=database_url)
+    stop = _stop_on_signals()
+    with _progress_bars() as progress, _service(settings, progress) as service:
+        service.run(stop)
+
+
+@app.command("close-epoch")
+def close_epoch_command(
+    epoch: int = typer.Argument(..., min=0, help="The epoch number."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Follow the proposal until it is executed."),
+    config: Optional[Path] = ConfigOption, rpc_url: Optional[str] = RpcOption,
+    database_url: Optional[str] = DatabaseOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the epoch's journal record as JSON."),
+) -> None:
+    """Close one epoch: read, score, pin, attest, propose, and (with --wait) queue and execute."""
+    from oracle import logs
+
+    logs.configure()
+    settings = _settings(config, rpc_url=rpc_url, database_url=database_url)
+    stop = _stop_on_signals()
+    with _progress_bars() as progress, _service(settings, progress) as service:
+        record = service.close_epoch(epoch, wait=wait, stop=stop)
+    if as_json:
+        typer.echo(json.dumps(_record_data(record), sort_keys=True))
+    else:
+        _out.print(f"epoch {record.epoch}: {record.step}" + (f" ({record.note})" if record.note else ""))
+
+
+@app.command("status")
+def status_command(config: Optional[Path] = ConfigOption, database_url: Optional[str] = DatabaseOption,
+                   as_json: bool = typer.Option(False, "--json", help="Print JSON lines, one per epoch.")) -> None:
+    """A table of the journal's epochs and the step each has reached (reads the journal only)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from oracle.state import Journal
+
+    settings = _settings(config, database_url=database_url)
+    try:
+        journal = Journal(settings.database_url)
+        records = journal.epochs()
+        journal.close()
+    except SQLAlchemyError as error:
+        _fail(f"cannot read the journal at {settings.database_url}: {error.__class__.__name__}")
+    if as_json:
+        for record in records:
+            typer.echo(json.dumps(_record_data(record), sort_keys=True))
+        return
+    if not records:
+        _out.print("no epochs in the journal yet")
+        return
+    table = Table("chain", "epoch", "blocks", "step", "submissions", "report", "proposal", "note")
+    for r in records:
+        table.add_row(str(r.chain_id), str(r.epoch), f"{r.from_block}-{r.to_block}", r.step,
+                      "" if r.submissions is None else str(len(r.submissions)), r.report_cid or "",
+                      (r.proposal_id or "")[:12] + ("..." if r.proposal_id else ""), r.note or "")
+    _out.print(table)
+
+
+@app.command("verify")
+def verify_command(
+    epoch: int = typer.Argument(..., min=0, help="The epoch number."),
+    report_cid: Optional[str] = typer.Option(None, "--report-cid", help="Verify this report [default: journal's]."),
+    config: Optional[Path] = ConfigOption, database_url: Optional[str] = DatabaseOption,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Recompute an epoch from its report and artifacts; exit 1 when anything differs."""
+    from dao.artifacts import ArtifactError, open_artifact_store
+    from oracle.state import Journal
+    from oracle.verification import ReportUnavailableError, verify_epoch
+
+    settings = _settings(config, database_url=database_url)
+    if report_cid is None:
+        journal = Journal(settings.database_url)
+        found = [r for r in journal.epochs() if r.epoch == epoch and r.report_cid]
+        journal.close()
+        if not found:
+            _fail(f"the journal has no pinned report for epoch {epoch}; give --report-cid")
+        report_cid = found[-1].report_cid
+    try:
+        with open_artifact_store(settings.artifacts) as store:
+            result = verify_epoch(store, str(report_cid))
+    except (ReportUnavailableError, ArtifactError) as error:
+        _fail(str(error))
+    if result.report.inputs.epoch != epoch:
+        _fail(f"report {report_cid} is for epoch {result.report.inputs.epoch}, not {epoch}")
+    if as_json:
+        typer.echo(json.dumps({"epoch": epoch, "report_cid": report_cid, "matches": result.matches,
+                               "unavailable": result.unavailable,
+                               "differences": [{"path": d.path, "reported": d.reported, "recomputed": d.recomputed}
+                                               for d in result.differences]}, sort_keys=True, default=str))
+    elif result.matches:
+        _out.print(f"epoch {epoch}: report {report_cid} matches its recomputation "
+                   f"({len(result.report.inputs.submissions)} submissions, root {result.report.merkle_root})")
+    else:
+        _out.print(f"epoch {epoch}: report {report_cid} does NOT match its recomputation")
+        for d in result.differences[:50]:
+            _out.print(f"  {d.path}: reported {d.reported!r}, recomputed {d.recomputed!r}", markup=False)
+        for cid, why in result.unavailable.items():
+            _out.print(f"  artifact {cid}: {why}", markup=False)
+    if not result.matches:
+        raise typer.Exit(1)
+
+
+logging.getLogger("oracle").addHandler(logging.NullHandler())

@@ -1,0 +1,150 @@
+"""The oracle service's settings: one class, read from the environment (prefix `MERIT_ORACLE_`,
+nested keys joined by `__`, e.g. `MERIT_ORACLE_PROJECT__BUDGET_WEI`) and optionally from a JSON
+file given to the CLI (`--config`), whose values win over the environment.
+
+The signer is a keystore file (its password in the environment variable named by
+`keystore_password_env`) or a private key from the environment (`MERIT_ORACLE_PRIVATE_KEY`);
+there is never a default key. Without either the service runs in dry mode: it reads, scores,
+pins and simulates, and sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dao.artifacts import ArtifactStoreSettings
+from oracle.scoring.report import ScoringParameters
+
+DEFAULT_DATABASE_URL = "sqlite:///.cache/oracle.db"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message names the key."""
+
+
+class ProjectConfig(BaseModel):
+    """The project this oracle scores, its hidden answers and its per-epoch budget."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project_id: int = Field(ge=1, description="the registry's project id")
+    name: str = Field(min_length=1, description="the project's name, as written in reports")
+    budget_wei: int = Field(gt=0, description="each epoch's budget, token base units")
+    parameters: ScoringParameters
+    answers_path: Path | None = Field(
+        default=None, description="the hidden answers (id,answer CSV); its keccak256 is the on-chain commitment")
+    champion_path: Path | None = Field(
+        default=None, description="the project's baseline predictions: the champion entering the first epoch")
+    label_items_path: Path | None = Field(default=None, description="CSV with header `item`: items open for labels")
+    gold_path: Path | None = Field(default=None, description="hidden gold labels for label epochs")
+
+
+class EpochSchedule(BaseModel):
+    """Epoch N covers blocks [first_block + N * length_blocks, first_block + (N + 1) * length_blocks)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_block: int | None = Field(
+        default=None, ge=0, description="the first block of epoch 0 (default: the registry's deployment block)")
+    length_blocks: int = Field(default=7200, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything the oracle service needs; see the module docstring for where values come from."""
+
+    model_config = SettingsConfigDict(env_prefix="MERIT_ORACLE_", env_nested_delimiter="__", extra="forbid")
+
+    rpc_url: str = "http://127.0.0.1:8545"
+    rpc_timeout_seconds: float = Field(default=30.0, gt=0)
+    rpc_retry_seconds: float = Field(
+        default=120.0, ge=0, description="how long an RPC fault is retried (with backoff) before a step gives up")
+    deployment: Path = Path("deployments/development.json")
+
+    keystore_path: Path | None = None
+    keystore_password_env: str = "MERIT_ORACLE_KEYSTORE_PASSWORD"
+    private_key: SecretStr | None = None
+
+    schedule: EpochSchedule = EpochSchedule()
+    finality: Literal["confirmations", "finalized"] = Field(
+        default="confirmations", description="wait for N confirmations, or for the chain's `finalized` tag")
+    confirmations: int = Field(default=12, ge=0, le=1024)
+
+    artifacts: ArtifactStoreSettings = Field(default_factory=ArtifactStoreSettings)
+    database_url: str = DEFAULT_DATABASE_URL
+    project: ProjectConfig | None = None
+
+    attest_batch_size: int = Field(default=100, ge=1, le=1000)
+    claim_window_seconds: int = Field(default=30 * 86400, gt=0)
+    poll_interval_seconds: float = Field(default=5.0, gt=0)
+    tx_stuck_seconds: float = Field(
+        default=90.0, gt=0, description="a transaction not mined after this long is replaced at a higher fee")
+    tx_fee_bump_percent: int = Field(default=25, ge=11, le=500)
+    tx_max_fee_wei: int = Field(default=500 * 10**9, gt=0, description="the highest max fee per gas ever offered")
+
+    @model_validator(mode="after")
+    def _one_signer(self) -> Settings:
+        if self.keystore_path is not None and self.private_key is not None:
+            raise ValueError("give a keystore_path or a private_key, not both")
+        return self
+
+    @property
+    def dry_run(self) -> bool:
+        return self.keystore_path is None and self.private_key is None
+
+    def signer(self) -> LocalAccount | None:
+        """The signing account, or None in dry mode. Raises SettingsError when the key is unusable."""
+        if self.private_key is not None:
+            try:
+                return Account.from_key(self.private_key.get_secret_value())
+            except (ValueError, TypeError):
+                raise SettingsError("private_key: not a 32-byte hex private key") from None
+        if self.keystore_path is None:
+            return None
+        password = os.environ.get(self.keystore_password_env)
+        if password is None:
+            raise SettingsError(f"keystore_path is set but {self.keystore_password_env} holds no password")
+        try:
+            keystore = json.loads(Path(self.keystore_path).read_text())
+        except FileNotFoundError:
+            raise SettingsError(f"keystore_path: {self.keystore_path} does not exist") from None
+        except json.JSONDecodeError:
+            raise SettingsError(f"keystore_path: {self.keystore_path} is not a JSON keystore") from None
+        try:
+            return Account.from_key(Account.decrypt(keystore, password))
+        except ValueError:
+            raise SettingsError(f"keystore_path: wrong password for {self.keystore_path}") from None
+
+    def require_project(self) -> ProjectConfig:
+        if self.project is None:
+            raise SettingsError("project: no project configured (set MERIT_ORACLE_PROJECT or give --config)")
+        return self.project
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, then the JSON file, then `overrides`; SettingsError names
+    the first bad key."""
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            values = json.loads(Path(config_file).read_text())
+        except FileNotFoundError:
+            raise SettingsError(f"{config_file}: no such settings file") from None
+        except json.JSONDecodeError as error:
+            raise SettingsError(f"{config_file}: not valid JSON (line {error.lineno}: {error.msg})") from None
+        if not isinstance(values, dict):
+            raise SettingsError(f"{config_file}: expected a JSON object of settings")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(settings)"
+        raise SettingsError(f"{key}: {first['msg']}") from None

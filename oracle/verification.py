@@ -1,0 +1,49 @@
+"""`verify N`: fetch an epoch's report and every artifact it names from the artifact store (each
+checked against its CID), recompute the epoch and list the differences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dao.artifacts import ArtifactStore
+from oracle.scoring.report import EpochReport, report_from_json
+from oracle.scoring.verify import Difference, verify
+from oracle.steps import fetch_checked
+
+
+class ReportUnavailableError(LookupError):
+    """The report itself cannot be fetched or read."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    report_cid: str
+    report: EpochReport
+    unavailable: dict[str, str]  # artifacts the store could not give, and why
+    differences: list[Difference]
+
+    @property
+    def matches(self) -> bool:
+        return not self.differences
+
+
+def verify_epoch(store: ArtifactStore, report_cid: str) -> Verification:
+    data, why = fetch_checked(store, report_cid)
+    if data is None:
+        raise ReportUnavailableError(f"report {report_cid}: {why}")
+    try:
+        report = report_from_json(data)
+    except ValueError as error:
+        raise ReportUnavailableError(f"report {report_cid} is not an epoch report: {error}") from None
+    inputs = report.inputs
+    cids = [c for c in (inputs.answers_cid, inputs.champion_cid, inputs.label_items_cid, inputs.gold_cid) if c]
+    cids += [s.cid for s in inputs.submissions]
+    artifacts: dict[str, bytes] = {}
+    unavailable: dict[str, str] = {}
+    for cid in dict.fromkeys(cids):
+        content, reason = fetch_checked(store, cid)
+        if content is None:
+            unavailable[cid] = str(reason)
+        else:
+            artifacts[cid] = content
+    return Verification(report_cid, report, unavailable, verify(report, artifacts))

@@ -1,0 +1,112 @@
+"""One epoch end to end on anvil with the real contracts: submissions, a scored and pinned report,
+attestations, a proposal voted through by test accounts, queue, execute, and claims paid with
+proofs from the pinned tree; bad artifacts are rejected with a reason while the epoch completes."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from dao.artifacts import compute_artifact_cid
+from dao.cli import app as merit
+from oracle.scoring.rejections import RejectionReason
+from oracle.scoring.report import report_from_json
+from oracle.service import OracleService
+from oracle.state import Step
+from oracle.verification import verify_epoch
+from tests.oracle_service.helpers import journal_proposal, journal_report, tree_of
+
+
+def test_epoch_from_submissions_to_claims(world, governance, registry, token, distributor, alice, bob, carol,
+                                          outsider):
+    workload = world.workload
+    better, better_cid = world.submit(bob, workload.predictions["better"])
+    malformed, _ = world.submit(carol, workload.predictions["malformed"])
+    best, best_cid = world.submit(outsider, workload.predictions["best"])
+    never_stored = world.submit_cid(alice, compute_artifact_cid(b"uploaded nowhere"))
+    not_a_cid = world.submit_cid(alice, "not-a-cid")
+    world.finalize(0)
+
+    service = OracleService(world.settings)
+    try:
+        record = service.close_epoch(0, wait=False)
+        assert record.current_step is Step.PROPOSED and record.note.startswith("waiting: epoch 0: proposal")
+        report = journal_report(record)
+        verdicts = {s.order: (s.accepted, s.reason) for s in report.model_scores}
+        assert verdicts == {
+            better: (True, None),
+            malformed: (False, RejectionReason.WRONG_LENGTH),
+            best: (True, None),
+            never_stored: (False, RejectionReason.UNAVAILABLE),
+            not_a_cid: (False, RejectionReason.UNAVAILABLE),
+        }
+        assert report.champion_after == best_cid
+        # the pinned report is the journal's, byte for byte
+        assert world.store.get(record.report_cid).decode() == record.report_json
+        assert world.store.is_pinned(record.report_cid) and world.store.is_pinned(record.tree_cid)
+        # every contribution attested once, with its score units
+        units = {s.order: s.score_units for s in report.model_scores}
+        for contribution, expected in units.items():
+            attested, score = registry.attestation(contribution)
+            assert attested and int(score) == expected
+        assert units[better] > 0 and units[best] > 0
+
+        proposal = journal_proposal(record)
+        assert f"epoch 0" in proposal.description and record.report_cid in proposal.description
+        governance.open_voting(proposal)
+        governance.vote(proposal, [alice, bob])
+        governance.close_voting(proposal)
+        record = service.close_epoch(0, wait=False)
+        assert record.current_step is Step.QUEUED and "timelock delay" in record.note
+        governance.wait_timelock()
+        record = service.close_epoch(0, wait=False)
+        assert record.current_step is Step.EXECUTED and record.note is None
+    finally:
+        service.close()
+
+    funded = distributor.epoch(0)
+    assert "0x" + bytes(funded[0]).hex() == report.merkle_root
+    assert int(funded[1]) == sum(a.amount_wei for a in report.allocations)
+    tree = tree_of(world.store, record)
+    assert tree.root == report.merkle_root
+    for allocation in report.allocations:
+        before = token.balanceOf(allocation.account)
+        proof = tree.get_proof([str(allocation.index), allocation.account, str(allocation.amount_wei)])
+        distributor.claim(0, allocation.index, allocation.account, allocation.amount_wei, proof, {"from": carol})
+        assert int(token.balanceOf(allocation.account)) - int(before) == allocation.amount_wei
+    assert {a.account for a in report.allocations} == {bob.address, outsider.address}
+    assert int(distributor.epoch(0)[2]) == int(funded[1])  # claimed == total
+
+    verification = verify_epoch(world.store, record.report_cid)
+    assert verification.matches and not verification.differences
+
+    runner = CliRunner()
+    status = runner.invoke(merit, ["oracle", "status", "--config", str(world.config_file), "--json"])
+    assert status.exit_code == 0, status.output
+    row = json.loads(status.output.splitlines()[0])
+    assert row["step"] == "executed" and row["report_cid"] == record.report_cid and row["submissions"] == 5
+    verified = runner.invoke(merit, ["oracle", "verify", "0", "--config", str(world.config_file), "--json"])
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.output)["matches"] is True
+
+
+def test_verify_names_what_a_tampered_report_changed(world, bob, outsider):
+    world.submit(bob, world.workload.predictions["better"])
+    world.submit(outsider, world.workload.predictions["best"])
+    world.finalize(0)
+    service = OracleService(world.settings)
+    try:
+        record = service.advance(0)
+    finally:
+        service.close()
+    data = json.loads(record.report_json)
+    data["allocations"][0]["amount_wei"] = str(int(data["allocations"][0]["amount_wei"]) + 1)
+    tampered = world.store.put(json.dumps(data).encode())
+    result = verify_epoch(world.store, tampered)
+    assert not result.matches
+    assert [d.path for d in result.differences] == ["allocations[0].amount_wei"]
+    cli = CliRunner().invoke(merit, ["oracle", "verify", "0", "--config", str(world.config_file),
+                                     "--report-cid", tampered])
+    assert cli.exit_code == 1 and "allocations[0].amount_wei" in cli.output
+    assert report_from_json(record.report_json).merkle_root != ""
