@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from eth_account import Account
+from eth_keys.exceptions import BadSignature
 from eth_utils import keccak, to_bytes
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
@@ -63,7 +64,7 @@ def check_signature(request: SubmissionRelayRequest, chain_id: int, registry: st
                               kind=request.kind.code, cid=request.cid, nonce=request.nonce, deadline=request.deadline)
     try:
         signer = eip712.recover(typed, to_bytes(hexstr=request.signature))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, BadSignature) as exc:
         raise RelayRefused(400, f"the signature cannot be decoded: {exc}") from None
     if signer != request.contributor:
         raise RelayRefused(403, f"the signature is not {request.contributor}'s over this submission on chain "
