@@ -10,6 +10,7 @@ import typer
 from dao import __version__
 from dao.cli import artifacts, demo, tree
 from dao.cli import labels, predictions
+from dao.cli import api, index
 from dao.cli import oracle
 from dao.cli import accounts, contributor, deploy, governance, status
 
@@ -48,6 +49,8 @@ app.add_typer(tree.app, name="tree")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(labels.app, name="labels")
 app.add_typer(predictions.app, name="predictions")
+app.add_typer(api.app, name="api")
+app.add_typer(index.app, name="index")
 app.add_typer(oracle.app, name="oracle")
 
 
