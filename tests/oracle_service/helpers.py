@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import random
+import socket
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,3 +157,128 @@ def journal_proposal(record: EpochRecord) -> Proposal:
 def tree_of(store: EmbeddedStore, record: EpochRecord) -> StandardMerkleTree:
     assert record.tree_cid is not None
     return StandardMerkleTree.load(json.loads(store.get(record.tree_cid)))
+
+
+def write_config(world: EpochWorld, name: str, **overrides: Any) -> Path:
+    """A copy of the world's settings file with some values replaced (for a process to read)."""
+    data = json.loads(world.config_file.read_text())
+    data.update(overrides)
+    path = world.tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RpcProxy:
+    """A JSON-RPC proxy in front of a node: it can delay every request, and fail a share of them
+    the ways real endpoints do (connection dropped before or after the node saw the request,
+    HTTP 429, HTTP 503, a JSON-RPC rate-limit error)."""
+
+    FAULTS = ("drop_before", "drop_after", "http_429", "http_503", "rpc_rate_limit")
+
+    def __init__(self, target: str, *, delay: float = 0.0, failure_rate: float = 0.0, seed: int = 0) -> None:
+        self.target, self.delay, self.failure_rate = target, delay, failure_rate
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.faults: dict[str, int] = {fault: 0 for fault in self.FAULTS}
+        self.forwarded = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                fault = proxy._draw()
+                if proxy.delay:
+                    time.sleep(proxy.delay)
+                if fault == "drop_before":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if fault in ("http_429", "http_503"):
+                    self.send_response(429 if fault == "http_429" else 503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if fault == "rpc_rate_limit":
+                    request_id = json.loads(body).get("id") if body.startswith(b"{") else None
+                    answer = json.dumps({"jsonrpc": "2.0", "id": request_id,
+                                         "error": {"code": -32005, "message": "rate limit exceeded"}}).encode()
+                    self._answer(200, answer)
+                    return
+                try:
+                    request = urllib.request.Request(proxy.target, data=body,
+                                                     headers={"Content-Type": "application/json"})
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        answer = response.read()
+                except OSError:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                with proxy.lock:
+                    proxy.forwarded += 1
+                if fault == "drop_after":  # the node acted on it; the client never hears
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self._answer(200, answer)
+
+            def _answer(self, status: int, answer: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _draw(self) -> str | None:
+        with self.lock:
+            if self.failure_rate and self.random.random() < self.failure_rate:
+                fault = self.random.choice(self.FAULTS)
+                self.faults[fault] += 1
+                return fault
+            return None
+
+    def __enter__(self) -> RpcProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@dataclass(frozen=True)
+class ChainLedger:
+    """What the chain holds for an epoch, from events: the exactly-once checks read this."""
+
+    attestations: dict[int, list[str]]  # contribution id -> the report CID of each ScoreAttested
+    proposals: list[int]  # ids of ProposalCreated since the epoch began
+    fundings: list[tuple[int, str]]  # (epochId, reportCid) of each EpochFunded
+
+
+def chain_ledger(rpc_url: str, manifest: Path, from_block: int) -> ChainLedger:
+    from web3 import Web3
+
+    from dao.chain import load_contracts
+
+    contracts = load_contracts(Web3(Web3.HTTPProvider(rpc_url)), manifest)
+    attestations: dict[int, list[str]] = {}
+    for entry in contracts.registry.events.ScoreAttested().get_logs(from_block=from_block):
+        attestations.setdefault(int(entry["args"]["contributionId"]), []).append(entry["args"]["reportCid"])
+    proposals = [int(e["args"]["proposalId"])
+                 for e in contracts.governor.events.ProposalCreated().get_logs(from_block=from_block)]
+    fundings = [(int(e["args"]["epochId"]), e["args"]["reportCid"])
+                for e in contracts.distributor.events.EpochFunded().get_logs(from_block=from_block)]
+    return ChainLedger(attestations, proposals, fundings)
