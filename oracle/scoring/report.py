@@ -55,9 +55,10 @@ class ScoringParameters(_Model):
 
     task: Task
     metric: Metric
-    classes: list[str] = Field(default_factory=list)
-    margin: ReportFloat = 0.0
-    confidence: ReportFloat = Field(0.95, gt=0.5, lt=1.0)
+    classes: list[str] = Field(default_factory=list)  # the project's classes, for answers and labels alike
+    margin: ReportFloat = 0.0  # the gain's lower bound must exceed this to beat the champion
+    confidence: ReportFloat = Field(0.95, gt=0.5, lt=1.0)  # one-sided level of that lower bound
+    # Fixed once submissions close (e.g. from the closing block's hash), so nobody can tune to it.
     bootstrap_seed: int = Field(0, ge=0)
     bootstrap_buckets: int = Field(1000, ge=1)
     bootstrap_replicates: int = Field(1000, ge=10)
@@ -105,9 +106,9 @@ class ModelScore(_Model):
     detail: str | None = None
     copy_of: str | None = None
     metric_value: ReportFloat | None = None
-    gain: ReportFloat | None = None
-    gain_lower: ReportFloat | None = None
-    gain_upper: ReportFloat | None = None
+    gain: ReportFloat | None = None  # over the champion of the moment, higher is better
+    gain_lower: ReportFloat | None = None  # bootstrap quantile 1 - confidence
+    gain_upper: ReportFloat | None = None  # bootstrap quantile confidence
     became_champion: bool = False
     score_units: int = 0
 
