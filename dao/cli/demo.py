@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
+import time
 import sys
 import warnings
 from pathlib import Path
@@ -45,8 +47,10 @@ def _roles_table(contracts: dict, deployer: str) -> Table:
     return table
 
 
-def run() -> None:
-    """Deploy and wire OpenMerit on a fresh local anvil chain, show the deployment, stop the chain."""
+def run(keep_running: bool = typer.Option(
+        False, "--keep-running", help="leave the chain and the API up at the end, until Ctrl-C")) -> None:
+    """Run one OpenMerit epoch end to end on a fresh local anvil chain: deploy, register a project,
+    contributions, oracle, vote, claims, API; then print who earned what and why."""
     try:
         root = project_root()
     except FileNotFoundError as exc:
@@ -57,6 +61,9 @@ def run() -> None:
     warnings.filterwarnings("ignore", message="rpc.*should not be called directly", category=FutureWarning)
     from brownie import accounts, network, project
 
+    from dao.demo.story import run_story
+
+    started = time.monotonic()
     console.rule("[bold]OpenMerit demo")
     console.print("compiling the contracts (cached after the first run)...")
     loaded = project.load(root, name="OpenMerit")
@@ -66,6 +73,8 @@ def run() -> None:
     try:
         from scripts.deploy import deploy
 
+        workdir = root / ".cache" / "demo"
+        shutil.rmtree(workdir, ignore_errors=True)
         manifest = root / "deployments" / "development.json"
         brownie_output = io.StringIO()  # Brownie narrates every transaction; the demo shows steps
         with contextlib.redirect_stdout(brownie_output):
@@ -81,7 +90,29 @@ def run() -> None:
         contracts = {key: getattr(loaded, record.artifact).at(record.address)
                      for key, record in deployment.contracts.items()}
         console.print(_roles_table(contracts, deployment.deployer))
-        console.print(f"manifest: {manifest.relative_to(root)}")
+
+        rows = run_story(root, workdir, manifest, say=lambda line: console.print(line, highlight=False),
+                         keep_api=keep_running)
+        console.print(results_table(rows))
+        console.print(f"done in {time.monotonic() - started:.0f} s. API docs: http://127.0.0.1:8000/docs"
+                      + ("" if keep_running else " (run `merit demo --keep-running` to keep them up)"))
+        if keep_running:
+            console.print("the chain and the API stay up; Ctrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
     finally:
         network.disconnect()
         console.print("local chain stopped.")
+
+
+def results_table(rows) -> Table:
+    table = Table(title="Epoch 0: who earned what, and why")
+    for column in ("contributor", "kind", "what it was", "score / gain", "reason", "tokens claimed"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row.contributor, row.kind, row.intent, row.score, row.reason,
+                      f"{row.claimed_tokens / 10**18:,.2f}")
+    return table

@@ -1,0 +1,1 @@
+"""The `merit demo` story: one OpenMerit epoch end to end on embedded defaults."""
