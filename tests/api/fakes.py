@@ -3,7 +3,6 @@ stored with the indexer's own `ingest_events`, and a real epoch report in the ar
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,5 +146,14 @@ def seed(sessions: sessionmaker[Session], store: ArtifactStore) -> FakeChain:
                      proposal_id=proposal_id, leaves=leaves)
 
 
-def as_json(value: Any) -> Any:
-    return json.loads(json.dumps(value))
+def table_snapshot(sessions: sessionmaker[Session]) -> dict[str, list[tuple[str, ...]]]:
+    """Every indexed row of every table, to compare two databases or two moments. The cursor and
+    the block-hash bookkeeping are left out: they depend on how the ranges were cut."""
+    from sqlalchemy import select
+
+    from api import models as m
+
+    tables = [t for t in (*m.EVENT_TABLES, m.AllocationRow, m.ScoreExplanation) if t is not m.IndexedBlock]
+    with sessions() as session:
+        return {t.__tablename__: sorted(tuple(str(v) for v in row) for row in session.execute(select(t.__table__)))
+                for t in tables}

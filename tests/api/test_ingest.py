@@ -15,7 +15,7 @@ from api import models as m
 from api.decoding import LogDecoder
 from api.ingest import ingest_events, rollback_above
 from dao.abi import abi
-from tests.api.fakes import ADDRESSES, ALICE, BOB, TOKEN, seed
+from tests.api.fakes import ADDRESSES, ALICE, BOB, TOKEN, seed, table_snapshot
 
 
 def _raw_log(contract: str, signature: str, topics: list[bytes], types: list[str], values: list, *, block: int,
@@ -83,26 +83,19 @@ def test_logs_of_other_events_and_removed_logs_are_skipped():
     assert decoder.decode_all([foreign, removed]) == []
 
 
-def _snapshot(sessions) -> dict[str, list[tuple]]:
-    tables = [*m.EVENT_TABLES, m.AllocationRow, m.ScoreExplanation]
-    with sessions() as session:
-        return {t.__tablename__: sorted(tuple(str(v) for v in row) for row in session.execute(select(t.__table__)))
-                for t in tables}
-
-
 def test_reingesting_changes_nothing(sessions, store):
     fake = seed(sessions, store)
-    before = _snapshot(sessions)
+    before = table_snapshot(sessions)
     with sessions.begin() as session:
         ingest_events(session, store, fake.events)
-    assert _snapshot(sessions) == before
+    assert table_snapshot(sessions) == before
 
 
 def test_rollback_restores_the_state_before_those_blocks(sessions, store):
     fake = seed(sessions, store)
     funded_block = next(e["block_number"] for e in fake.events if e["event"] == "EpochFunded")
     attested_block = next(e["block_number"] for e in fake.events if e["event"] == "ScoreAttested")
-    full = _snapshot(sessions)
+    full = table_snapshot(sessions)
     with sessions.begin() as session:
         deleted = rollback_above(session, attested_block - 1)
     assert deleted > 0
@@ -115,7 +108,7 @@ def test_rollback_restores_the_state_before_those_blocks(sessions, store):
         assert set(session.scalars(select(m.Contribution.epoch_id))) == {None}
     with sessions.begin() as session:  # the same blocks again: back to the full state
         ingest_events(session, store, [e for e in fake.events if e["block_number"] > attested_block - 1])
-    assert _snapshot(sessions) == full
+    assert table_snapshot(sessions) == full
     assert funded_block > attested_block - 1
 
 
