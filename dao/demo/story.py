@@ -143,7 +143,7 @@ def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_p
     from dao.artifacts import ArtifactStoreSettings, open_artifact_store
     from dao.chain import connect, load_contracts
     from dao.merkle import REWARD_LEAF_ENCODING  # noqa: F401  (the leaf the proofs below are for)
-    from dao.proposals import Action, Proposal
+    from dao.proposals import register_project_proposal
     from oracle.hidden import answers_commitment
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -168,10 +168,9 @@ def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_p
     commitment = answers_commitment(project.answers)
 
     say("[3/8] governance registers the project, with its hidden answers committed on chain")
-    register = Proposal((Action(contracts.registry.address, contracts.registry.encode_abi(
-        "registerProject", args=[project.name, 0, "accuracy", benchmark_cid, commitment])),),
-        f"Register the OpenMerit project '{project.name}'\n\nBenchmark inputs: ipfs://{benchmark_cid}\n"
-        f"Answers commitment: 0x{commitment.hex()}\n")
+    register = register_project_proposal(contracts.registry.address, name=project.name, task="classification",
+                                         metric="accuracy", benchmark_cid=benchmark_cid,
+                                         answers_commitment=commitment)
     _enact(chain, register, deployer, [deployer, alice, bob], say)
     project_id = contracts.registry.functions.projectCount().call()
 
