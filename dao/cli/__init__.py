@@ -12,7 +12,7 @@ from dao.cli import artifacts, demo, tree
 from dao.cli import labels, predictions
 from dao.cli import api, index
 from dao.cli import oracle
-from dao.cli import accounts, contributor, deploy, governance, status
+from dao.cli import accounts, contributor, deploy, governance, project, status
 
 app = typer.Typer(
     name="merit",
@@ -41,6 +41,7 @@ app.command("demo")(demo.run)
 app.command("deploy")(deploy.deploy)
 app.command("status")(status.status)
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(project.app, name="project")
 for command in (contributor.submit, contributor.contributions, contributor.rewards, contributor.claim):
     app.command(command.__name__)(command)
 for command in (governance.delegate, governance.proposals, governance.vote, governance.queue, governance.execute):
