@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from api.main import create_app
 from api.ratelimit import TokenBucketLimiter
@@ -77,7 +78,7 @@ def relay_client(settings, store, engine, fake):
     """A relay with a key, pointed at a port where no node listens: any attempt to reach the chain
     would fail with a 5xx, so a 4xx proves the request was refused before anything was sent."""
     fake.write_deployment(settings.deployment)
-    relaying = settings.model_copy(update={"relayer_private_key": RELAYER_KEY, "rpc_url": "http://127.0.0.1:9"})
+    relaying = settings.model_copy(update={"relayer_private_key": SecretStr(RELAYER_KEY), "rpc_url": "http://127.0.0.1:9"})
     with TestClient(create_app(relaying, store=store, configure_logs=False), raise_server_exceptions=False) as c:
         yield c
 
