@@ -1,0 +1,542 @@
+"""RewardDistributor, function by function: fundEpoch, setEpochCap, claim, claimMany, sweep, pause
+and unpause. Every revert asserts its named error; every rejected call is shown to change
+nothing (balances, claimed flags, epoch data, cap, pause)."""
+
+import brownie
+import pytest
+from brownie import web3
+
+from tests.contracts.conftest import TOKEN, fund_epoch, revert_message
+from tests.contracts.rewards.epochs import REPORT_CID, distributor_state, epoch_tree
+
+ADMIN_ROLE = bytes(32)
+UINT96_MAX = 2**96 - 1
+WEEK = 7 * 86400
+ZERO_ROOT = "0x" + "00" * 32
+
+
+@pytest.fixture(scope="module")
+def guardian_role(distributor):
+    return distributor.GUARDIAN_ROLE()
+
+
+@pytest.fixture(scope="module")
+def first(alice, bob, carol):
+    """Epoch 1: four leaves, index 300 in the bitmap's second word."""
+    return epoch_tree(1, [(0, alice, 100 * TOKEN), (1, bob, 200 * TOKEN), (2, carol, 300 * TOKEN),
+                          (300, alice, 400 * TOKEN)])
+
+
+@pytest.fixture(scope="module")
+def second(alice, bob):
+    return epoch_tree(2, [(0, bob, 5 * TOKEN), (1, alice, 7 * TOKEN)])
+
+
+@pytest.fixture(scope="module")
+def third(alice, carol):
+    return epoch_tree(3, [(0, carol, 11 * TOKEN), (1, alice, 13 * TOKEN), (2, carol, 17 * TOKEN)])
+
+
+@pytest.fixture
+def funded(deployment, distributor, token, treasury, first, second, third, chain):
+    """Epochs 1, 2 and 3 funded with their trees' totals, open for a week."""
+    for epoch in (first, second, third):
+        fund_epoch(distributor, token, treasury, epoch.epoch_id, epoch.tree, epoch.total, chain)
+    return first, second, third
+
+
+def state(distributor, token, treasury, accounts, epochs=(1, 2, 3, 4), flags=()):
+    return distributor_state(distributor, token, epochs, [treasury, *accounts], flags)
+
+
+def set_next_timestamp(timestamp):
+    web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
+
+
+def deadline_of(distributor, epoch_id):
+    return distributor.epoch(epoch_id)[3]
+
+
+def close_window(distributor, epoch_id):
+    """The next block is the first after the epoch's claim deadline. (The chain's clock, not
+    chain.time(): snapshots reverted by fn_isolation wind the node's clock back.)"""
+    set_next_timestamp(deadline_of(distributor, epoch_id) + 1)
+
+
+# ------------------------------------------------------------------------------ fundEpoch
+
+def test_fund_epoch_stores_the_epoch_and_pulls_the_total(distributor, token, treasury, first, chain):
+    before_treasury, before_distributor = token.balanceOf(treasury), token.balanceOf(distributor)
+    deadline = chain.time() + WEEK
+    token.approve(distributor, first.total, {"from": treasury})
+    tx = distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, deadline, {"from": treasury})
+
+    assert tuple(distributor.epoch(1)) == (first.tree.root, first.total, 0, deadline, False)
+    assert token.balanceOf(treasury) == before_treasury - first.total
+    assert token.balanceOf(distributor) == before_distributor + first.total
+    event = tx.events["EpochFunded"]
+    assert (event["epochId"], event["merkleRoot"], event["total"], event["reportCid"], event["claimDeadline"]) == (
+        1, first.tree.root, first.total, REPORT_CID, deadline)
+    transfer = tx.events["Transfer"]
+    assert (transfer["from"], transfer["to"], transfer["value"]) == (treasury, distributor, first.total)
+
+
+def test_fund_epoch_at_exactly_the_cap(distributor, token, treasury, alice, chain):
+    cap = distributor.epochCap()
+    epoch = epoch_tree(9, [(0, alice, cap)])
+    fund_epoch(distributor, token, treasury, 9, epoch.tree, cap, chain)
+    assert distributor.epoch(9)[1] == cap
+
+
+def test_fund_epoch_only_by_the_admin(distributor, token, treasury, first, guardian, outsider, alice, chain):
+    for caller in (outsider, guardian):
+        before = state(distributor, token, treasury, [alice])
+        with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", caller, ADMIN_ROLE)):
+            distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": caller})
+        assert state(distributor, token, treasury, [alice]) == before
+
+
+def test_fund_epoch_rejects_a_zero_root(distributor, token, treasury, first, chain):
+    token.approve(distributor, first.total, {"from": treasury})
+    before = state(distributor, token, treasury, [])
+    with brownie.reverts(revert_message("DistributorZeroRoot")):
+        distributor.fundEpoch(1, ZERO_ROOT, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+    assert state(distributor, token, treasury, []) == before
+
+
+def test_fund_epoch_rejects_a_total_over_the_cap(distributor, token, treasury, first, chain):
+    cap = distributor.epochCap()
+    token.approve(distributor, cap + 1, {"from": treasury})
+    before = state(distributor, token, treasury, [])
+    with brownie.reverts(revert_message("DistributorInvalidTotal", cap + 1, cap)):
+        distributor.fundEpoch(1, first.tree.root, cap + 1, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+    assert state(distributor, token, treasury, []) == before
+
+
+def test_fund_epoch_rejects_a_zero_total(distributor, token, treasury, first, chain):
+    before = state(distributor, token, treasury, [])
+    with brownie.reverts(revert_message("DistributorInvalidTotal", 0, distributor.epochCap())):
+        distributor.fundEpoch(1, first.tree.root, 0, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+    assert state(distributor, token, treasury, []) == before
+
+
+def test_fund_epoch_sets_a_root_once(distributor, token, treasury, funded, second, chain):
+    first = funded[0]
+    token.approve(distributor, second.total, {"from": treasury})
+    before = state(distributor, token, treasury, [])
+    with brownie.reverts(revert_message("DistributorEpochAlreadyFunded", 1)):
+        distributor.fundEpoch(1, second.tree.root, second.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+    assert state(distributor, token, treasury, []) == before
+    assert distributor.epoch(1)[0] == first.tree.root
+
+
+def test_fund_epoch_sets_a_root_once_even_after_the_sweep(distributor, token, treasury, funded, chain):
+    first = funded[0]
+    close_window(distributor, 1)
+    distributor.sweep(1, {"from": treasury})
+    token.approve(distributor, first.total, {"from": treasury})
+    with brownie.reverts(revert_message("DistributorEpochAlreadyFunded", 1)):
+        distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+
+
+@pytest.mark.parametrize("offset", [-3600, 0, 730 * 86400 + 60], ids=["past", "now", "beyond-730-days"])
+def test_fund_epoch_rejects_a_deadline_outside_the_window(distributor, token, treasury, first, offset):
+    token.approve(distributor, first.total, {"from": treasury})
+    now = web3.eth.get_block("latest").timestamp + 10
+    set_next_timestamp(now)
+    before = state(distributor, token, treasury, [])
+    with brownie.reverts(revert_message("DistributorInvalidDeadline", now + offset)):
+        distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, now + offset, {"from": treasury})
+    assert state(distributor, token, treasury, []) == before
+
+
+def test_fund_epoch_accepts_the_longest_window(distributor, token, treasury, first):
+    token.approve(distributor, first.total, {"from": treasury})
+    now = web3.eth.get_block("latest").timestamp + 10
+    set_next_timestamp(now)
+    distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, now + 730 * 86400, {"from": treasury})
+    assert deadline_of(distributor, 1) == now + 730 * 86400
+
+
+def test_fund_epoch_needs_the_allowance(distributor, token, treasury, first, chain):
+    token.approve(distributor, first.total - 1, {"from": treasury})
+    before = state(distributor, token, treasury, [])
+    with brownie.reverts(revert_message("ERC20InsufficientAllowance", distributor, first.total - 1, first.total)):
+        distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+    assert state(distributor, token, treasury, []) == before
+
+
+# ------------------------------------------------------------------------------ setEpochCap
+
+def test_set_epoch_cap_changes_the_cap_and_is_enforced(distributor, token, treasury, first, chain):
+    previous = distributor.epochCap()
+    tx = distributor.setEpochCap(first.total - 1, {"from": treasury})
+    assert distributor.epochCap() == first.total - 1
+    assert dict(tx.events["EpochCapChanged"]) == {"previousCap": previous, "newCap": first.total - 1}
+
+    token.approve(distributor, first.total, {"from": treasury})
+    with brownie.reverts(revert_message("DistributorInvalidTotal", first.total, first.total - 1)):
+        distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+
+
+def test_set_epoch_cap_only_by_the_admin(distributor, guardian, outsider):
+    before = distributor.epochCap()
+    for caller in (outsider, guardian):
+        with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", caller, ADMIN_ROLE)):
+            distributor.setEpochCap(1, {"from": caller})
+    assert distributor.epochCap() == before
+
+
+def test_set_epoch_cap_rejects_more_than_the_epoch_fits(distributor, treasury):
+    before = distributor.epochCap()
+    with brownie.reverts(revert_message("DistributorInvalidTotal", UINT96_MAX + 1, UINT96_MAX)):
+        distributor.setEpochCap(UINT96_MAX + 1, {"from": treasury})
+    assert distributor.epochCap() == before
+    distributor.setEpochCap(UINT96_MAX, {"from": treasury})
+    assert distributor.epochCap() == UINT96_MAX
+
+
+def test_lowering_the_cap_leaves_funded_epochs_claimable(distributor, token, treasury, funded, carol):
+    first = funded[0]
+    distributor.setEpochCap(1, {"from": treasury})
+    before = token.balanceOf(carol)
+    distributor.claim(*first.claim_args(2), {"from": carol})
+    assert token.balanceOf(carol) == before + 300 * TOKEN
+
+
+# ------------------------------------------------------------------------------ claim
+
+def test_claim_pays_the_account_whoever_sends_it(distributor, token, funded, alice, outsider):
+    first = funded[0]
+    before, held = token.balanceOf(alice), token.balanceOf(distributor)
+    tx = distributor.claim(*first.claim_args(0), {"from": outsider})
+
+    assert token.balanceOf(alice) == before + 100 * TOKEN
+    assert token.balanceOf(distributor) == held - 100 * TOKEN
+    assert token.balanceOf(outsider) == 0
+    assert dict(tx.events["Claimed"]) == {"epochId": 1, "index": 0, "account": alice, "amount": 100 * TOKEN}
+    assert distributor.isClaimed(1, 0)
+    assert distributor.epoch(1)[2] == 100 * TOKEN
+
+
+def test_claim_marks_only_its_own_bit(distributor, funded, alice):
+    first = funded[0]
+    distributor.claim(*first.claim_args(300), {"from": alice})
+    assert distributor.isClaimed(1, 300)
+    assert [distributor.isClaimed(1, i) for i in (0, 1, 2, 44, 299, 301)] == [False] * 6
+    assert not distributor.isClaimed(2, 300)  # the same index in another epoch
+
+
+def test_claim_twice_reverts_and_pays_once(distributor, token, treasury, funded, alice, bob, carol):
+    first = funded[0]
+    distributor.claim(*first.claim_args(1), {"from": bob})
+    before = state(distributor, token, treasury, [alice, bob, carol], flags=[(1, 1)])
+    with brownie.reverts(revert_message("DistributorAlreadyClaimed", 1, 1)):
+        distributor.claim(*first.claim_args(1), {"from": alice})
+    assert state(distributor, token, treasury, [alice, bob, carol], flags=[(1, 1)]) == before
+
+
+@pytest.mark.parametrize("tamper", ["amount", "account", "index", "epoch", "proof"])
+def test_claim_with_a_leaf_not_in_the_tree_reverts(distributor, token, treasury, funded, alice, bob, carol, tamper):
+    first = funded[0]
+    epoch_id, index, account, amount, proof = first.claim_args(1)
+    if tamper == "amount":
+        amount += 1
+    elif tamper == "account":
+        account = alice.address
+    elif tamper == "index":
+        index = 5
+    elif tamper == "epoch":
+        epoch_id = 2
+    else:
+        proof = first.proof(2)
+    flags = [(epoch_id, index), (1, 1)]
+    before = state(distributor, token, treasury, [alice, bob, carol], flags=flags)
+    with brownie.reverts(revert_message("DistributorInvalidProof", epoch_id, index)):
+        distributor.claim(epoch_id, index, account, amount, proof, {"from": bob})
+    assert state(distributor, token, treasury, [alice, bob, carol], flags=flags) == before
+
+
+@pytest.mark.parametrize("change", ["one-short", "one-extra", "empty"])
+def test_claim_with_a_proof_of_the_wrong_length_reverts(distributor, token, treasury, funded, bob, change):
+    first = funded[0]
+    epoch_id, index, account, amount, proof = first.claim_args(1)
+    proof = {"one-short": proof[:-1], "one-extra": proof + [proof[0]], "empty": []}[change]
+    before = state(distributor, token, treasury, [bob], flags=[(1, 1)])
+    with brownie.reverts(revert_message("DistributorInvalidProof", epoch_id, index)):
+        distributor.claim(epoch_id, index, account, amount, proof, {"from": bob})
+    assert state(distributor, token, treasury, [bob], flags=[(1, 1)]) == before
+
+
+def test_claim_with_a_proof_longer_than_any_tree_reverts(distributor, token, treasury, funded, bob):
+    first = funded[0]
+    epoch_id, index, account, amount, proof = first.claim_args(1)
+    too_long = proof + [proof[0]] * (33 - len(proof))
+    before = state(distributor, token, treasury, [bob], flags=[(1, 1)])
+    with brownie.reverts(revert_message("DistributorProofTooLong", 33, 32)):
+        distributor.claim(epoch_id, index, account, amount, too_long, {"from": bob})
+    assert state(distributor, token, treasury, [bob], flags=[(1, 1)]) == before
+
+
+def test_claim_in_an_unknown_epoch_reverts(distributor, token, treasury, funded, bob):
+    first = funded[0]
+    _, index, account, amount, proof = first.claim_args(1)
+    before = state(distributor, token, treasury, [bob], flags=[(4, 1)])
+    with brownie.reverts(revert_message("DistributorUnknownEpoch", 4)):
+        distributor.claim(4, index, account, amount, proof, {"from": bob})
+    assert state(distributor, token, treasury, [bob], flags=[(4, 1)]) == before
+
+
+def test_claim_at_the_deadline_pays_and_after_it_reverts(distributor, token, treasury, funded, alice, bob):
+    first = funded[0]
+    deadline = deadline_of(distributor, 1)
+    set_next_timestamp(deadline)
+    distributor.claim(*first.claim_args(0), {"from": alice})
+    assert distributor.isClaimed(1, 0)
+
+    set_next_timestamp(deadline + 1)
+    before = state(distributor, token, treasury, [alice, bob], flags=[(1, 1)])
+    with brownie.reverts(revert_message("DistributorClaimWindowClosed", 1, deadline)):
+        distributor.claim(*first.claim_args(1), {"from": bob})
+    assert state(distributor, token, treasury, [alice, bob], flags=[(1, 1)]) == before
+
+
+def test_claim_never_takes_an_epoch_past_its_total(distributor, token, treasury, first, alice, bob, carol, chain):
+    # governance funded less than the tree adds up to: the leaves cannot all be paid
+    short_total = 100 * TOKEN + 200 * TOKEN + 250 * TOKEN
+    fund_epoch(distributor, token, treasury, 1, first.tree, short_total, chain)
+    distributor.claim(*first.claim_args(0), {"from": alice})
+    distributor.claim(*first.claim_args(1), {"from": bob})
+    flags = [(1, 2), (1, 300)]
+    before = state(distributor, token, treasury, [alice, bob, carol], flags=flags)
+    with brownie.reverts(revert_message("DistributorEpochOverClaimed", 1, 600 * TOKEN, short_total)):
+        distributor.claim(*first.claim_args(2), {"from": carol})
+    assert state(distributor, token, treasury, [alice, bob, carol], flags=flags) == before
+    assert distributor.epoch(1)[2] == 300 * TOKEN
+
+
+def test_claim_while_paused_reverts(distributor, token, treasury, funded, guardian, alice):
+    first = funded[0]
+    distributor.pause({"from": guardian})
+    before = state(distributor, token, treasury, [alice], flags=[(1, 0)])
+    with brownie.reverts(revert_message("EnforcedPause")):
+        distributor.claim(*first.claim_args(0), {"from": alice})
+    assert state(distributor, token, treasury, [alice], flags=[(1, 0)]) == before
+
+
+# ------------------------------------------------------------------------------ claimMany
+
+def test_claim_many_pays_one_account_across_epochs_in_one_transfer(distributor, token, funded, alice, outsider):
+    first, second, third = funded
+    before = token.balanceOf(alice)
+    claims = [first.many_entry(0), second.many_entry(1), third.many_entry(1), first.many_entry(300)]
+    tx = distributor.claimMany(alice, claims, {"from": outsider})
+
+    paid = (100 + 7 + 13 + 400) * TOKEN
+    assert token.balanceOf(alice) == before + paid
+    assert [dict(e) for e in tx.events["Claimed"]] == [
+        {"epochId": e, "index": i, "account": alice, "amount": a}
+        for e, i, a in [(1, 0, 100 * TOKEN), (2, 1, 7 * TOKEN), (3, 1, 13 * TOKEN), (1, 300, 400 * TOKEN)]]
+    assert len(tx.events["Transfer"]) == 1 and tx.events["Transfer"]["value"] == paid
+    assert all(distributor.isClaimed(e, i) for e, i in [(1, 0), (2, 1), (3, 1), (1, 300)])
+    assert [distributor.epoch(e)[2] for e in (1, 2, 3)] == [500 * TOKEN, 7 * TOKEN, 13 * TOKEN]
+
+
+def test_claim_many_of_nothing_reverts(distributor, alice):
+    with brownie.reverts(revert_message("DistributorNoClaims")):
+        distributor.claimMany(alice, [], {"from": alice})
+
+
+def test_claim_many_with_one_bad_claim_pays_nothing(distributor, token, treasury, funded, alice):
+    first, second, third = funded
+    distributor.claim(*third.claim_args(1), {"from": alice})
+    flags = [(1, 0), (2, 1), (3, 1)]
+    before = state(distributor, token, treasury, [alice], flags=flags)
+    with brownie.reverts(revert_message("DistributorAlreadyClaimed", 3, 1)):
+        distributor.claimMany(alice, [first.many_entry(0), second.many_entry(1), third.many_entry(1)], {"from": alice})
+    assert state(distributor, token, treasury, [alice], flags=flags) == before
+
+
+def test_claim_many_with_the_same_claim_twice_reverts(distributor, token, treasury, funded, alice):
+    second = funded[1]
+    before = state(distributor, token, treasury, [alice], flags=[(2, 1)])
+    with brownie.reverts(revert_message("DistributorAlreadyClaimed", 2, 1)):
+        distributor.claimMany(alice, [second.many_entry(1), second.many_entry(1)], {"from": alice})
+    assert state(distributor, token, treasury, [alice], flags=[(2, 1)]) == before
+
+
+def test_claim_many_pays_only_the_account_of_the_leaves(distributor, token, treasury, funded, alice, bob):
+    first, second, _ = funded
+    # bob's leaf (epoch 2, index 0) sent for alice
+    before = state(distributor, token, treasury, [alice, bob], flags=[(2, 1), (2, 0)])
+    with brownie.reverts(revert_message("DistributorInvalidProof", 2, 0)):
+        distributor.claimMany(alice, [second.many_entry(1), second.many_entry(0)], {"from": alice})
+    assert state(distributor, token, treasury, [alice, bob], flags=[(2, 1), (2, 0)]) == before
+
+
+def test_claim_many_with_a_closed_epoch_reverts(distributor, token, treasury, first, second, alice, chain):
+    fund_epoch(distributor, token, treasury, 1, first.tree, first.total, chain, window=3600)
+    fund_epoch(distributor, token, treasury, 2, second.tree, second.total, chain, window=WEEK)
+    close_window(distributor, 1)
+    before = state(distributor, token, treasury, [alice], flags=[(1, 0), (2, 1)])
+    with brownie.reverts(revert_message("DistributorClaimWindowClosed", 1, deadline_of(distributor, 1))):
+        distributor.claimMany(alice, [second.many_entry(1), first.many_entry(0)], {"from": alice})
+    assert state(distributor, token, treasury, [alice], flags=[(1, 0), (2, 1)]) == before
+
+
+def test_claim_many_while_paused_reverts(distributor, token, treasury, funded, guardian, alice):
+    second = funded[1]
+    distributor.pause({"from": guardian})
+    with brownie.reverts(revert_message("EnforcedPause")):
+        distributor.claimMany(alice, [second.many_entry(1)], {"from": alice})
+    assert not distributor.isClaimed(2, 1)
+
+
+def test_claim_many_with_a_too_long_proof_reverts(distributor, funded, alice):
+    second = funded[1]
+    epoch_id, index, amount, proof = second.many_entry(1)
+    with brownie.reverts(revert_message("DistributorProofTooLong", 40, 32)):
+        distributor.claimMany(alice, [(epoch_id, index, amount, proof + [proof[0]] * (40 - len(proof)))],
+                              {"from": alice})
+
+
+# ------------------------------------------------------------------------------ sweep
+
+def test_sweep_before_the_deadline_reverts(distributor, token, treasury, funded, outsider):
+    deadline = deadline_of(distributor, 1)
+    set_next_timestamp(deadline)
+    before = state(distributor, token, treasury, [])
+    with brownie.reverts(revert_message("DistributorClaimWindowOpen", 1, deadline)):
+        distributor.sweep(1, {"from": outsider})
+    assert state(distributor, token, treasury, []) == before
+
+
+def test_sweep_returns_the_unclaimed_tokens_to_the_treasury(distributor, token, treasury, funded, alice, outsider):
+    first = funded[0]
+    distributor.claim(*first.claim_args(0), {"from": alice})
+    deadline = deadline_of(distributor, 1)
+    set_next_timestamp(deadline + 1)
+    before_treasury, before_held = token.balanceOf(treasury), token.balanceOf(distributor)
+    tx = distributor.sweep(1, {"from": outsider})  # anyone may sweep
+
+    unclaimed = first.total - 100 * TOKEN
+    assert token.balanceOf(treasury) == before_treasury + unclaimed
+    assert token.balanceOf(distributor) == before_held - unclaimed
+    assert dict(tx.events["EpochSwept"]) == {"epochId": 1, "treasury": treasury, "amount": unclaimed}
+    assert tuple(distributor.epoch(1))[1:] == (first.total, 100 * TOKEN, deadline, True)
+
+
+def test_sweep_of_a_fully_claimed_epoch_moves_nothing(distributor, token, treasury, funded, alice, bob, chain):
+    second = funded[1]
+    distributor.claim(*second.claim_args(0), {"from": bob})
+    distributor.claim(*second.claim_args(1), {"from": alice})
+    close_window(distributor, 2)
+    held = token.balanceOf(distributor)
+    tx = distributor.sweep(2, {"from": bob})
+    assert tx.events["EpochSwept"]["amount"] == 0
+    assert "Transfer" not in tx.events
+    assert token.balanceOf(distributor) == held
+    assert distributor.epoch(2)[4]
+
+
+def test_sweep_twice_reverts(distributor, token, treasury, funded, chain):
+    close_window(distributor, 1)
+    distributor.sweep(1, {"from": treasury})
+    before = state(distributor, token, treasury, [])
+    with brownie.reverts(revert_message("DistributorEpochSwept", 1)):
+        distributor.sweep(1, {"from": treasury})
+    assert state(distributor, token, treasury, []) == before
+
+
+def test_sweep_of_an_unknown_epoch_reverts(distributor, funded, outsider):
+    with brownie.reverts(revert_message("DistributorUnknownEpoch", 4)):
+        distributor.sweep(4, {"from": outsider})
+
+
+def test_sweep_works_while_claims_are_paused(distributor, token, treasury, funded, guardian, chain):
+    distributor.pause({"from": guardian})
+    close_window(distributor, 3)
+    before = token.balanceOf(treasury)
+    distributor.sweep(3, {"from": treasury})
+    assert token.balanceOf(treasury) == before + funded[2].total
+
+
+def test_sweep_leaves_the_other_epochs_whole(distributor, token, treasury, first, second, alice, chain):
+    fund_epoch(distributor, token, treasury, 1, first.tree, first.total, chain, window=3600)
+    fund_epoch(distributor, token, treasury, 2, second.tree, second.total, chain, window=WEEK)
+    close_window(distributor, 1)
+    distributor.sweep(1, {"from": alice})
+    assert token.balanceOf(distributor) == second.total
+    distributor.claim(*second.claim_args(1), {"from": alice})
+    assert distributor.isClaimed(2, 1)
+
+
+# ------------------------------------------------------------------------------ pause / unpause / roles
+
+def test_guardian_pauses_and_governance_unpauses(distributor, guardian, treasury):
+    tx = distributor.pause({"from": guardian})
+    assert distributor.paused() and tx.events["Paused"]["account"] == guardian
+    tx = distributor.unpause({"from": treasury})
+    assert not distributor.paused() and tx.events["Unpaused"]["account"] == treasury
+
+
+def test_only_the_guardian_pauses(distributor, guardian_role, treasury, outsider):
+    for caller in (outsider, treasury):
+        with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", caller, guardian_role)):
+            distributor.pause({"from": caller})
+    assert not distributor.paused()
+
+
+def test_only_governance_unpauses(distributor, guardian, outsider):
+    distributor.pause({"from": guardian})
+    for caller in (guardian, outsider):
+        with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", caller, ADMIN_ROLE)):
+            distributor.unpause({"from": caller})
+    assert distributor.paused()
+
+
+def test_pause_twice_and_unpause_when_running_revert(distributor, guardian, treasury):
+    with brownie.reverts(revert_message("ExpectedPause")):
+        distributor.unpause({"from": treasury})
+    distributor.pause({"from": guardian})
+    with brownie.reverts(revert_message("EnforcedPause")):
+        distributor.pause({"from": guardian})
+
+
+def test_claims_resume_after_unpause(distributor, token, funded, guardian, treasury, alice):
+    first = funded[0]
+    distributor.pause({"from": guardian})
+    distributor.unpause({"from": treasury})
+    before = token.balanceOf(alice)
+    distributor.claim(*first.claim_args(0), {"from": alice})
+    assert token.balanceOf(alice) == before + 100 * TOKEN
+
+
+def test_governance_grants_and_revokes_the_guardian_role(distributor, guardian_role, treasury, carol):
+    tx = distributor.grantRole(guardian_role, carol, {"from": treasury})
+    assert dict(tx.events["RoleGranted"]) == {"role": guardian_role, "account": carol, "sender": treasury}
+    distributor.pause({"from": carol})
+    distributor.unpause({"from": treasury})
+    tx = distributor.revokeRole(guardian_role, carol, {"from": treasury})
+    assert dict(tx.events["RoleRevoked"]) == {"role": guardian_role, "account": carol, "sender": treasury}
+    with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", carol, guardian_role)):
+        distributor.pause({"from": carol})
+
+
+def test_only_governance_grants_roles(distributor, guardian_role, guardian, outsider):
+    with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", guardian, ADMIN_ROLE)):
+        distributor.grantRole(guardian_role, outsider, {"from": guardian})
+    assert not distributor.hasRole(guardian_role, outsider)
+
+
+# ------------------------------------------------------------------------------ views
+
+def test_views_of_a_fresh_distributor(distributor, token, timelock, guardian, guardian_role):
+    assert distributor.token() == token
+    assert distributor.treasury() == timelock
+    assert distributor.hasRole(ADMIN_ROLE, timelock) and distributor.hasRole(guardian_role, guardian)
+    assert distributor.MAX_PROOF_LENGTH() == 32
+    assert distributor.MAX_CLAIM_WINDOW() == 730 * 86400
+    assert distributor.epochCap() == 1_000_000 * TOKEN
+    assert tuple(distributor.epoch(1)) == (ZERO_ROOT, 0, 0, 0, False)
+    assert not distributor.isClaimed(1, 0) and not distributor.paused()
