@@ -149,3 +149,23 @@ def test_answers_errors() -> None:
         parse_answers_csv(b"id,answer\na,1\na,2\n", Task.REGRESSION)
     with pytest.raises(ArtifactRejected, match="not a class"):
         parse_answers_csv(b"id,answer\na,cat\n", Task.CLASSIFICATION, ("dog",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id,dog,cat\nc,0.5,0.5\na,0.25,0.75\nb,1,0\n",
+        "id,label\nb,dog\nc,cat\na,cat\n",
+    ],
+)
+def test_whole_column_and_line_by_line_reading_agree(benchmark: Benchmark, text: str) -> None:
+    plain = parse_predictions(text.encode(), benchmark)  # read by whole columns
+    for variant in (text.replace("\n", "\r\n"), text.replace(",", " , "), "\ufeff" + text, text.rstrip("\n")):
+        other = parse_predictions(variant.encode(), benchmark)
+        assert other.kind is plain.kind and np.array_equal(other.values, plain.values)
+
+
+def test_a_misaligned_row_is_found_whatever_the_totals(benchmark: Benchmark) -> None:
+    # one row short a cell and one with an extra: the cell count matches, the lines do not
+    error = rejection(b"id,label\na\nb,dog,cat\nc,cat\n", benchmark)
+    assert error.reason is RejectionReason.UNREADABLE and "line 2" in error.detail
