@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from oracle.scoring.rejections import ArtifactRejected, RejectionReason
 
 
-@dataclass(frozen=True)
-class LabelRow:
+class LabelRow(NamedTuple):
+    """One label as read (a named tuple: a million of them are made per epoch)."""
+
     source: str  # the artifact (or file) the row came from
     line: int
     annotator: str
