@@ -63,10 +63,13 @@ class ScoringParameters(_Model):
     bootstrap_buckets: int = Field(1000, ge=1)
     bootstrap_replicates: int = Field(1000, ge=10)
     max_artifact_bytes: int = Field(512 * 1024 * 1024, ge=1)
+    # Near copies of model predictions (see originality.py): label agreement, probability
+    # total-variation distance, regression RMS difference relative to the earlier values' spread.
     label_agreement: ReportFloat = Field(0.995, gt=0.0, le=1.0)
     probability_distance: ReportFloat = Field(0.01, ge=0.0)
     value_distance: ReportFloat = Field(0.01, ge=0.0)
     label_method: AggregationMethod = AggregationMethod.DAWID_SKENE
+    # Copied annotators (see labels.find_copied_annotators): agreement on at least this many shared items.
     label_copy_agreement: ReportFloat = Field(0.995, gt=0.0, le=1.0)
     label_copy_min_overlap: int = Field(20, ge=1)
     model_share_bps: int = Field(5000, ge=0, le=10_000)
