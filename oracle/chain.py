@@ -62,9 +62,11 @@ class RetryingHTTPProvider(Web3.HTTPProvider):
     hash is returned and the caller follows it to a receipt.
     """
 
-    def __init__(self, endpoint_uri: str, *, timeout: float = 30.0, retry_seconds: float = 120.0) -> None:
+    def __init__(self, endpoint_uri: str, *, timeout: float = 30.0, retry_seconds: float = 120.0,
+                 backoff_seconds: float = 0.25, max_backoff_seconds: float = 5.0) -> None:
         super().__init__(endpoint_uri, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
         self.retry_seconds = retry_seconds
+        self.backoff_seconds, self.max_backoff_seconds = backoff_seconds, max_backoff_seconds
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         deadline = time.monotonic() + self.retry_seconds
@@ -88,7 +90,8 @@ class RetryingHTTPProvider(Web3.HTTPProvider):
                     raise
                 fault = f"HTTP {status}"
             attempt += 1
-            pause = min(5.0, 0.1 * 2 ** min(attempt, 10)) * (0.5 + random.random())
+            pause = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** min(attempt - 1, 16))
+            pause *= 0.5 + random.random()  # jitter: many clients must not retry in step
             if time.monotonic() + pause > deadline:
                 raise RpcUnavailableError(f"{method} failed {attempt} times over {self.retry_seconds:.0f} s "
                                           f"({fault}) at {self.endpoint_uri}")
@@ -97,9 +100,11 @@ class RetryingHTTPProvider(Web3.HTTPProvider):
             time.sleep(pause)
 
 
-def connect(rpc_url: str, *, timeout: float = 30.0, retry_seconds: float = 120.0) -> Web3:
+def connect(rpc_url: str, *, timeout: float = 30.0, retry_seconds: float = 120.0, backoff_seconds: float = 0.25,
+            max_backoff_seconds: float = 5.0) -> Web3:
     """A web3 client whose every request survives RPC faults for up to `retry_seconds`."""
-    return Web3(RetryingHTTPProvider(rpc_url, timeout=timeout, retry_seconds=retry_seconds))
+    return Web3(RetryingHTTPProvider(rpc_url, timeout=timeout, retry_seconds=retry_seconds,
+                                     backoff_seconds=backoff_seconds, max_backoff_seconds=max_backoff_seconds))
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -65,7 +65,8 @@ class OracleService:
         project = settings.require_project()
         signer = settings.signer()
         self.w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout_seconds,
-                          retry_seconds=settings.rpc_retry_seconds)
+                          retry_seconds=settings.rpc_retry_seconds, backoff_seconds=settings.rpc_backoff_seconds,
+                          max_backoff_seconds=settings.rpc_max_backoff_seconds)
         deployment = load_deployment(settings.deployment)
         contracts = load_contracts(self.w3, deployment)
         self.chain_id = deployment.chain_id

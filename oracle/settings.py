@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     rpc_timeout_seconds: float = Field(default=30.0, gt=0)
     rpc_retry_seconds: float = Field(
         default=120.0, ge=0, description="how long an RPC fault is retried (with backoff) before a step gives up")
+    rpc_backoff_seconds: float = Field(default=0.25, gt=0, description="the first retry's pause; it doubles")
+    rpc_max_backoff_seconds: float = Field(default=5.0, gt=0)
     deployment: Path = Path("deployments/development.json")
 
     keystore_path: Path | None = None

@@ -68,6 +68,8 @@ def settings_data(tmp_path: Path, *, rpc_url: str, manifest: Path, project_id: i
         "rpc_url": rpc_url,
         "rpc_timeout_seconds": 5,
         "rpc_retry_seconds": 60,
+        "rpc_backoff_seconds": 0.02,
+        "rpc_max_backoff_seconds": 1.0,
         "deployment": str(manifest),
         "private_key": ORACLE_KEY,
         "schedule": {"first_block": first_block, "length_blocks": EPOCH_BLOCKS},
