@@ -96,7 +96,7 @@ contract ContributionRegistry is IContributionRegistry, AccessControl, EIP712, N
     // ---------------------------------------------------------------- contributors
 
     /// @inheritdoc IContributionRegistry
-    function submit(uint256 projectId, Kind kind, string calldata cid) external returns (uint256) {
+    function submit(uint256 projectId, uint8 kind, string calldata cid) external returns (uint256) {
         return _submit(msg.sender, projectId, kind, cid, address(0));
     }
 
@@ -106,7 +106,7 @@ contract ContributionRegistry is IContributionRegistry, AccessControl, EIP712, N
     function submitBySig(
         address contributor,
         uint256 projectId,
-        Kind kind,
+        uint8 kind,
         string calldata cid,
         uint256 nonce,
         uint256 deadline,
@@ -142,6 +142,7 @@ contract ContributionRegistry is IContributionRegistry, AccessControl, EIP712, N
             Attestation storage attestation = _attestations[id];
             if (attestation.attested) revert RegistryAlreadyAttested(id);
             uint256 score = scores[i];
+            if (score > type(uint248).max) revert RegistryScoreTooLarge(id, score);
             attestation.score = uint248(score);
             attestation.attested = true;
             emit ScoreAttested(id, score, reportCid);
@@ -182,10 +183,11 @@ contract ContributionRegistry is IContributionRegistry, AccessControl, EIP712, N
 
     // ---------------------------------------------------------------- internals
 
-    function _submit(address contributor, uint256 projectId, Kind kind, string calldata cid, address relayer)
+    function _submit(address contributor, uint256 projectId, uint8 kind, string calldata cid, address relayer)
         private
         returns (uint256 contributionId)
     {
+        if (kind > uint8(type(Kind).max)) revert RegistryInvalidKind(kind);
         Project storage project_ = _existingProject(projectId);
         if (project_.paused) revert RegistryProjectPaused(projectId);
         _checkCid(cid);
@@ -193,10 +195,10 @@ contract ContributionRegistry is IContributionRegistry, AccessControl, EIP712, N
         _contributions[contributionId] = Contribution({
             contributor: contributor,
             projectId: uint56(projectId),
-            kind: kind,
+            kind: Kind(kind),
             submittedAt: uint32(block.timestamp)
         });
-        emit ContributionSubmitted(contributionId, projectId, contributor, kind, cid, relayer);
+        emit ContributionSubmitted(contributionId, projectId, contributor, Kind(kind), cid, relayer);
     }
 
     function _existingProject(uint256 projectId) private view returns (Project storage project_) {

@@ -62,13 +62,17 @@ interface IContributionRegistry {
     error RegistryInvalidSignature(address contributor);
     /// @dev The kind is not one of Kind's values.
     error RegistryInvalidKind(uint8 kind);
+    /// @dev The score does not fit the 248 bits an attestation stores.
+    error RegistryScoreTooLarge(uint256 contributionId, uint256 score);
 
-    function submit(uint256 projectId, Kind kind, string calldata cid) external returns (uint256 contributionId);
+    /// @dev `kind` is a Kind, taken as its uint8 (same selector) so that a value outside Kind
+    /// reverts with RegistryInvalidKind instead of the ABI decoder's empty revert.
+    function submit(uint256 projectId, uint8 kind, string calldata cid) external returns (uint256 contributionId);
 
     function submitBySig(
         address contributor,
         uint256 projectId,
-        Kind kind,
+        uint8 kind,
         string calldata cid,
         uint256 nonce,
         uint256 deadline,
