@@ -93,7 +93,7 @@ class RetryingHTTPProvider(Web3.HTTPProvider):
             pause = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** min(attempt - 1, 16))
             pause *= 0.5 + random.random()  # jitter: many clients must not retry in step
             if time.monotonic() + pause > deadline:
-                raise RpcUnavailableError(f"{method} failed {attempt} times over {self.retry_seconds:.0f} s "
+                raise RpcUnavailableError(f"{method} failed {attempt} times over {self.retry_seconds:g} s "
                                           f"({fault}) at {self.endpoint_uri}")
             log.warning("rpc fault, retrying", extra={"rpc_method": method, "fault": fault, "attempt": attempt,
                                                      "pause_seconds": round(pause, 3)})

@@ -1,0 +1,66 @@
+"""Transactions: a stuck transaction is replaced at a higher fee with the same nonce (never a
+second transaction), a call that would revert is refused by simulation before anything is signed,
+and a chain that already holds the effect gets nothing."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from dao.chain import load_contracts
+from oracle.chain import TxSender, TxSimulationError, connect
+from oracle.settings import load_settings
+from oracle.state import Journal, TxStatus
+from tests.oracle_service.helpers import ORACLE_KEY
+
+
+@pytest.fixture
+def sender_parts(world, web3, tmp_path):
+    settings = load_settings(world.config_file)
+    w3 = connect(web3.provider.endpoint_uri, retry_seconds=10)
+    contracts = load_contracts(w3, settings.deployment)
+    journal = Journal(f"sqlite:///{tmp_path / 'tx.db'}")
+    account = w3.eth.account.from_key(ORACLE_KEY)
+    yield w3, contracts, journal, account
+    journal.close()
+
+
+def test_a_stuck_transaction_is_replaced_not_duplicated(sender_parts, web3, outsider):
+    w3, contracts, journal, account = sender_parts
+    sender = TxSender(w3, account, journal, w3.eth.chain_id, stuck_seconds=0.4, poll_seconds=0.05)
+    approve = contracts.token.functions.approve(outsider.address, 12345)
+    allowance = contracts.token.functions.allowance(account.address, outsider.address)
+    nonce_before = w3.eth.get_transaction_count(account.address)
+    first_priority_fee = w3.eth.max_priority_fee
+    web3.provider.make_request("evm_setAutomine", [False])
+    miner = threading.Timer(1.5, lambda: web3.provider.make_request("evm_mine", []))
+    try:
+        miner.start()
+        mined = sender.send(0, "approve", approve, already_done=lambda: allowance.call() == 12345)
+    finally:
+        miner.cancel()
+        web3.provider.make_request("evm_setAutomine", [True])
+    assert mined is not None and mined.status is TxStatus.MINED
+    assert len(mined.hashes) >= 2, "the transaction was never replaced"
+    assert mined.mined_hash == mined.hashes[-1]
+    block = w3.eth.get_block(mined.block_number)
+    ours = [t for t in block["transactions"]
+            if w3.eth.get_transaction(t)["from"] == account.address]
+    assert len(ours) == 1
+    assert w3.eth.get_transaction_count(account.address) == nonce_before + 1
+    assert w3.eth.get_transaction(mined.mined_hash)["maxPriorityFeePerGas"] > first_priority_fee
+    assert allowance.call() == 12345
+    # sending it again finds the chain already has it
+    assert sender.send(0, "approve", approve, already_done=lambda: allowance.call() == 12345) is None
+    assert len(journal.transactions(w3.eth.chain_id)) == 1
+
+
+def test_a_call_that_would_revert_is_refused_before_signing(sender_parts):
+    w3, contracts, journal, account = sender_parts
+    sender = TxSender(w3, account, journal, w3.eth.chain_id)
+    nonce = w3.eth.get_transaction_count(account.address)
+    fund = contracts.distributor.functions.fundEpoch(9, b"\x01" * 32, 1, "bafy", 2**40)  # only the timelock may
+    with pytest.raises(TxSimulationError, match="fundEpoch|AccessControlUnauthorizedAccount|revert"):
+        sender.send(0, "fund", fund, already_done=lambda: False)
+    assert journal.transactions(w3.eth.chain_id) == []
+    assert w3.eth.get_transaction_count(account.address) == nonce
