@@ -17,6 +17,7 @@ margin; its gain is the metric improvement (sign-adjusted so that higher is bett
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -31,6 +32,11 @@ class BootstrapPlan:
     bucket_of_item: np.ndarray  # (n_items,) int64
     multiplicities: np.ndarray  # (n_replicates, n_buckets) float64
     bucket_sizes: np.ndarray  # (n_buckets,) float64
+
+    @cached_property
+    def replicate_sizes(self) -> np.ndarray:
+        """Items in each replicate (the same for every submission)."""
+        return self.resample(self.bucket_sizes)
 
     @classmethod
     def create(cls, n_items: int, seed: int, n_buckets: int = 1000, n_replicates: int = 1000) -> BootstrapPlan:
@@ -68,7 +74,7 @@ class ScoredPredictions:
 def _label_replicates(plan: BootstrapPlan, metric: Metric, y_true: np.ndarray, labels: np.ndarray) -> np.ndarray:
     if metric is Metric.ACCURACY:
         hits = plan.bucket_sums((y_true == labels).astype(np.float64))
-        return plan.resample(hits) / plan.resample(plan.bucket_sizes)
+        return plan.resample(hits) / plan.replicate_sizes
     n_classes = int(max(y_true.max(), labels.max())) + 1
     hit_classes = np.where(y_true == labels, y_true, n_classes)  # misses go to a spare column
     true_positive = plan.resample(plan.bucket_class_counts(hit_classes, n_classes + 1)[:, :n_classes])
@@ -84,7 +90,7 @@ def score_with_replicates(
 ) -> ScoredPredictions:
     """The exact metric and its bootstrap replicates for validated predictions."""
     value = m.compute_metric(metric, y_true, predictions)
-    sizes = plan.resample(plan.bucket_sizes)
+    sizes = plan.replicate_sizes
     if metric in (Metric.ACCURACY, Metric.BALANCED_ACCURACY, Metric.MACRO_F1):
         labels = m.labels_from_probabilities(predictions) if predictions.ndim == 2 else predictions
         replicates = _label_replicates(plan, metric, y_true, labels)

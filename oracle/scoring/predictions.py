@@ -157,7 +157,7 @@ def _predictions_from_npy(data: bytes, benchmark: Benchmark) -> Predictions:
     if benchmark.task is Task.REGRESSION:
         if array.ndim != 1:
             raise ArtifactRejected(RejectionReason.WRONG_SHAPE, "regression predictions must be 1-D")
-        return Predictions(PredictionKind.VALUES, array.astype(np.float64))
+        return Predictions(PredictionKind.VALUES, array.astype(np.float64, copy=False))
     if is_integer:
         if array.ndim != 1:
             raise ArtifactRejected(RejectionReason.WRONG_SHAPE, "integer class labels must be 1-D")
@@ -166,19 +166,19 @@ def _predictions_from_npy(data: bytes, benchmark: Benchmark) -> Predictions:
             raise ArtifactRejected(
                 RejectionReason.UNKNOWN_CLASS, f"row {bad[0]}: class index {array[bad[0]]} outside 0..{n_classes - 1}"
             )
-        return Predictions(PredictionKind.LABELS, array.astype(np.int64))
+        return Predictions(PredictionKind.LABELS, array.astype(np.int64, copy=False))
     if array.ndim == 1:
         if n_classes != 2:
             raise ArtifactRejected(
                 RejectionReason.WRONG_SHAPE, f"1-D probabilities need 2 classes, the benchmark has {n_classes}"
             )
-        positive = array.astype(np.float64)
+        positive = array.astype(np.float64, copy=False)
         return Predictions(PredictionKind.PROBABILITIES, np.stack([1.0 - positive, positive], axis=1))
     if array.shape[1] != n_classes:
         raise ArtifactRejected(
             RejectionReason.WRONG_SHAPE, f"{array.shape[1]} probability columns for {n_classes} classes"
         )
-    return Predictions(PredictionKind.PROBABILITIES, array.astype(np.float64))
+    return Predictions(PredictionKind.PROBABILITIES, array.astype(np.float64, copy=False))
 
 
 def _csv_kind(header: list[str], benchmark: Benchmark) -> PredictionKind:
