@@ -113,14 +113,14 @@ def aggregate_command(
 ) -> None:
     """Aggregate LABELS_FILE: each item's label and posterior, each annotator's accuracy and score."""
     try:
-        rows, rejected = read_label_rows(_read(labels_file), str(labels_file))
+        batch, rejected = read_label_rows(_read(labels_file), str(labels_file))
         gold_labels: dict[str, str] = {}
         if gold is not None:
             gold_labels, gold_rejected = read_gold(_read(gold), str(gold))
             rejected += gold_rejected
     except ArtifactRejected as error:
         _fail(error.detail)
-    table = build_label_table(rows, gold=gold_labels, prior_rejections=rejected)
+    table = build_label_table([batch], gold=gold_labels, prior_rejections=rejected)
     if table.n_labels == 0:
         _fail(f"{labels_file} has no usable labels")
     copies = find_copied_annotators(table)

@@ -20,7 +20,7 @@ from oracle.scoring import SCORING_VERSION
 from oracle.scoring.allocation import AllocationPolicy, Pool, WeightedScore, allocate, score_units
 from oracle.scoring.champion import BootstrapPlan, compare_to_champion, score_with_replicates
 from oracle.scoring.label_format import (
-    LabelRow,
+    LabelBatch,
     RowRejection,
     build_label_table,
     gold_arrays,
@@ -176,7 +176,7 @@ def _score_labels(
             gold, _ = read_gold(artifacts[inputs.gold_cid])
         except ArtifactRejected as error:
             raise EpochInputError(f"the gold artifact is invalid: {error}") from None
-    rows: list[LabelRow] = []
+    batches: list[LabelBatch] = []
     row_rejections: list[RowRejection] = []
     submission_scores: dict[str, dict] = {}
     for submission in submissions:
@@ -187,15 +187,15 @@ def _score_labels(
                 raise ArtifactRejected(RejectionReason.UNAVAILABLE, "the artifact could not be fetched")
             if len(data) > parameters.max_artifact_bytes:
                 raise ArtifactRejected(RejectionReason.TOO_LARGE, f"{len(data)} bytes, over the limit")
-            accepted, rejected = read_label_rows(data, _source(submission), annotator=submission.contributor)
+            batch, rejected = read_label_rows(data, _source(submission), annotator=submission.contributor)
         except ArtifactRejected as error:
             submission_scores[_source(submission)] = {**common, "accepted": False, "reason": error.reason,
                                                  "detail": error.detail}
             continue
-        rows.extend(accepted)
+        batches.append(batch)
         row_rejections.extend(rejected)
         submission_scores[_source(submission)] = {**common, "accepted": True}
-    table = build_label_table(rows, known_items, tuple(parameters.classes) or None, gold, row_rejections)
+    table = build_label_table(batches, known_items, tuple(parameters.classes) or None, gold, row_rejections)
     per_source: dict[str, list[RowRejection]] = {}
     for rejection in table.rejections:
         per_source.setdefault(rejection.source, []).append(rejection)

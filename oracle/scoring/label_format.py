@@ -17,21 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
+from oracle.scoring.csv_columns import fast_csv_columns
 from oracle.scoring.rejections import ArtifactRejected, RejectionReason
 
 
-class LabelRow(NamedTuple):
-    """One label as read (a named tuple: a million of them are made per epoch)."""
+@dataclass(frozen=True)
+class LabelBatch:
+    """The well-formed rows of one label file, as columns (a million rows per epoch)."""
 
-    source: str  # the artifact (or file) the row came from
-    line: int
-    annotator: str
-    item: str
-    label: str
+    source: str  # the artifact (or file) the rows came from
+    lines: list[int]
+    annotators: list[str]
+    items: list[str]
+    labels: list[str]
 
 
 @dataclass(frozen=True)
@@ -86,15 +87,28 @@ def _csv_rows(data: bytes, source: str) -> list[list[str]]:
     return rows
 
 
+def _first_line_cells(data: bytes) -> list[str] | None:
+    try:
+        return [cell.strip() for cell in data.split(b"\n", 1)[0].decode("utf-8-sig").split(",")]
+    except UnicodeDecodeError:
+        return None
+
+
 def read_label_rows(
     data: bytes, source: str, annotator: str | None = None
-) -> tuple[list[LabelRow], list[RowRejection]]:
-    """Rows of a label file; whole-file problems (encoding, header) raise ArtifactRejected."""
-    rows = _csv_rows(data, source)
+) -> tuple[LabelBatch, list[RowRejection]]:
+    """The rows of a label file; whole-file problems (encoding, header) raise ArtifactRejected."""
     header = ["item", "label"] if annotator is not None else ["annotator", "item", "label"]
+    columns = fast_csv_columns(data, len(header)) if _first_line_cells(data) == header else None
+    if columns is not None and all("" not in column for column in columns):
+        lines = list(range(2, len(columns[0]) + 2))
+        if annotator is not None:
+            return LabelBatch(source, lines, [annotator] * len(lines), columns[0], columns[1]), []
+        return LabelBatch(source, lines, columns[0], columns[1], columns[2]), []
+    rows = _csv_rows(data, source)
     if rows[0] != header:
         raise ArtifactRejected(RejectionReason.UNREADABLE, f"{source} line 1: header must be '{','.join(header)}'")
-    accepted: list[LabelRow] = []
+    batch = LabelBatch(source, [], [], [], [])
     rejected: list[RowRejection] = []
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header) or not all(row):
@@ -103,8 +117,11 @@ def read_label_rows(
             )
             continue
         who, item, label = (annotator, row[0], row[1]) if annotator is not None else (row[0], row[1], row[2])
-        accepted.append(LabelRow(source, line, who, item, label))
-    return accepted, rejected
+        batch.lines.append(line)
+        batch.annotators.append(who)
+        batch.items.append(item)
+        batch.labels.append(label)
+    return batch, rejected
 
 
 def read_gold(data: bytes, source: str = "gold") -> tuple[dict[str, str], list[RowRejection]]:
@@ -124,52 +141,63 @@ def read_gold(data: bytes, source: str = "gold") -> tuple[dict[str, str], list[R
     return gold, rejected
 
 
+def _first_seen_index(values: list[str]) -> tuple[tuple[str, ...], np.ndarray]:
+    """Distinct values in order of first appearance, and each value's position among them."""
+    distinct = tuple(dict.fromkeys(values))
+    position = dict(zip(distinct, range(len(distinct))))
+    return distinct, np.array([position[v] for v in values], dtype=np.int64)
+
+
 def build_label_table(
-    rows: Iterable[LabelRow],
+    batches: Iterable[LabelBatch],
     known_items: Sequence[str] | None = None,
     classes: Sequence[str] | None = None,
     gold: dict[str, str] | None = None,
     prior_rejections: Sequence[RowRejection] = (),
 ) -> LabelTable:
-    """Index the accepted rows; reject unknown items and classes and count duplicates once."""
-    row_list = list(rows)
-    known = set(known_items) if known_items is not None else None
+    """Index the rows (batches in submission order); reject unknown items and classes and count
+    duplicates once. Annotators and items are numbered in order of first accepted appearance."""
+    batch_list = list(batches)
+    items = [item for batch in batch_list for item in batch.items]
+    labels = [label for batch in batch_list for label in batch.labels]
+    annotators = [who for batch in batch_list for who in batch.annotators]
+    row_batch = np.repeat(np.arange(len(batch_list)), [len(batch.items) for batch in batch_list])
+    row_line = [line for batch in batch_list for line in batch.lines]
     if classes is None:
-        seen_labels = {row.label for row in row_list} | set((gold or {}).values())
-        classes = sorted(seen_labels)
+        classes = sorted(set(labels) | set((gold or {}).values()))
     class_of = {name: i for i, name in enumerate(classes)}
-    annotator_of: dict[str, int] = {}
-    item_of: dict[str, int] = {}
-    seen_pairs: set[tuple[int, int]] = set()
-    rejections = list(prior_rejections)
-    annotator_index, item_index, label_index = [], [], []
-    for row in row_list:
-        if known is not None and row.item not in known:
-            rejections.append(RowRejection(row.source, row.line, RejectionReason.UNKNOWN_ITEM, f"unknown item {row.item!r}"))
-            continue
-        label = class_of.get(row.label)
-        if label is None:
-            rejections.append(RowRejection(row.source, row.line, RejectionReason.UNKNOWN_CLASS, f"unknown class {row.label!r}"))
-            continue
-        who = annotator_of.setdefault(row.annotator, len(annotator_of))
-        item = item_of.setdefault(row.item, len(item_of))
-        if (who, item) in seen_pairs:
-            rejections.append(
-                RowRejection(row.source, row.line, RejectionReason.DUPLICATE_LABEL, f"{row.annotator} already labelled {row.item!r}")
-            )
-            continue
-        seen_pairs.add((who, item))
-        annotator_index.append(who)
-        item_index.append(item)
-        label_index.append(label)
+    label_index = np.array([class_of.get(label, -1) for label in labels], dtype=np.int64)
+    known_item = np.ones(len(items), dtype=bool)
+    if known_items is not None:
+        known = set(known_items)
+        known_item = np.array([item in known for item in items], dtype=bool)
+    valid = np.flatnonzero(known_item & (label_index >= 0))
+    everything_valid = valid.size == len(items)
+    annotator_names, annotator_index = _first_seen_index(
+        annotators if everything_valid else [annotators[i] for i in valid])
+    item_names, item_index = _first_seen_index(items if everything_valid else [items[i] for i in valid])
+    pair = annotator_index * max(len(item_names), 1) + item_index
+    _, first_of_pair = np.unique(pair, return_index=True)
+    kept = np.zeros(valid.size, dtype=bool)
+    kept[first_of_pair] = True
+
+    def rejection(row: int, reason: RejectionReason, detail: str) -> tuple[int, RowRejection]:
+        return row, RowRejection(batch_list[row_batch[row]].source, row_line[row], reason, detail)
+
+    found = [rejection(int(r), RejectionReason.UNKNOWN_ITEM, f"unknown item {items[r]!r}")
+             for r in np.flatnonzero(~known_item)]
+    found += [rejection(int(r), RejectionReason.UNKNOWN_CLASS, f"unknown class {labels[r]!r}")
+              for r in np.flatnonzero(known_item & (label_index < 0))]
+    found += [rejection(int(r), RejectionReason.DUPLICATE_LABEL, f"{annotators[r]} already labelled {items[r]!r}")
+              for r in valid[~kept]]
     return LabelTable(
-        tuple(annotator_of),
-        tuple(item_of),
+        annotator_names,
+        item_names,
         tuple(classes),
-        np.array(annotator_index, dtype=np.int64),
-        np.array(item_index, dtype=np.int64),
-        np.array(label_index, dtype=np.int64),
-        tuple(rejections),
+        annotator_index[kept],
+        item_index[kept],
+        label_index[valid][kept],
+        tuple(prior_rejections) + tuple(r for _, r in sorted(found, key=lambda pair: pair[0])),
     )
 
 

@@ -12,8 +12,8 @@ from oracle.scoring.simulation import simulate_labels
 
 
 def table_from_csv(text: str, **kwargs):
-    rows, rejected = read_label_rows(text.encode(), "labels.csv")
-    return build_label_table(rows, prior_rejections=rejected, **kwargs)
+    batch, rejected = read_label_rows(text.encode(), "labels.csv")
+    return build_label_table([batch], prior_rejections=rejected, **kwargs)
 
 
 def test_rows_duplicates_unknown_items_and_classes_are_rejected_with_lines() -> None:
@@ -137,3 +137,13 @@ def test_copy_detection_is_the_same_in_chunks_and_in_a_sparse_table(monkeypatch:
     assert find_copied_annotators(population.table) == whole
     monkeypatch.setattr(labels, "DENSE_PAIR_TABLE", 0)
     assert find_copied_annotators(population.table) == whole
+
+
+def test_whole_column_and_line_by_line_label_reading_agree() -> None:
+    text = "annotator,item,label\nann1,a,x\nann2,a,y\nann1,b,y\nann1,a,x\n"
+    plain = table_from_csv(text)
+    for variant in (text.replace("\n", "\r\n"), text.replace(",", " ,")):
+        other = table_from_csv(variant)
+        assert (other.annotators, other.items, other.classes) == (plain.annotators, plain.items, plain.classes)
+        assert np.array_equal(other.label_index, plain.label_index)
+        assert [(r.line, r.reason) for r in other.rejections] == [(r.line, r.reason) for r in plain.rejections]
