@@ -78,6 +78,7 @@ def test_gold_items_are_fixed_and_expose_a_liar() -> None:
     assert result.annotator_score[liar] == 0.0
 
 
+@pytest.mark.filterwarnings("ignore")  # crowd-kit's own pandas deprecation warnings
 @pytest.mark.parametrize("n_classes", [2, 4])
 def test_dawid_skene_matches_crowd_kit_accuracy(n_classes: int) -> None:
     # crowd-kit is the benchmark's peer (the `bench` extra); the comparison runs where it is installed
