@@ -3,6 +3,7 @@ deploy script on a reset chain, and a snapshot around every test (fn_isolation).
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,13 @@ from scripts.deploy import deploy
 
 TEST_CONFIG = Path(__file__).with_name("deploy-test.json")
 TOKEN = 10**18
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now (for a server or chain a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def revert_message(error: str, *args: Any) -> str:

@@ -2,7 +2,6 @@
 run in-process as a user would type them."""
 
 import json
-import socket
 
 import pytest
 from brownie import web3
@@ -11,15 +10,10 @@ from typer.testing import CliRunner
 from dao.cli import app
 from dao.demo.story import ApiServer, anvil_account
 from dao.merkle import RewardLeaf, reward_tree
-from tests.contracts.conftest import TOKEN, fund_epoch
+from tests.contracts.conftest import TOKEN, free_port, fund_epoch
 
 PASSWORD = "correct horse battery staple"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +120,7 @@ def test_contributor_submits_sees_rewards_and_claims(keystores, registry, distri
                         deployment=home / "development.json", artifacts=ArtifactStoreSettings(path=home / "artifacts"),
                         run_indexer=True, index_poll_seconds=0.2,
                         relayer_private_key="0x" + anvil_account(5).key.hex(), log_json=False)
-    port = _free_port()
+    port = free_port()
     with ApiServer(settings, port) as api:
         monkeypatch.setenv("MERIT_API_URL", api.url)
         (home / "preds.csv").write_text("id,label\nt0,7\n")

@@ -1,6 +1,5 @@
 """The demo's story (what `make demo` runs), checked by its final table."""
 
-import socket
 
 import pytest
 from brownie import web3
@@ -8,14 +7,10 @@ from brownie import web3
 from dao.demo.data import CLASSES
 from dao.demo.story import BUDGET_TOKENS, TOKEN, run_story
 from scripts.deploy import deploy
+from tests.contracts.conftest import free_port
 
 ROOT_CONFIG = "config/deploy/development.json"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +26,7 @@ def rows(module_isolation, deployer, tmp_path_factory):
     deploy(project, root / ROOT_CONFIG, deployer, network_name="development", manifest=manifest,
            log=lambda line: None)
     lines = []
-    result = run_story(root, workdir, manifest, say=lines.append, api_port=_free_port(),
+    result = run_story(root, workdir, manifest, say=lines.append, api_port=free_port(),
                        rpc_url=web3.provider.endpoint_uri)
     assert any(line.startswith("[8/8]") for line in lines)
     return {row.contributor: row for row in result}

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,12 @@ from web3 import Web3
 
 from dao import keystore
 from dao.deployments import load_deployment
+from tests.contracts.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 MERIT = str(Path(sys.executable).parent / "merit")
 SEPOLIA_CHAIN_ID = 11155111
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _forget_brownie_records() -> None:
@@ -46,7 +41,7 @@ def _forget_brownie_records() -> None:
 @pytest.fixture
 def sepolia_like_chain():
     _forget_brownie_records()
-    port = _free_port()
+    port = free_port()
     anvil = shutil.which("anvil") or str(ROOT / "node_modules" / ".bin" / "anvil")
     process = subprocess.Popen([anvil, "--port", str(port), "--chain-id", str(SEPOLIA_CHAIN_ID), "--block-time", "1",
                                 "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
