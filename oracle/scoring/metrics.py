@@ -94,12 +94,9 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def _per_class_counts(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, ...]:
-    k = _n_classes(y_true, y_pred)
-    true_count = np.bincount(y_true, minlength=k)
-    pred_count = np.bincount(y_pred, minlength=k)
-    hits = y_true[y_true == y_pred]
-    true_positive = np.bincount(hits, minlength=k)
-    return true_positive, true_count, pred_count
+    """True positives, true counts and predicted counts per class, from one confusion matrix."""
+    confusion = confusion_counts(y_true, y_pred, _n_classes(y_true, y_pred))
+    return np.diag(confusion), confusion.sum(axis=1), confusion.sum(axis=0)
 
 
 def balanced_accuracy_from_counts(
