@@ -170,3 +170,43 @@ def test_a_metric_undefined_on_the_answers_stops_the_epoch() -> None:
     parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ROC_AUC, classes=["x", "y"])
     with pytest.raises(EpochInputError, match="undefined"):
         score_epoch(inputs, parameters, artifacts)
+
+
+def _one_metric_epoch(metric: Metric, task: Task, answers: str, predictions: dict[str, bytes], classes: list[str]):
+    artifacts = {"answers": answers.encode(), **predictions}
+    submissions = [SubmissionRef(order=i, contributor=address(i + 1), kind="model", cid=cid)
+                   for i, cid in enumerate(c for c in predictions if c != "champion")]
+    inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=BUDGET, answers_cid="answers",
+                         champion_cid="champion", submissions=submissions)
+    parameters = ScoringParameters(task=task, metric=metric, classes=classes, bootstrap_seed=5)
+    report = score_epoch(inputs, parameters, artifacts)
+    assert verify(report, artifacts) == []
+    return {s.cid: s for s in report.model_scores}
+
+
+def test_a_regression_epoch_counts_a_lower_rmse_as_gain() -> None:
+    rng = np.random.default_rng(11)
+    y = rng.normal(size=N)
+    answers = "id,answer\n" + "".join(f"r{i},{v!r}\n" for i, v in enumerate(y.tolist()))
+    scores = _one_metric_epoch(Metric.RMSE, Task.REGRESSION, answers, {
+        "champion": npy(y + rng.normal(0, 1.0, N)),
+        "better": npy(y + rng.normal(0, 0.7, N)),
+        "worse": npy(y + rng.normal(0, 1.5, N)),
+    }, [])
+    assert scores["better"].accepted and scores["better"].gain > 0.2
+    assert scores["worse"].reason is RejectionReason.NO_GAIN and scores["worse"].gain < 0
+
+
+def test_a_roc_auc_epoch_scores_probabilities() -> None:
+    rng = np.random.default_rng(12)
+    y = rng.integers(0, 2, N)
+    answers = "id,answer\n" + "".join(f"r{i},{'ab'[t]}\n" for i, t in enumerate(y.tolist()))
+
+    def scores_with_noise(noise: float) -> bytes:
+        return npy(np.clip(0.5 + 0.3 * (y - 0.5) + rng.normal(0, noise, N), 0, 1))
+
+    scores = _one_metric_epoch(Metric.ROC_AUC, Task.CLASSIFICATION, answers, {
+        "champion": scores_with_noise(0.4), "sharper": scores_with_noise(0.2), "labels": npy(y),
+    }, ["a", "b"])
+    assert scores["sharper"].accepted and scores["sharper"].gain_lower > 0
+    assert scores["labels"].reason is RejectionReason.WRONG_KIND
