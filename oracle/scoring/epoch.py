@@ -167,6 +167,9 @@ def _row_counts(rejections: list[RowRejection]) -> list[RowRejectionCount]:
 def _score_labels(
     inputs: EpochInputs, parameters: ScoringParameters, artifacts: Mapping[str, bytes], submissions: list[SubmissionRef]
 ) -> tuple[list[LabelSubmissionScore], list[AnnotatorScore]]:
+    if not parameters.classes:
+        # Without a fixed class list, any label file could add classes and move everyone's scores.
+        raise EpochInputError("label submissions need the project's class list (parameters.classes)")
     known_items = _known_items(inputs, artifacts)
     gold: dict[str, str] = {}
     if inputs.gold_cid is not None:
@@ -195,7 +198,7 @@ def _score_labels(
         batches.append(batch)
         row_rejections.extend(rejected)
         submission_scores[_source(submission)] = {**common, "accepted": True}
-    table = build_label_table(batches, known_items, tuple(parameters.classes) or None, gold, row_rejections)
+    table = build_label_table(batches, known_items, tuple(parameters.classes), gold, row_rejections)
     per_source: dict[str, list[RowRejection]] = {}
     for rejection in table.rejections:
         per_source.setdefault(rejection.source, []).append(rejection)

@@ -210,3 +210,11 @@ def test_a_roc_auc_epoch_scores_probabilities() -> None:
     }, ["a", "b"])
     assert scores["sharper"].accepted and scores["sharper"].gain_lower > 0
     assert scores["labels"].reason is RejectionReason.WRONG_KIND
+
+
+def test_label_submissions_need_the_project_class_list() -> None:
+    inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=10, submissions=[
+        SubmissionRef(order=0, contributor=address(1), kind="labels", cid="l")])
+    parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ACCURACY)
+    with pytest.raises(EpochInputError, match="class list"):
+        score_epoch(inputs, parameters, {"l": b"item,label\na,x\n"})
