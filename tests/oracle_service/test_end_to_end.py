@@ -110,3 +110,30 @@ def test_verify_names_what_a_tampered_report_changed(world, bob, outsider):
                                      "--report-cid", tampered])
     assert cli.exit_code == 1 and "allocations[0].amount_wei" in cli.output
     assert report_from_json(record.report_json).merkle_root != ""
+
+
+def test_answers_that_do_not_match_the_commitment_block_the_epoch_with_one_line(world, bob, registry):
+    world.submit(bob, world.workload.predictions["better"])
+    world.finalize(0)
+    world.settings.project.answers_path.write_bytes(world.workload.answers + b"q-extra,y\n")
+    result = CliRunner().invoke(merit, ["oracle", "close-epoch", "0", "--config", str(world.config_file)])
+    assert result.exit_code == 1
+    *logs, last = result.output.splitlines()  # JSON log lines, then the one-line error
+    assert last.startswith("error: the hidden answers in ") and "but the project committed to" in last
+    assert all(json.loads(line)["logger"].startswith("oracle") for line in logs)
+    assert "Traceback" not in result.output
+    record = world.record(0)
+    assert record.current_step is Step.COLLECTED and record.note.startswith("blocked: the hidden answers")
+    assert registry.attestation(1)[0] is False
+
+
+def test_settings_errors_are_one_line(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(merit, ["oracle", "close-epoch", "0", "--config", str(tmp_path / "none.json")])
+    assert missing.exit_code == 1 and missing.output == f"error: settings: {tmp_path / 'none.json'}: no such settings file\n"
+    (tmp_path / "bad.json").write_text(json.dumps({"confirmations": "many"}))
+    bad = runner.invoke(merit, ["oracle", "run", "--config", str(tmp_path / "bad.json")])
+    assert bad.exit_code == 1 and bad.output.startswith("error: settings: confirmations: ")
+    (tmp_path / "no-project.json").write_text(json.dumps({"database_url": f"sqlite:///{tmp_path / 'j.db'}"}))
+    no_project = runner.invoke(merit, ["oracle", "close-epoch", "0", "--config", str(tmp_path / "no-project.json")])
+    assert no_project.exit_code == 1 and "project: no project configured" in no_project.output
