@@ -8,10 +8,14 @@
     deviation of the earlier submission's values (or absolute, if those are constant).
 
 Comparing each submission with every earlier one in full would cost submissions^2 x items, so a
-seeded sample of items screens the pairs first and only pairs close on the sample (with a wide
-slack: agreement >= 0.98, distance <= 2x the threshold) are compared in full. A pair that is a
-near copy in full is missed by the screen only with a negligible probability (below 1e-20 for
-4,096 sampled items); the verdict itself always comes from the full comparison.
+seeded sample of m items screens the pairs first, and only pairs that pass are compared in full
+(the verdict always comes from the full comparison). Each screen tests a mean of per-item values
+bounded in [0, 1] against a multiple of the bound a near copy must meet in full, plus 32/m:
+- labels: the share of sampled items that disagree is at most 4 x (1 - label_agreement);
+- probabilities: the sampled mean total-variation distance is at most 3 x probability_distance;
+- values: the share of sampled items differing by over 10 x the allowed RMS is at most 3%
+  (a near copy has at most 1% such items in full, by Markov's inequality on the squares).
+By Chernoff's bound a near copy fails its screen with probability below 1e-20 for m = 4,096.
 """
 
 from __future__ import annotations
@@ -24,8 +28,7 @@ from oracle.scoring.metrics import PredictionKind
 from oracle.scoring.predictions import Predictions
 from oracle.scoring.rejections import RejectionReason
 
-SCREEN_AGREEMENT = 0.98
-SCREEN_DISTANCE_FACTOR = 2.0
+SCREEN_SLACK_ITEMS = 32
 
 
 @dataclass(frozen=True)
@@ -87,11 +90,21 @@ class OriginalityIndex:
             return self.thresholds.probability_distance
         return self.thresholds.value_distance * entry.scale
 
-    def _is_close(self, entry: _Entry, closeness: float, screening: bool) -> bool:
+    def _is_close(self, entry: _Entry, closeness: float) -> bool:
         if entry.kind is PredictionKind.LABELS:
-            return closeness >= (SCREEN_AGREEMENT if screening else self.thresholds.label_agreement)
-        limit = self._threshold(entry) * (SCREEN_DISTANCE_FACTOR if screening else 1.0)
-        return closeness <= limit
+            return closeness >= self.thresholds.label_agreement
+        return closeness <= self._threshold(entry)
+
+    def _passes_screen(self, entry: _Entry, sample: np.ndarray) -> bool:
+        slack = SCREEN_SLACK_ITEMS / sample.shape[0]
+        if entry.kind is PredictionKind.LABELS:
+            disagreement = np.count_nonzero(sample != entry.sample) / sample.shape[0]
+            return disagreement <= 4 * (1 - self.thresholds.label_agreement) + slack
+        if entry.kind is PredictionKind.PROBABILITIES:
+            distance = _closeness(entry.kind, sample, entry.sample)
+            return distance <= 3 * self.thresholds.probability_distance + slack
+        far = np.count_nonzero(np.abs(sample - entry.sample) > 10 * self._threshold(entry)) / sample.shape[0]
+        return far <= 0.03 + slack
 
     def find_copy(self, content_hash: str, predictions: Predictions) -> CopyFinding | None:
         """The earliest submission this one copies, or None when it is original."""
@@ -103,10 +116,10 @@ class OriginalityIndex:
         for entry in self._entries:
             if entry.kind is not predictions.kind:
                 continue
-            if not self._is_close(entry, _closeness(entry.kind, sample, entry.sample), screening=True):
+            if not self._passes_screen(entry, sample):
                 continue
             closeness = _closeness(entry.kind, values, entry.values)
-            if self._is_close(entry, closeness, screening=False):
+            if self._is_close(entry, closeness):
                 measure = "agreement" if entry.kind is PredictionKind.LABELS else "distance"
                 return CopyFinding(
                     RejectionReason.NEAR_COPY, entry.key, f"{measure} {closeness:.6f} with {entry.key}"

@@ -119,3 +119,24 @@ def test_near_copies_of_probabilities_and_values() -> None:
     assert index.find_copy("y", Predictions(PredictionKind.PROBABILITIES, other)) is None
     assert index.find_copy("z", Predictions(PredictionKind.VALUES, values + 0.001)).original == "v"
     assert index.find_copy("w", Predictions(PredictionKind.VALUES, values + 0.1)) is None
+
+
+def test_the_screen_follows_a_configured_agreement(truth: np.ndarray) -> None:
+    from oracle.scoring.originality import OriginalityThresholds
+
+    index = OriginalityIndex(N, seed=3, thresholds=OriginalityThresholds(label_agreement=0.9))
+    original = noisy_labels(truth, 0.8, 1, 3)
+    index.add("first", "h1", Predictions(PredictionKind.LABELS, original))
+    changed = original.copy()
+    changed[: N // 20] = (changed[: N // 20] + 1) % 3  # 95% agreement: a near copy at 0.9
+    assert index.find_copy("h2", Predictions(PredictionKind.LABELS, changed)).original == "first"
+
+
+def test_concentrated_value_changes_are_still_near_copies() -> None:
+    rng = np.random.default_rng(4)
+    values = rng.normal(size=N)
+    index = OriginalityIndex(N, seed=2)
+    index.add("v", "h", Predictions(PredictionKind.VALUES, values))
+    changed = values.copy()
+    changed[rng.choice(N, 20, replace=False)] += 0.2  # RMS 0.0063 < 0.01, all on 0.1% of items
+    assert index.find_copy("x", Predictions(PredictionKind.VALUES, changed)).original == "v"
