@@ -5,24 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import to_bytes
-from web3 import Web3
-
-from dao.abi import abi
-from dao.proposals import Action, Proposal
+from dao.proposals import Action, Proposal, fund_epoch_proposal
 
 
 def funding_proposal(*, token: str, distributor: str, epoch: int, merkle_root: str, total: int, report_cid: str,
                      claim_deadline: int) -> Proposal:
     """approve(distributor, total) then fundEpoch(epoch, root, total, reportCid, claimDeadline),
-    described with the epoch and the report CID."""
-    eth = Web3().eth
-    approve = eth.contract(abi=abi("MeritToken")).encode_abi("approve", args=[Web3.to_checksum_address(distributor), total])
-    fund = eth.contract(abi=abi("RewardDistributor")).encode_abi(
-        "fundEpoch", args=[epoch, to_bytes(hexstr=merkle_root), total, report_cid, claim_deadline])
-    description = (f"# Fund OpenMerit epoch {epoch}\n\nReport: ipfs://{report_cid}\n"
-                   f"Merkle root: {merkle_root}\nTotal: {total} base units\nClaim deadline: {claim_deadline}\n")
-    return Proposal(actions=(Action(token, approve), Action(distributor, fund)), description=description)
+    described with the epoch and the report CID (dao.proposals.fund_epoch_proposal)."""
+    details = (f"Merkle root: {merkle_root}\nTotal: {total} token base units\n"
+               f"Claim deadline: {claim_deadline} (unix time)")
+    return fund_epoch_proposal(token, distributor, epoch, merkle_root, total, report_cid, claim_deadline,
+                               description=details)
 
 
 def proposal_to_json(proposal: Proposal) -> dict[str, Any]:

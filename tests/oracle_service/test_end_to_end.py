@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from dao.artifacts import compute_artifact_cid
 from dao.cli import app as merit
+from dao.proposals import parse_fund_epoch_description
 from oracle.scoring.rejections import RejectionReason
 from oracle.scoring.report import report_from_json
 from oracle.service import OracleService
@@ -53,7 +54,7 @@ def test_epoch_from_submissions_to_claims(world, governance, registry, token, di
         assert units[better] > 0 and units[best] > 0
 
         proposal = journal_proposal(record)
-        assert f"epoch 0" in proposal.description and record.report_cid in proposal.description
+        assert parse_fund_epoch_description(proposal.description) == (0, record.report_cid)
         governance.open_voting(proposal)
         governance.vote(proposal, [alice, bob])
         governance.close_voting(proposal)
