@@ -138,3 +138,39 @@ def test_settings_errors_are_one_line(tmp_path):
     (tmp_path / "no-project.json").write_text(json.dumps({"database_url": f"sqlite:///{tmp_path / 'j.db'}"}))
     no_project = runner.invoke(merit, ["oracle", "close-epoch", "0", "--config", str(tmp_path / "no-project.json")])
     assert no_project.exit_code == 1 and "project: no project configured" in no_project.output
+
+
+def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(world, bob, carol, alice, outsider,
+                                                                          registry, caplog):
+    from dao.artifacts.cid import parse_cid
+
+    workload = world.workload
+    good, _ = world.submit(bob, workload.predictions["better"])
+    wrong_length, _ = world.submit(carol, workload.predictions["malformed"])
+    garbage, _ = world.submit(carol, b"\x00\x01 not a predictions file")
+    corrupted, corrupted_cid = world.submit(outsider, workload.predictions["best"])
+    # the stored block no longer holds the bytes its CID names
+    world.store.block_path(parse_cid(corrupted_cid)).write_bytes(workload.predictions["weak"])
+    missing = world.submit_cid(alice, compute_artifact_cid(b"uploaded nowhere"))
+    not_a_cid = world.submit_cid(alice, "Qm-definitely-not-a-cid")
+    world.finalize(0)
+    caplog.set_level("WARNING", logger="oracle")
+    service = OracleService(world.settings)
+    try:
+        record = service.close_epoch(0, wait=False)
+    finally:
+        service.close()
+    assert record.current_step is Step.PROPOSED
+    report = journal_report(record)
+    reasons = {s.order: s.reason for s in report.model_scores}
+    assert reasons[good] is None
+    assert reasons[wrong_length] is RejectionReason.WRONG_LENGTH
+    assert reasons[garbage] is RejectionReason.UNREADABLE
+    assert reasons[corrupted] is reasons[missing] is reasons[not_a_cid] is RejectionReason.UNAVAILABLE
+    assert [a.account for a in report.allocations] == [bob.address]
+    why = {r.contribution_id: r.reason for r in caplog.records if r.getMessage() == "artifact rejected"}
+    assert why[corrupted].startswith("the stored blocks do not form the artifact")
+    assert why[missing] == "not in the artifact store"
+    assert why[not_a_cid].startswith("not a usable CID")
+    for contribution in (good, wrong_length, garbage, corrupted, missing, not_a_cid):
+        assert registry.attestation(contribution)[0] is True
