@@ -111,19 +111,16 @@ TASKS = ("classification", "regression", "labelling")
 def register_project_proposal(registry: str, *, name: str, task: str, metric: str, benchmark_cid: str,
                               answers_commitment: bytes) -> Proposal:
     """The proposal that registers a project in the ContributionRegistry (only the timelock may)."""
-    from web3 import Web3
-
-    from dao.abi import abi
-
     if task not in TASKS:
         raise ValueError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
     if len(answers_commitment) != 32:
         raise ValueError("the answers commitment is a 32-byte hash")
-    calldata = Web3().eth.contract(abi=abi("ContributionRegistry")).encode_abi(
-        "registerProject", args=[name, TASKS.index(task), metric, benchmark_cid, answers_commitment])
+    _check_cid(benchmark_cid)
+    encoded = calldata("ContributionRegistry", "registerProject", name, TASKS.index(task), metric, benchmark_cid,
+                       bytes(answers_commitment))
     description = (f"# Register the OpenMerit project '{name}'\n\nTask: {task}, metric: {metric}\n"
                    f"Benchmark inputs: ipfs://{benchmark_cid}\nAnswers commitment: 0x{answers_commitment.hex()}\n")
-    return Proposal((Action(registry, calldata),), description)
+    return Proposal((Action(registry, encoded),), description)
 
 
 # ------------------------------------------------------------------ reward epochs

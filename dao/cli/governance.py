@@ -92,9 +92,52 @@ def delegate(to: str = typer.Argument("self", help="an address, or 'self'"),
     print_json(result) if as_json else console.print(f"{me.address} delegates to {result['delegate']} (tx {result['tx']})")
 
 
+def epoch_funding(contracts, proposal: Proposal) -> dict | None:
+    """What a funding proposal pays, from the epoch report it names: who gets what and why.
+    None for proposals that fund no epoch."""
+    for action in proposal.actions:
+        if action.target != contracts.distributor.address:
+            continue
+        try:
+            function, args = contracts.distributor.decode_function_input(action.calldata)
+        except ValueError:
+            continue
+        if function.fn_name != "fundEpoch":
+            continue
+        summary = {"epoch": args["epochId"], "total": args["total"], "report_cid": args["reportCid"],
+                   "merkle_root": "0x" + bytes(args["merkleRoot"]).hex(), "claim_deadline": args["claimDeadline"]}
+        summary["recipients"] = _report_recipients(args["reportCid"], summary["merkle_root"])
+        return summary
+    return None
+
+
+def _report_recipients(report_cid: str, merkle_root: str) -> list[dict] | str:
+    """Each allocation with the reason from the report; a string saying why when unavailable."""
+    from dao.artifacts import ArtifactError, open_artifact_store
+    from oracle.scoring.report import report_from_json
+
+    try:
+        report = report_from_json(open_artifact_store().get(report_cid))
+    except ArtifactError as exc:
+        return f"report unavailable here ({exc}); fetch it with merit artifacts get {report_cid}"
+    if report.merkle_root.lower() != merkle_root.lower():
+        return f"the report's merkle root {report.merkle_root} is not the proposal's: do not vote for it"
+    why: dict[str, list[str]] = {}
+    for m in report.model_scores:
+        if m.accepted and m.gain is not None:
+            why.setdefault(m.contributor, []).append(f"model gain {m.gain:+.4f}")
+    for a in report.annotator_scores:
+        if a.score_units:
+            why.setdefault(a.annotator, []).append(f"{a.labels} labels, accuracy {a.accuracy:.3f}")
+    return [{"account": a.account, "amount": a.amount_wei, "why": "; ".join(why.get(a.account, [])) or "-"}
+            for a in report.allocations]
+
+
 @handle_errors
 def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Every proposal with its state and tally."""
+    """Every proposal with its state and tally, and for reward proposals who gets what and why."""
+    from dao.cli.common import format_tokens
+
     _, contracts = _contracts()
     rows = []
     for record in proposal_records(contracts):
@@ -103,13 +146,24 @@ def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
         against, in_favour, abstain = contracts.governor.functions.proposalVotes(pid).call()
         rows.append({"id": str(pid), "state": state.name.lower(), "for": in_favour, "against": against,
                      "abstain": abstain, "proposer": record.proposer,
-                     "description": record.proposal.description})
+                     "description": record.proposal.description,
+                     "funds_epoch": epoch_funding(contracts, record.proposal)})
     if as_json:
         print_json(rows)
-    else:
-        print_table("Proposals", ("id", "state", "for", "against", "description"),
-                    [(r["id"][:12] + "…", r["state"], r["for"], r["against"], r["description"].splitlines()[0])
-                     for r in rows])
+        return
+    print_table("Proposals", ("id", "state", "for", "against", "description"),
+                [(r["id"][:12] + "…", r["state"], format_tokens(r["for"]), format_tokens(r["against"]),
+                  r["description"].strip().splitlines()[0].lstrip("# ")) for r in rows])
+    for r in rows:
+        funding = r["funds_epoch"]
+        if funding is None:
+            continue
+        title = f"Proposal {r['id'][:12]}… funds epoch {funding['epoch']}: {format_tokens(funding['total'])} MERIT"
+        if isinstance(funding["recipients"], str):
+            console.print(f"{title}\n  {funding['recipients']}")
+        else:
+            print_table(title, ("account", "MERIT", "why"),
+                        [(x["account"], format_tokens(x["amount"]), x["why"]) for x in funding["recipients"]])
 
 
 @handle_errors

@@ -145,3 +145,49 @@ def test_contributor_submits_sees_rewards_and_claims(keystores, registry, distri
         api.wait_for(f"/contributors/{carol.address}/unclaimed", lambda d: not d["claims"], "the claim indexed")
         nothing = merit("claim", "--account", "carol", code=3)
         assert "nothing to claim" in nothing.output
+
+
+def test_proposals_show_who_a_funding_proposal_pays_and_why(keystores, token, distributor, chain):
+    from dao.artifacts import ArtifactStoreSettings, open_artifact_store
+    from dao.proposals import fund_epoch_proposal
+    from oracle.scoring.report import (
+        Allocation, AnnotatorScore, EpochInputs, EpochReport, ModelScore, ScoringParameters, canonical_json,
+    )
+
+    merit = keystores
+    ada, ann = anvil_account(4).address, anvil_account(6).address
+    leaves = [RewardLeaf(0, ada, 60 * TOKEN), RewardLeaf(1, ann, 40 * TOKEN)]
+    tree = reward_tree(leaves)
+    report = EpochReport(
+        scoring_version="test", parameters=ScoringParameters(task="classification", metric="accuracy"),
+        inputs=EpochInputs(project="digits", epoch=4, chain_id=chain.id, budget_wei=100 * TOKEN),
+        model_scores=[ModelScore(order=0, contributor=ada, cid="bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+                                 accepted=True, gain=0.0123, gain_lower=0.01, gain_upper=0.015, became_champion=True,
+                                 score_units=12)],
+        annotator_scores=[AnnotatorScore(annotator=ann, labels=300, accuracy=0.91, chance=0.1, score=240.0,
+                                         score_units=240)],
+        model_pool_wei=60 * TOKEN, label_pool_wei=40 * TOKEN, unallocated_wei=0,
+        allocations=[Allocation(index=leaf.index, account=leaf.account, amount_wei=leaf.amount) for leaf in leaves],
+        merkle_root=tree.root)
+    report_cid = open_artifact_store(ArtifactStoreSettings(path=merit.home / "artifacts")).put(
+        canonical_json(report).encode())
+    proposal = fund_epoch_proposal(token.address, distributor.address, 4, tree.root, 100 * TOKEN, report_cid,
+                                   chain.time() + 86400)
+    merit("delegate", "--account", "alice")
+    chain.sleep(1)
+    chain.mine()
+    from dao.chain import connect, load_contracts, send_transaction
+
+    w3 = connect(web3.provider.endpoint_uri)
+    contracts = load_contracts(w3, merit.home / "development.json")
+    send_transaction(w3, anvil_account(1), contracts.governor.functions.propose(*proposal.propose_args()))
+
+    listed = json.loads(merit("proposals", "--json").stdout)
+    funding = listed[-1]["funds_epoch"]
+    assert (funding["epoch"], funding["total"], funding["report_cid"]) == (4, 100 * TOKEN, report_cid)
+    assert funding["recipients"] == [
+        {"account": ada, "amount": 60 * TOKEN, "why": "model gain +0.0123"},
+        {"account": ann, "amount": 40 * TOKEN, "why": "300 labels, accuracy 0.910"},
+    ]
+    shown = merit("proposals").stdout
+    assert "funds epoch 4" in shown and "model gain +0.0123" in shown
