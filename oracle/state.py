@@ -9,7 +9,6 @@ service reads this journal, then asks the chain, and never sends what the chain 
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 
 class Step(str, enum.Enum):
@@ -243,7 +242,3 @@ class Journal:
             if sender is not None:
                 query = query.where(TxRecord.sender == sender)
             return [_view(row) for row in session.scalars(query)]
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))

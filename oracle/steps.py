@@ -4,9 +4,11 @@ second time. `OracleService` (service.py) decides when each one runs."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eth_utils import to_bytes
@@ -118,7 +120,9 @@ def fetch_checked(store: ArtifactStore, cid: str) -> tuple[bytes | None, str | N
     return data, None
 
 
-def _local_input(ctx: Context, path: Any) -> tuple[str | None, bytes | None]:
+def _local_input(ctx: Context, path: Path | None) -> tuple[str | None, bytes | None]:
+    """A file the oracle holds (baseline champion, label items, gold), put in the store so that
+    `verify` finds every input by CID."""
     if path is None:
         return None, None
     data = path.read_bytes()
@@ -178,8 +182,7 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
 
 
 def canonical_dump(data: Any) -> str:
-    import json
-
+    """JSON with sorted keys and no whitespace: the same dump always pins to the same CID."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
