@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn.metrics as skm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oracle.scoring import metrics as m
 from oracle.scoring.metrics import Metric, MetricUndefined, compute_metric
@@ -124,3 +128,25 @@ def test_empty_inputs_are_undefined() -> None:
     for metric in (m.accuracy, m.balanced_accuracy, m.macro_f1):
         with pytest.raises(MetricUndefined):
             metric(empty, empty)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), k=st.integers(2, 4))
+def test_metrics_equal_sklearn_on_any_small_input(data: st.DataObject, k: int) -> None:
+    n = data.draw(st.integers(k, 40))
+    y = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    y[:k] = np.arange(k)  # every class present, as ROC-AUC requires
+    weights = np.array(data.draw(st.lists(st.lists(st.integers(0, 4), min_size=k, max_size=k), min_size=n, max_size=n)),
+                       dtype=np.float64)  # small integer weights: many exact ties
+    weights[weights.sum(axis=1) == 0, 0] = 1.0
+    p = weights / weights.sum(axis=1, keepdims=True)
+    labels = np.argmax(p, axis=1)
+    if k == 2:
+        assert m.roc_auc(y, p) == pytest.approx(skm.roc_auc_score(y, p[:, 1]), abs=1e-9)
+    else:
+        assert m.roc_auc(y, p) == pytest.approx(skm.roc_auc_score(y, p, multi_class="ovr"), abs=1e-9)
+    assert m.log_loss(y, p) == pytest.approx(skm.log_loss(y, p, labels=list(range(k))), abs=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert m.balanced_accuracy(y, labels) == pytest.approx(skm.balanced_accuracy_score(y, labels), abs=1e-9)
+        assert m.macro_f1(y, labels) == pytest.approx(skm.f1_score(y, labels, average="macro"), abs=1e-9)
