@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from web3.contract import Contract
+
 from dao.artifacts import ArtifactStore
 from oracle.scoring.report import EpochReport, report_from_json
 from oracle.scoring.verify import Difference, verify
@@ -47,3 +49,21 @@ def verify_epoch(store: ArtifactStore, report_cid: str) -> Verification:
         else:
             artifacts[cid] = content
     return Verification(report_cid, report, unavailable, verify(report, artifacts))
+
+
+@dataclass(frozen=True)
+class FundedEpoch:
+    """What the distributor recorded when the epoch was funded (its EpochFunded event)."""
+
+    merkle_root: str
+    total: int
+    report_cid: str
+
+
+def funded_epoch(distributor: Contract, epoch: int, from_block: int) -> FundedEpoch | None:
+    """The epoch's EpochFunded event, or None when it was never funded."""
+    events = distributor.events.EpochFunded().get_logs(from_block=from_block, argument_filters={"epochId": epoch})
+    if not events:
+        return None
+    args = events[-1]["args"]  # the distributor funds an epoch once
+    return FundedEpoch("0x" + bytes(args["merkleRoot"]).hex(), int(args["total"]), str(args["reportCid"]))

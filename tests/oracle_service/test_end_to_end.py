@@ -90,6 +90,14 @@ def test_epoch_from_submissions_to_claims(world, governance, registry, token, di
     verified = runner.invoke(merit, ["oracle", "verify", "0", "--config", str(world.config_file), "--json"])
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.output)["matches"] is True
+    # anyone, without the oracle's journal: the report CID and root come from the chain
+    on_chain = runner.invoke(merit, ["oracle", "verify", "0", "--chain", "--config", str(world.config_file),
+                                     "--database-url", f"sqlite:///{world.tmp_path / 'empty.db'}", "--json"])
+    assert on_chain.exit_code == 0, on_chain.output
+    answer = json.loads(on_chain.output)
+    assert answer["matches"] and answer["checked_on_chain"] and answer["report_cid"] == record.report_cid
+    never = runner.invoke(merit, ["oracle", "verify", "1", "--chain", "--config", str(world.config_file)])
+    assert never.exit_code == 1 and never.output == "error: epoch 1 was never funded on chain\n"
 
 
 def test_verify_names_what_a_tampered_report_changed(world, bob, outsider):
