@@ -45,7 +45,8 @@ class AppState:
         return load_contracts(self.w3, self.deployment)
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    # async: a plain function dependency would cost a thread hop on every request
     return request.app.state.openmerit  # type: ignore[no-any-return]
 
 
@@ -77,7 +78,7 @@ def get_deployment(state: StateDep) -> Deployment:
 DeploymentDep = Annotated[Deployment, Depends(get_deployment)]
 
 
-def limit_writes(request: Request, state: StateDep) -> None:
+async def limit_writes(request: Request, state: StateDep) -> None:
     """429 with Retry-After once a client has used its burst of writes."""
     client = request.client.host if request.client else "unknown"
     wait = state.write_limiter.acquire(client)
@@ -89,7 +90,7 @@ def limit_writes(request: Request, state: StateDep) -> None:
 WriteLimit = Depends(limit_writes)
 
 
-def page_limit(state: StateDep, limit: int | None = None) -> int:
+async def page_limit(state: StateDep, limit: int | None = None) -> int:
     cap = state.settings.page_size_max
     if limit is None:
         return min(state.settings.page_size_default, cap)

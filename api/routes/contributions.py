@@ -8,11 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api import models as m
-from api.deps import LimitDep, SessionDep
+from api.deps import AppState, LimitDep, SessionDep, StateDep
 from api.schemas import (
     AddressStr,
     ContributionDetail,
@@ -29,10 +30,12 @@ from api.schemas import (
 router = APIRouter(prefix="/contributions", tags=["contributions"])
 
 KIND_NAMES = [k.value for k in Kind]
-_COLUMNS = (m.Contribution.contribution_id, m.Contribution.project_id, m.Contribution.contributor,
-            m.Contribution.kind, m.Contribution.cid, m.Contribution.relayer, m.Contribution.status,
-            m.Contribution.score, m.Contribution.report_cid, m.Contribution.epoch_id,
-            m.Contribution.block_number, m.Contribution.tx_hash)
+# Core columns of the table, not ORM attributes: a Core select of plain rows skips the ORM's
+# per-query work (about 0.6 ms of the 0.75 ms a page took through the ORM).
+_TABLE = m.Contribution.__table__
+_COLUMNS = tuple(_TABLE.c[name] for name in (
+    "contribution_id", "project_id", "contributor", "kind", "cid", "relayer", "status", "score", "report_cid",
+    "epoch_id", "block_number", "tx_hash"))
 
 
 def _row_dict(row: Any) -> dict[str, Any]:
@@ -44,27 +47,32 @@ def _row_dict(row: Any) -> dict[str, Any]:
             "tx_hash": row.tx_hash}
 
 
-def contribution_page(session: Session, *, limit: int, page_token: str | None, project: int | None = None,
+def contribution_page(session: Session | Connection, *, limit: int, page_token: str | None, project: int | None = None,
                       contributor: str | None = None, kind: Kind | None = None, epoch: int | None = None,
                       status: Status | None = None) -> Response:
     """Newest first; one index range scan whatever the page's depth (keyset, not OFFSET)."""
     query = select(*_COLUMNS)
     if page_token is not None:
         try:
-            query = query.where(m.Contribution.contribution_id < decode_page_token(page_token))
+            query = query.where(_TABLE.c.contribution_id < decode_page_token(page_token))
         except PageTokenError as exc:
             raise HTTPException(400, str(exc)) from None
     if project is not None:
-        query = query.where(m.Contribution.project_id == project)
+        query = query.where(_TABLE.c.project_id == project)
     if contributor is not None:
-        query = query.where(m.Contribution.contributor == contributor)
+        query = query.where(_TABLE.c.contributor == contributor)
     if kind is not None:
-        query = query.where(m.Contribution.kind == kind.code)
+        query = query.where(_TABLE.c.kind == kind.code)
     if epoch is not None:
-        query = query.where(m.Contribution.epoch_id == epoch)
+        query = query.where(_TABLE.c.epoch_id == epoch)
     if status is not None:
-        query = query.where(m.Contribution.status == status.value)
-    rows = session.execute(query.order_by(m.Contribution.contribution_id.desc()).limit(limit + 1)).all()
+        query = query.where(_TABLE.c.status == status.value)
+    index = next((name for value, name in _filter_indexes(contributor, epoch, project, status) if value is not None), None)
+    if index is not None:
+        # SQLite's planner takes the primary key for `id < token` on a deep page and walks every
+        # row below it; the filter's (column, id) index keeps each page one short range scan.
+        query = query.with_hint(_TABLE, f"INDEXED BY {index}", "sqlite")
+    rows = session.execute(query.order_by(_TABLE.c.contribution_id.desc()).limit(limit + 1)).all()
     items = [_row_dict(r) for r in rows[:limit]]
     token = encode_page_token(rows[limit - 1].contribution_id) if len(rows) > limit else None
     # Built straight from the columns (the shape of ContributionPage): the history is the hot path.
@@ -72,19 +80,35 @@ def contribution_page(session: Session, *, limit: int, page_token: str | None, p
     return Response(body, media_type="application/json")
 
 
+def _filter_indexes(contributor: object, epoch: object, project: object, status: object) -> list[tuple[object, str]]:
+    """The filters' (column, contribution_id) indexes, most selective first."""
+    return [(contributor, "ix_contributions_contributor_id"), (epoch, "ix_contributions_epoch_id"),
+            (project, "ix_contributions_project_id"), (status, "ix_contributions_status_id")]
+
+
 PageToken = Annotated[str | None, Query(max_length=64, description="next_page_token of the previous page")]
+
+
+async def history_response(state: AppState, **query: Any) -> Response:
+    """The history page, queried in one worker thread with its own session (the hot path: one
+    thread hop per request rather than one per dependency), on a Core connection."""
+    def run() -> Response:
+        with state.engine.connect() as connection:
+            return contribution_page(connection, **query)
+
+    return await run_in_threadpool(run)
 
 
 @router.get("", response_model=ContributionPage, summary="Contribution history, newest first",
             responses={400: {"description": "malformed page token"}, 422: {"description": "malformed filter"}})
-def list_contributions(session: SessionDep, limit: LimitDep, page_token: PageToken = None,
+async def list_contributions(state: StateDep, limit: LimitDep, page_token: PageToken = None,
                        project: Annotated[DbId | None, Query(description="project id")] = None,
                        contributor: Annotated[AddressStr | None, Query()] = None,
                        kind: Kind | None = None,
                        epoch: Annotated[DbId | None, Query(description="epoch that scored it")] = None,
                        status: Status | None = None) -> Response:
-    return contribution_page(session, limit=limit, page_token=page_token, project=project,
-                             contributor=contributor, kind=kind, epoch=epoch, status=status)
+    return await history_response(state, limit=limit, page_token=page_token, project=project,
+                                  contributor=contributor, kind=kind, epoch=epoch, status=status)
 
 
 def explanation(session: Session, contribution_id: int) -> ScoreExplanationPublic | None:
@@ -103,7 +127,7 @@ def explanation(session: Session, contribution_id: int) -> ScoreExplanationPubli
             summary="One contribution and why it scored what it did",
             responses={404: {"description": "no such contribution"}})
 def get_contribution(contribution_id: Annotated[DbId, Path(examples=[42])], session: SessionDep) -> ContributionDetail:
-    row = session.execute(select(*_COLUMNS).where(m.Contribution.contribution_id == contribution_id)).first()
+    row = session.execute(select(*_COLUMNS).where(_TABLE.c.contribution_id == contribution_id)).first()
     if row is None:
         raise HTTPException(404, f"no contribution {contribution_id}")
     return ContributionDetail(**_row_dict(row), explanation=explanation(session, contribution_id))

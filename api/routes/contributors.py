@@ -12,8 +12,8 @@ from sqlalchemy import select
 from web3 import Web3
 
 from api import models as m
-from api.deps import DeploymentDep, LimitDep, SessionDep
-from api.routes.contributions import PageToken, contribution_page
+from api.deps import DeploymentDep, LimitDep, SessionDep, StateDep
+from api.routes.contributions import PageToken, history_response
 from api.schemas import (
     AddressStr,
     ClaimArgs,
@@ -62,11 +62,11 @@ def get_contributor(address: Address, session: SessionDep) -> ContributorPublic:
 @router.get("/{address}/contributions", response_model=ContributionPage,
             summary="A contributor's history, newest first (keyset pages)",
             responses={400: {"description": "malformed page token"}})
-def contributor_history(address: Address, session: SessionDep, limit: LimitDep, page_token: PageToken = None,
+async def contributor_history(address: Address, state: StateDep, limit: LimitDep, page_token: PageToken = None,
                         project: Annotated[DbId | None, Query()] = None, kind: Kind | None = None,
                         epoch: Annotated[DbId | None, Query()] = None, status: Status | None = None) -> Response:
-    return contribution_page(session, limit=limit, page_token=page_token, contributor=address, project=project,
-                             kind=kind, epoch=epoch, status=status)
+    return await history_response(state, limit=limit, page_token=page_token, contributor=address, project=project,
+                                  kind=kind, epoch=epoch, status=status)
 
 
 _distributor_abi = Web3().eth.contract(abi=abi("RewardDistributor"))
