@@ -13,6 +13,7 @@ from typing import Any
 
 from eth_utils import to_bytes
 from web3 import Web3
+from web3.exceptions import ContractLogicError
 
 from dao.artifacts import (
     ArtifactNotFoundError,
@@ -148,7 +149,10 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
     answers_cid = None
     artifacts: dict[str, bytes] = {}
     if project.answers_path is not None:
-        committed = ctx.contracts.registry.functions.project(project.project_id).call()[3]
+        try:
+            committed = ctx.contracts.registry.functions.project(project.project_id).call()[3]
+        except ContractLogicError:
+            raise EpochBlocked(f"project {project.project_id} is not registered in the registry") from None
         answers = load_hidden_answers(project.answers_path, committed)
         answers_cid = ctx.store.put(answers.data, pin=True)
         artifacts[answers_cid] = answers.data
@@ -302,6 +306,9 @@ def follow(ctx: Context, record: EpochRecord) -> EpochRecord:
     assert record.proposal is not None
     proposal = proposal_from_json(record.proposal)
     governor = ctx.contracts.governor.functions
+    if governor.proposalSnapshot(proposal.proposal_id).call() == 0:
+        log.warning("the proposal is no longer on chain (reorg?): proposing again", extra={"epoch": record.epoch})
+        return ctx.update(record, step=Step.ATTESTED)
     state_of = lambda: ProposalState(governor.state(proposal.proposal_id).call())  # noqa: E731
     state = state_of()
     if state in (ProposalState.PENDING, ProposalState.ACTIVE):

@@ -78,3 +78,18 @@ def test_run_works_until_sigterm_and_status_shows_the_journal(world, bob, outsid
     assert status.exit_code == 0
     assert "proposed" in status.output and record.report_cid in status.output
     assert "waiting: epoch 0: proposal pending" in status.output
+
+
+def test_an_epoch_without_submissions_is_closed_with_nothing_to_fund(world, web3):
+    world.finalize(0)
+    service = OracleService(world.settings)
+    try:
+        record = service.close_epoch(0, wait=True)
+    finally:
+        service.close()
+    assert record.current_step is Step.NOTHING_TO_FUND and record.submissions == []
+    report = journal_report(record)
+    assert report.allocations == [] and report.unallocated_wei == report.inputs.budget_wei
+    assert world.store.is_pinned(record.report_cid) and record.proposal is None
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+    assert ledger.attestations == {} and ledger.proposals == [] and ledger.fundings == []

@@ -77,3 +77,23 @@ def test_reorg_across_the_epoch_end_is_read_again_before_attesting(world, regist
     ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
     assert ledger.attestations == {better: [after.report_cid], late: [after.report_cid]}
     assert int(registry.attestation(late)[1]) == report.model_scores[1].score_units > 0
+
+
+def test_a_proposal_reorganized_away_is_proposed_again_once(world, bob, outsider, web3):
+    world.submit(bob, world.workload.predictions["better"])
+    world.submit(outsider, world.workload.predictions["best"])
+    world.finalize(0)
+    service = OracleService(world.settings)
+    try:
+        proposed = service.close_epoch(0, wait=False)
+        assert proposed.current_step is Step.PROPOSED
+        # the block holding the proposal is dropped (the epoch's own blocks are untouched)
+        assert "error" not in web3.provider.make_request("anvil_rollback", [1])
+        ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+        assert ledger.proposals == []
+        again = service.close_epoch(0, wait=False)
+    finally:
+        service.close()
+    assert again.current_step is Step.PROPOSED and again.proposal_id == proposed.proposal_id
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+    assert ledger.proposals == [int(proposed.proposal_id)]
