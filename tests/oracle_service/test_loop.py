@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from dao.cli import app as merit
 from oracle.service import OracleService
+from oracle.settings import load_settings
 from oracle.state import Step
-from tests.oracle_service.helpers import chain_ledger, journal_proposal, journal_report
+from tests.oracle_service.helpers import chain_ledger, journal_proposal, journal_report, write_config
 
 MERIT = str(Path(sys.executable).with_name("merit"))
 
@@ -93,3 +94,22 @@ def test_an_epoch_without_submissions_is_closed_with_nothing_to_fund(world, web3
     assert world.store.is_pinned(record.report_cid) and record.proposal is None
     ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
     assert ledger.attestations == {} and ledger.proposals == [] and ledger.fundings == []
+
+
+def test_with_the_finalized_tag_an_epoch_waits_for_finality(world, bob, web3):
+    world.submit(bob, world.workload.predictions["better"])
+    world.finalize(0)
+    settings = load_settings(write_config(world, "finalized.json", finality="finalized"))
+    service = OracleService(settings)
+    try:
+        finalized = web3.eth.get_block("finalized")["number"]
+        assert finalized < world.epoch_last_block(0) < web3.eth.block_number
+        waiting = service.close_epoch(0, wait=False)
+        assert waiting.current_step is Step.NEW
+        assert waiting.note == (f"waiting: epoch 0 ends at block {world.epoch_last_block(0)}; "
+                                f"the final head is {finalized}")
+        while web3.eth.get_block("finalized")["number"] < world.epoch_last_block(0):
+            world.chain.mine(8)
+        assert service.close_epoch(0, wait=False).current_step is Step.PROPOSED
+    finally:
+        service.close()
