@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from api.ratelimit import TokenBucketLimiter
+from api.ratelimit import WriteLimiter
 from api.settings import Settings
 from dao.artifacts.store import ArtifactStore
 from dao.chain import OpenMeritContracts, connect, load_contracts
@@ -28,7 +28,7 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     store: ArtifactStore
-    write_limiter: TokenBucketLimiter
+    write_limiter: WriteLimiter
     relay_lock: threading.Lock = field(default_factory=threading.Lock)
     relayed_signatures: set[str] = field(default_factory=set)
 

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.db import make_engine, session_factory, upgrade_schema
 from api.deps import AppState
 from api.logs import configure_logging
-from api.ratelimit import TokenBucketLimiter
+from api.ratelimit import WriteLimiter
 from api.routes import artifacts, contributions, contributors, epochs, governance, health, projects, relay
 from api.settings import Settings
 from dao.artifacts.config import open_artifact_store
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, store: ArtifactStore | None 
         upgrade_schema(engine)
         state = AppState(settings=settings, engine=engine, sessions=session_factory(engine),
                          store=store or open_artifact_store(settings.artifacts),
-                         write_limiter=TokenBucketLimiter(settings.write_rate_per_minute, settings.write_burst))
+                         write_limiter=WriteLimiter(settings.write_rate_limit))
         app.state.openmerit = state
         stop = threading.Event()
         worker = None

@@ -5,10 +5,12 @@ runs a relay."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import AfterValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.ratelimit import check_limit
 from dao.artifacts.config import ArtifactStoreSettings
 from dao.chain import DEFAULT_RPC_URL
 
@@ -31,8 +33,8 @@ class Settings(BaseSettings):
     )
     page_size_default: int = Field(50, ge=1)
     page_size_max: int = Field(200, ge=1, description="cap on ?limit= for every list endpoint")
-    write_rate_per_minute: int = Field(30, ge=1, description="writes per client address per minute")
-    write_burst: int = Field(10, ge=1, description="writes a client may make at once before being limited")
+    write_rate_limit: Annotated[str, AfterValidator(check_limit)] = Field(
+        "30/minute", description="writes per client address, in `limits` notation (e.g. 30/minute)")
 
     relayer_private_key: SecretStr | None = Field(None, description="key that pays the gas of relayed submissions")
     relay_gas_limit: int = Field(400_000, gt=21_000)

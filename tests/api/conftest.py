@@ -90,7 +90,7 @@ def fake(sessions, store) -> FakeChain:
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
     return Settings(database_url=database_url, deployment=tmp_path / "deployment.json", log_json=True,
-                    page_size_max=100, upload_max_bytes=4096, write_burst=1000, write_rate_per_minute=6000)
+                    page_size_max=100, upload_max_bytes=4096, write_rate_limit="10000/minute")
 
 
 @pytest.fixture
