@@ -195,20 +195,25 @@ class TxSender:
                 mined = self.follow(unfinished)
                 if mined is not None:
                     return mined
-        if already_done():
-            return None
-        try:
-            call.call({"from": self.address})
-        except ContractLogicError as error:
-            raise TxSimulationError(f"{purpose}: eth_call says it would revert: {error}") from None
-        params = self._params(call)
-        raw, tx_hash = self._sign(params)
-        tx = self.journal.record_tx(self.chain_id, epoch, purpose=purpose, sender=self.address,
-                                    nonce=params["nonce"], tx_hash=tx_hash, raw_tx=raw, params=params)
-        log.info("transaction signed", extra={"epoch": epoch, "purpose": purpose, "nonce": params["nonce"],
-                                              "tx_hash": tx_hash})
-        self._broadcast(raw)
-        return self.follow(tx)
+        for _ in range(3):
+            if already_done():
+                return None
+            try:
+                call.call({"from": self.address})
+            except ContractLogicError as error:
+                raise TxSimulationError(f"{purpose}: eth_call says it would revert: {error}") from None
+            params = self._params(call)
+            raw, tx_hash = self._sign(params)
+            tx = self.journal.record_tx(self.chain_id, epoch, purpose=purpose, sender=self.address,
+                                        nonce=params["nonce"], tx_hash=tx_hash, raw_tx=raw, params=params)
+            log.info("transaction signed", extra={"epoch": epoch, "purpose": purpose, "nonce": params["nonce"],
+                                                  "tx_hash": tx_hash})
+            mined = self.follow(tx)  # broadcasts it
+            if mined is not None:
+                return mined
+            # another transaction from this key took the nonce: look at the chain again
+        raise RuntimeError(f"{purpose}: the nonce was taken three times by transactions this oracle did not "
+                           f"send; is another process using the key {self.address}?")
 
     def follow(self, tx: TxView) -> TxView | None:
         """Waits for one of the transaction's versions to be mined (rebroadcasting, replacing when
@@ -216,25 +221,15 @@ class TxSender:
         self._broadcast(tx.raw_tx)  # after a crash or a node restart the node may not hold it
         started = time.monotonic()
         while True:
-            for tx_hash in tx.hashes:
-                try:
-                    receipt = self.w3.eth.get_transaction_receipt(tx_hash)
-                except TransactionNotFound:
-                    continue
-                if receipt is None or receipt.get("blockNumber") is None:
-                    continue
-                status = TxStatus.MINED if receipt["status"] == 1 else TxStatus.REVERTED
-                tx = self.journal.settle_tx(tx.id, status, mined_hash=tx_hash,
-                                            block_number=int(receipt["blockNumber"]),
-                                            block_hash=_hex(receipt["blockHash"]))
-                log.info("transaction mined", extra={"purpose": tx.purpose, "tx_hash": tx_hash,
-                                                     "status": status.value, "block": tx.block_number})
-                if status is TxStatus.REVERTED:
-                    raise TxRevertedError(f"{tx.purpose}: transaction {tx_hash} reverted")
-                return tx
+            mined = self._settle_if_mined(tx)
+            if mined is not None:
+                return mined
             if self.w3.eth.get_transaction_count(tx.sender, "latest") > tx.nonce:
-                # the nonce is spent and none of our versions holds it: another transaction from
-                # this key used it; the caller re-checks the chain before sending anew
+                # the nonce is spent: by one of our versions mined since the look above, or by a
+                # transaction this journal does not know (the caller re-checks the chain then)
+                mined = self._settle_if_mined(tx)
+                if mined is not None:
+                    return mined
                 self.journal.settle_tx(tx.id, TxStatus.SUPERSEDED)
                 log.warning("transaction superseded", extra={"purpose": tx.purpose, "nonce": tx.nonce})
                 return None
@@ -243,6 +238,25 @@ class TxSender:
             if time.monotonic() - started > self.wait_seconds:
                 raise TimeoutError(f"{tx.purpose}: not mined after {self.wait_seconds:.0f} s (nonce {tx.nonce})")
             time.sleep(self.poll_seconds)
+
+    def _settle_if_mined(self, tx: TxView) -> TxView | None:
+        """The transaction settled in the journal when one of its versions has a receipt."""
+        for tx_hash in tx.hashes:
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                continue
+            if receipt is None or receipt.get("blockNumber") is None:
+                continue
+            status = TxStatus.MINED if receipt["status"] == 1 else TxStatus.REVERTED
+            tx = self.journal.settle_tx(tx.id, status, mined_hash=tx_hash, block_number=int(receipt["blockNumber"]),
+                                        block_hash=_hex(receipt["blockHash"]))
+            log.info("transaction mined", extra={"purpose": tx.purpose, "tx_hash": tx_hash,
+                                                 "status": status.value, "block": tx.block_number})
+            if status is TxStatus.REVERTED:
+                raise TxRevertedError(f"{tx.purpose}: transaction {tx_hash} reverted")
+            return tx
+        return None
 
     # -- internals ---------------------------------------------------------------------------
 

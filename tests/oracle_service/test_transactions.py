@@ -64,3 +64,24 @@ def test_a_call_that_would_revert_is_refused_before_signing(sender_parts):
         sender.send(0, "fund", fund, already_done=lambda: False)
     assert journal.transactions(w3.eth.chain_id) == []
     assert w3.eth.get_transaction_count(account.address) == nonce
+
+
+def test_a_journaled_transaction_whose_nonce_was_taken_is_superseded_then_sent_anew(sender_parts, outsider):
+    w3, contracts, journal, account = sender_parts
+    sender = TxSender(w3, account, journal, w3.eth.chain_id, poll_seconds=0.05)
+    approve = contracts.token.functions.approve(outsider.address, 777)
+    allowance = contracts.token.functions.allowance(account.address, outsider.address)
+    nonce = w3.eth.get_transaction_count(account.address)
+    # a crash left this journaled and never broadcast; meanwhile the key spent its nonce elsewhere
+    params = {"chainId": w3.eth.chain_id, "nonce": nonce, "to": approve.address, "value": 0, "gas": 100_000,
+              "data": approve._encode_transaction_data(), "maxFeePerGas": 10**9, "maxPriorityFeePerGas": 10**9,
+              "type": 2}
+    lost = account.sign_transaction(params)
+    journal.record_tx(w3.eth.chain_id, 0, purpose="approve", sender=account.address, nonce=nonce,
+                      tx_hash="0x" + lost.hash.hex(), raw_tx="0x" + lost.raw_transaction.hex(), params=params)
+    other = account.sign_transaction({**params, "to": outsider.address, "data": b"", "gas": 21_000})
+    w3.eth.send_raw_transaction(other.raw_transaction)
+    mined = sender.send(0, "approve", approve, already_done=lambda: allowance.call() == 777)
+    assert mined is not None and mined.nonce == nonce + 1
+    assert [t.status for t in journal.transactions(w3.eth.chain_id)] == [TxStatus.SUPERSEDED, TxStatus.MINED]
+    assert allowance.call() == 777
