@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from enum import Enum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated
 
 from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -206,6 +206,11 @@ class VotePublic(_Public):
     tx_hash: str
 
 
+class FundsEpoch(BaseModel):
+    epoch_id: int
+    report_cid: str
+
+
 class ProposalPublic(BaseModel):
     proposal_id: Uint
     proposer: str
@@ -220,6 +225,16 @@ class ProposalPublic(BaseModel):
     votes_for: Uint
     votes_against: Uint
     votes_abstain: Uint
+    funds_epoch: FundsEpoch | None = Field(None, description="the epoch and report a reward proposal funds, "
+                                                             "read from its description")
+    block_number: int
+    tx_hash: str
+
+
+class DelegationPublic(BaseModel):
+    delegator: str
+    from_delegate: str
+    to_delegate: str
     block_number: int
     tx_hash: str
 
@@ -270,9 +285,6 @@ class ReadinessPublic(BaseModel):
     indexed_block: int | None
 
 
-T = TypeVar("T")
-
-
 class PageTokenError(ValueError):
     pass
 
@@ -292,7 +304,3 @@ def decode_page_token(token: str) -> int:
         raise PageTokenError(f"malformed page token: {token!r}")
     return int(number)
 
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_page_token: str | None = None

@@ -7,13 +7,13 @@ from collections import defaultdict
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import models as m
 from api.deps import LimitDep, SessionDep
-from api.schemas import AddressStr, ProposalPublic, VotePublic
+from api.schemas import AddressStr, DelegationPublic, FundsEpoch, ProposalPublic, VotePublic
+from dao.proposals import parse_fund_epoch_description
 
 router = APIRouter(tags=["governance"])
 
@@ -41,11 +41,13 @@ def _proposals_public(session: Session, proposals: list[m.Proposal]) -> list[Pro
     for p in proposals:
         state, eta = states.get(p.proposal_id, ("created", None))
         votes = tallies[p.proposal_id]
+        funds = parse_fund_epoch_description(p.description)
         out.append(ProposalPublic(
             proposal_id=str(p.proposal_id), proposer=p.proposer, targets=json.loads(p.targets),
             values=json.loads(p.values), calldatas=json.loads(p.calldatas), description=p.description,
             vote_start=p.vote_start, vote_end=extended.get(p.proposal_id, p.vote_end), state=state, eta=eta,
             votes_for=str(votes[1]), votes_against=str(votes[0]), votes_abstain=str(votes[2]),
+            funds_epoch=FundsEpoch(epoch_id=funds[0], report_cid=funds[1]) if funds else None,
             block_number=p.block_number, tx_hash=p.tx_hash))
     return out
 
@@ -78,14 +80,6 @@ def list_votes(proposal_id: ProposalId, session: SessionDep) -> list[VotePublic]
                        weight=str(v.weight), reason=v.reason, block_number=v.block_number, tx_hash=v.tx_hash)
             for v in session.scalars(select(m.Vote).where(m.Vote.proposal_id == proposal.proposal_id)
                                      .order_by(m.Vote.block_number, m.Vote.log_index))]
-
-
-class DelegationPublic(BaseModel):
-    delegator: str
-    from_delegate: str
-    to_delegate: str
-    block_number: int
-    tx_hash: str
 
 
 @router.get("/delegations", response_model=list[DelegationPublic], summary="Delegation changes, newest first")

@@ -12,7 +12,7 @@ from api.db import session_factory
 from dao.chain import connect
 from dao.deployments import save_deployment
 from dao.merkle import RewardLeaf, reward_tree
-from dao.proposals import Action, Proposal
+from dao.proposals import fund_epoch_proposal
 from oracle.scoring.report import (
     Allocation,
     ContributionKind,
@@ -112,11 +112,8 @@ def scenario(deployment, registry, distributor, token, treasury, governance, del
     registry.attestScores(ids[2:3], [7], reports[2], {"from": oracle})
 
     total1 = sum(l.amount for l in leaves_by_epoch[1])
-    proposal = Proposal((
-        Action(token.address, token.approve.encode_input(distributor.address, total1)),
-        Action(distributor.address, distributor.fundEpoch.encode_input(
-            1, trees[1].root, total1, reports[1], chain.time() + 30 * 86400)),
-    ), f"Fund epoch 1: report {reports[1]}")
+    proposal = fund_epoch_proposal(token.address, distributor.address, 1, trees[1].root, total1, reports[1],
+                                   chain.time() + 30 * 86400)
     governance.pass_proposal(proposal, alice, [alice, bob])
     governance.queue(proposal, alice)
     governance.wait_timelock()

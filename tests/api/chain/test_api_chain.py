@@ -38,6 +38,17 @@ def api(api_settings, store, engine):
         yield c
 
 
+def test_reward_proposal_is_served_with_its_epoch(scenario, sessions, make_indexer, api, alice, bob):
+    make_indexer(sessions).run_once()
+    proposal = api.get(f"/proposals/{scenario.proposal_id}").json()
+    assert proposal["state"] == "executed" and proposal["proposer"] == alice.address
+    assert proposal["funds_epoch"] == {"epoch_id": 1, "report_cid": scenario.report_cids[1]}
+    assert int(proposal["votes_for"]) > 0 and proposal["votes_against"] == "0"
+    votes = api.get(f"/proposals/{scenario.proposal_id}/votes").json()
+    assert sorted(v["voter"] for v in votes) == sorted([alice.address, bob.address])
+    assert {v["support"] for v in votes} == {"for"}
+
+
 def test_served_proofs_are_accepted_on_chain(scenario, sessions, make_indexer, api, distributor, token, bob):
     make_indexer(sessions).run_once()
     proof = api.get(f"/epochs/1/proofs/{bob.address}").json()
@@ -72,7 +83,7 @@ def _signed(registry, chain_id: int, key: str, *, project_id: int, cid: str, non
             "nonce": nonce, "deadline": deadline, "signature": "0x" + eip712.sign(typed, key).hex()}
 
 
-def test_relay_sends_signed_submissions_and_refuses_replays(scenario, api, registry, alice, w3, store,
+def test_relay_sends_signed_submissions_and_refuses_replays(scenario, api, api_settings, registry, alice, w3, store,
                                                            sessions, make_indexer):
     assert Account.from_key(ANVIL_KEYS[1]).address == alice.address
     relayer = brownie_accounts[5]
@@ -91,10 +102,10 @@ def test_relay_sends_signed_submissions_and_refuses_replays(scenario, api, regis
 
     replay = api.post("/relay/submissions", json=body)
     assert replay.status_code == 409 and "replay" in replay.json()["detail"]
-    fresh_api_replay = dict(body)  # same nonce, new signature bytes would still hit the used nonce
-    fresh_api_replay["signature"] = _signed(registry, w3.eth.chain_id, ANVIL_KEYS[1], project_id=scenario.project_id,
-                                            cid=cid, nonce=nonce)["signature"]
-    assert api.post("/relay/submissions", json=fresh_api_replay).status_code == 409
+    # a fresh process has no memory of it: the used nonce refuses it before anything is sent
+    with TestClient(create_app(api_settings, store=store, configure_logs=False)) as restarted:
+        again = restarted.post("/relay/submissions", json=body)
+    assert again.status_code == 409 and f"nonce {nonce}" in again.json()["detail"]
     foreign = _signed(registry, w3.eth.chain_id, ANVIL_KEYS[2], project_id=scenario.project_id, cid=cid,
                       nonce=nonce + 1, contributor=alice.address)
     response = api.post("/relay/submissions", json=foreign)
