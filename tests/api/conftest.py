@@ -100,6 +100,17 @@ def client(settings, store, engine, fake) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture(autouse=True)
+def _api_logger_restored(monkeypatch):
+    """The CLI points the `api` loggers at its stderr; each test gets them back as they were."""
+    import logging
+
+    logger = logging.getLogger("api")
+    monkeypatch.setattr(logger, "handlers", list(logger.handlers))
+    monkeypatch.setattr(logger, "propagate", logger.propagate)
+    monkeypatch.setattr(logger, "level", logger.level)
+
+
 def pytest_ignore_collect(collection_path, config):
     """The chain suites need Brownie's plugin (its chain and accounts); without it
     (`-p no:pytest-brownie`) they are left out rather than failing on missing fixtures."""

@@ -99,3 +99,23 @@ def test_reorg_rolls_back_to_the_common_ancestor(scenario, sessions, reference_s
         assert session.get(m.Contribution, scenario.contribution_ids[2]).epoch_id is None
     make_indexer(reference_sessions).run_once()
     assert table_snapshot(sessions) == table_snapshot(reference_sessions)
+
+
+def test_merit_index_run_once(scenario, sessions, database_url, manifest, w3, tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from dao.cli import app
+
+    monkeypatch.setenv("MERIT_API_DATABASE_URL", database_url)
+    monkeypatch.setenv("MERIT_API_RPC_URL", w3.provider.endpoint_uri)
+    monkeypatch.setenv("MERIT_API_DEPLOYMENT", str(manifest))
+    monkeypatch.setenv("MERIT_ARTIFACTS_PATH", str(tmp_path / "artifacts"))  # the scenario's store
+    result = CliRunner().invoke(app, ["index", "run", "--once", "--json"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["events"] > 10 and summary["reorgs"] == 0
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(m.Contribution)) == 4
+        assert {e.report_status for e in session.scalars(select(m.Epoch))} == {"ok"}
