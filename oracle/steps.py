@@ -22,7 +22,6 @@ from dao.artifacts import (
     InvalidCidError,
     MalformedDagError,
     UnsupportedCidError,
-    compute_artifact_cid,
     normalize_cid,
 )
 from dao.chain import OpenMeritContracts
@@ -104,21 +103,25 @@ def restart_after_reorg(ctx: Context, record: EpochRecord) -> EpochRecord:
 
 
 def fetch_checked(store: ArtifactStore, cid: str) -> tuple[bytes | None, str | None]:
-    """The artifact's bytes when the store has them and they hash to `cid`; else (None, why).
-    A store that cannot be reached raises (the epoch waits), it is not the contributor's fault."""
+    """The artifact's bytes when the store has them; else (None, why).
+
+    The store hashes every block it reads against the block's CID, from the root the CID names
+    down through each link, so the bytes returned are the ones the CID commits to, whatever chunking
+    made it (a CIDv0 from an old node included); a block that does not match is refused. A store
+    that cannot be reached raises (the epoch waits): that is not the contributor's fault.
+    """
     try:
         wanted = normalize_cid(cid)
     except (InvalidCidError, UnsupportedCidError) as error:
         return None, f"not a usable CID: {error}"
     try:
-        data = store.get(wanted)
+        return store.get(wanted), None
     except ArtifactNotFoundError:
         return None, "not in the artifact store"
-    except (CorruptBlockError, MalformedDagError) as error:
-        return None, f"the stored blocks do not form the artifact: {error}"
-    if compute_artifact_cid(data) != wanted:
-        return None, "its bytes do not hash to its CID"
-    return data, None
+    except CorruptBlockError as error:
+        return None, f"its bytes do not hash to its CID: {error}"
+    except (MalformedDagError, UnsupportedCidError) as error:
+        return None, f"the blocks under the CID are not a file: {error}"
 
 
 def _local_input(ctx: Context, path: Path | None) -> tuple[str | None, bytes | None]:

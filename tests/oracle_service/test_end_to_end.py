@@ -150,6 +150,8 @@ def test_settings_errors_are_one_line(tmp_path):
 
 def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(world, bob, carol, alice, outsider,
                                                                           registry, caplog):
+    import multibase
+
     from dao.artifacts.cid import parse_cid
 
     workload = world.workload
@@ -161,6 +163,9 @@ def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(world,
     world.store.block_path(parse_cid(corrupted_cid)).write_bytes(workload.predictions["weak"])
     missing = world.submit_cid(alice, compute_artifact_cid(b"uploaded nowhere"))
     not_a_cid = world.submit_cid(alice, "Qm-definitely-not-a-cid")
+    # the same CID in another spelling (base58btc multibase) names the same bytes: fetched and scored
+    weak_cid = world.store.put(workload.predictions["weak"])
+    respelled = world.submit_cid(alice, multibase.encode("base58btc", parse_cid(weak_cid)).decode())
     world.finalize(0)
     caplog.set_level("WARNING", logger="oracle")
     service = OracleService(world.settings)
@@ -175,10 +180,11 @@ def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(world,
     assert reasons[wrong_length] is RejectionReason.WRONG_LENGTH
     assert reasons[garbage] is RejectionReason.UNREADABLE
     assert reasons[corrupted] is reasons[missing] is reasons[not_a_cid] is RejectionReason.UNAVAILABLE
+    assert reasons[respelled] is RejectionReason.NO_GAIN
     assert [a.account for a in report.allocations] == [bob.address]
     why = {r.contribution_id: r.reason for r in caplog.records if r.getMessage() == "artifact rejected"}
-    assert why[corrupted].startswith("the stored blocks do not form the artifact")
+    assert why[corrupted].startswith("its bytes do not hash to its CID")
     assert why[missing] == "not in the artifact store"
     assert why[not_a_cid].startswith("not a usable CID")
-    for contribution in (good, wrong_length, garbage, corrupted, missing, not_a_cid):
+    for contribution in (good, wrong_length, garbage, corrupted, missing, not_a_cid, respelled):
         assert registry.attestation(contribution)[0] is True
