@@ -114,10 +114,13 @@ class Indexer:
 
     def index_range(self, from_block: int, to_block: int) -> None:
         """Fetches, decodes and stores one range (halving it while the node refuses)."""
+        if self._parent_changed(from_block):
+            self.handle_reorg()  # the chain moved under the cursor since the cycle's check
+            return
         while True:
+            before = self.block_hash(to_block)
             try:
                 logs = self.get_logs(from_block, to_block)
-                break
             except RangeRefused as exc:
                 if to_block == from_block:
                     raise
@@ -126,9 +129,14 @@ class Indexer:
                 self._range = to_block - from_block + 1
                 log.info("range refused, halving", extra={"from_block": from_block, "range": self._range,
                                                           "error": str(exc)[:200]})
-        end_hash = self.block_hash(to_block)
-        if end_hash is None:
-            raise RpcError(f"block {to_block} vanished while indexing (reorg); retrying next cycle")
+                continue
+            end_hash = self.block_hash(to_block)
+            if end_hash is None:
+                raise RpcError(f"block {to_block} vanished while indexing (reorg); retrying next cycle")
+            if end_hash == before:
+                break
+            # The range's last block changed while its logs were read: they may be another fork's.
+            log.warning("reorg during a range, reading it again", extra={"to_block": to_block})
         events = self.decoder.decode_all(logs)
         with self.sessions.begin() as session:
             cursor = self.cursor(session)
@@ -145,6 +153,14 @@ class Indexer:
         if self._range < self.max_range:
             self._range = min(self.max_range, self._range * 2)  # grow back after a refusal
         log.info("indexed range", extra={"from_block": from_block, "to_block": to_block, "events": len(events)})
+
+    def _parent_changed(self, from_block: int) -> bool:
+        with self.sessions() as session:
+            cursor = self.cursor(session)
+        if cursor is None or cursor.block_number != from_block - 1:
+            return False
+        block = self._call("eth_getBlockByNumber", [hex(from_block), False])
+        return block is not None and block["parentHash"].lower() != cursor.block_hash
 
     def handle_reorg(self) -> int | None:
         """Rolls back to the common ancestor if the cursor's block is no longer canonical;

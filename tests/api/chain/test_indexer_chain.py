@@ -119,3 +119,21 @@ def test_merit_index_run_once(scenario, sessions, database_url, manifest, w3, tm
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(m.Contribution)) == 4
         assert {e.report_status for e in session.scalars(select(m.Epoch))} == {"ok"}
+
+
+def test_a_reorg_between_the_check_and_the_next_range_is_caught(scenario, sessions, reference_sessions,
+                                                                make_indexer, w3):
+    indexer = make_indexer(sessions)
+    indexer.run_once()
+    with sessions() as session:
+        cursor = session.scalar(select(m.IndexerCursor.block_number))
+    assert "error" not in w3.provider.make_request("anvil_reorg", [2, []])
+    w3.provider.make_request("evm_mine", [])
+    # What run_once would do next had the reorg come right after its check: the next range.
+    indexer.index_range(cursor + 1, w3.eth.block_number)
+    assert indexer.stats.reorgs == 1
+    indexer.run_once()
+    make_indexer(reference_sessions).run_once()
+    assert table_snapshot(sessions) == table_snapshot(reference_sessions)
+    with sessions() as session:
+        assert session.get(m.Epoch, 2) is None  # funded in one of the two replaced blocks
