@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_abi import decode
+from eth_abi.exceptions import DecodingError
 from eth_utils import to_bytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError
@@ -26,7 +28,7 @@ from dao.artifacts import (
 )
 from dao.chain import OpenMeritContracts
 from dao.merkle import RewardLeaf, reward_tree
-from dao.proposals import Proposal, ProposalState
+from dao.proposals import Proposal, ProposalState, parse_fund_epoch_description
 from oracle.chain import TxSender, block_hash, read_submissions, safe_head, simulate
 from oracle.funding import funding_proposal, proposal_from_json, proposal_to_json
 from oracle.hidden import load_hidden_answers
@@ -265,17 +267,54 @@ def _proposal(ctx: Context, record: EpochRecord) -> Proposal | None:
     total = funded_total(report)
     if total == 0:
         return None
+    found = _proposal_on_chain(ctx, record)
+    if found is not None:  # the journal was lost or restored from an old copy: the chain knows
+        log.warning("found the epoch's proposal on chain, not in the journal", extra={
+            "epoch": record.epoch, "proposal_id": str(found.proposal_id)})
+        ctx.update(record, proposal=proposal_to_json(found), proposal_id=str(found.proposal_id))
+        return found
     governor, timelock = ctx.contracts.governor.functions, ctx.contracts.timelock.functions
     now = int(ctx.w3.eth.get_block("latest")["timestamp"])
     governance_seconds = (governor.votingDelay().call() + governor.votingPeriod().call()
                           + timelock.getMinDelay().call())
-    claim_deadline = now + governance_seconds + ctx.settings.claim_window_seconds
-    proposal = funding_proposal(
-        token=ctx.contracts.token.address, distributor=ctx.contracts.distributor.address, epoch=record.epoch,
-        merkle_root=report.merkle_root, total=total, report_cid=str(record.report_cid),
-        claim_deadline=claim_deadline)
+    proposal = _build_proposal(ctx, record, now + governance_seconds + ctx.settings.claim_window_seconds)
     ctx.update(record, proposal=proposal_to_json(proposal), proposal_id=str(proposal.proposal_id))
     return proposal
+
+
+_FUND_EPOCH_TYPES = ["uint256", "bytes32", "uint256", "string", "uint64"]
+
+
+def _build_proposal(ctx: Context, record: EpochRecord, claim_deadline: int) -> Proposal:
+    report = report_of(record)
+    return funding_proposal(
+        token=ctx.contracts.token.address, distributor=ctx.contracts.distributor.address, epoch=record.epoch,
+        merkle_root=report.merkle_root, total=funded_total(report), report_cid=str(record.report_cid),
+        claim_deadline=claim_deadline)
+
+
+_GONE = (ProposalState.CANCELED, ProposalState.DEFEATED, ProposalState.EXPIRED)
+
+
+def _proposal_on_chain(ctx: Context, record: EpochRecord) -> Proposal | None:
+    """A live funding proposal for this epoch and report already on chain (ProposalCreated since
+    the epoch ended, its description naming the epoch and the report CID), if there is one."""
+    governor = ctx.contracts.governor
+    wanted = (record.epoch, record.report_cid)
+    for event in governor.events.ProposalCreated().get_logs(from_block=record.to_block):
+        args = event["args"]
+        if parse_fund_epoch_description(args["description"]) != wanted or len(args["calldatas"]) != 2:
+            continue
+        try:  # anyone may propose with this description: only the exact proposal the oracle builds counts
+            claim_deadline = decode(_FUND_EPOCH_TYPES, bytes(args["calldatas"][1])[4:])[-1]
+            ours = _build_proposal(ctx, record, int(claim_deadline))
+        except (DecodingError, ValueError):
+            continue
+        if ours.proposal_id != int(args["proposalId"]):
+            continue
+        if ProposalState(governor.functions.state(ours.proposal_id).call()) not in _GONE:
+            return ours
+    return None
 
 
 def _funded_root(ctx: Context, epoch: int) -> bytes:

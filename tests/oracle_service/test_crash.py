@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from oracle.service import OracleService
 from oracle.state import Step
 from tests.oracle_service.helpers import RpcProxy, chain_ledger, journal_proposal, journal_report, write_config
 
@@ -105,3 +106,30 @@ def test_sigkill_at_every_step_then_restart_funds_the_epoch_once(world, governan
     assert ledger.fundings == [(0, record.report_cid)]
     total = sum(a.amount_wei for a in report.allocations)
     assert int(token.balanceOf(distributor)) == total and total > 0
+
+
+def test_a_lost_journal_finds_the_epochs_proposal_on_chain(world, bob, outsider, web3):
+    world.submit(bob, world.workload.predictions["better"])
+    world.submit(outsider, world.workload.predictions["best"])
+    world.finalize(0)
+    service = OracleService(world.settings)
+    try:
+        first = service.close_epoch(0, wait=False)
+    finally:
+        service.close()
+    assert first.current_step is Step.PROPOSED
+    (world.tmp_path / "oracle.db").unlink()  # the journal is gone; the chain and the store remain
+    for suffix in ("-wal", "-shm"):
+        (world.tmp_path / f"oracle.db{suffix}").unlink(missing_ok=True)
+    web3.provider.make_request("evm_increaseTime", [10])  # a later clock: a fresh deadline would differ
+    web3.provider.make_request("evm_mine", [])
+    service = OracleService(world.settings)
+    try:
+        again = service.close_epoch(0, wait=False)
+    finally:
+        service.close()
+    assert again.current_step is Step.PROPOSED
+    assert again.report_cid == first.report_cid and again.proposal_id == first.proposal_id
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+    assert ledger.proposals == [int(first.proposal_id)]
+    assert all(cids == [first.report_cid] for cids in ledger.attestations.values())

@@ -188,3 +188,32 @@ def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(world,
     assert why[not_a_cid].startswith("not a usable CID")
     for contribution in (good, wrong_length, garbage, corrupted, missing, not_a_cid, respelled):
         assert registry.attestation(contribution)[0] is True
+
+
+def test_a_lookalike_proposal_by_someone_else_is_not_taken_for_the_oracles(world, governor, token, distributor,
+                                                                           alice, bob, outsider, web3):
+    from dao.proposals import fund_epoch_proposal
+    from oracle.settings import load_settings
+    from tests.oracle_service.helpers import write_config
+
+    world.submit(bob, world.workload.predictions["better"])
+    world.submit(outsider, world.workload.predictions["best"])
+    world.finalize(0)
+    dry = OracleService(load_settings(write_config(world, "dry.json", private_key=None)))
+    try:
+        pinned = dry.close_epoch(0, wait=True)
+    finally:
+        dry.close()
+    report = journal_report(pinned)
+    # same description (epoch and report CID), but it would pay 1 wei more
+    lookalike = fund_epoch_proposal(token.address, distributor.address, 0, report.merkle_root,
+                                    sum(a.amount_wei for a in report.allocations) + 1, pinned.report_cid,
+                                    web3.eth.get_block("latest")["timestamp"] + 10**6)
+    governor.propose(*lookalike.propose_args(), {"from": alice})
+    service = OracleService(world.settings)
+    try:
+        record = service.close_epoch(0, wait=False)
+    finally:
+        service.close()
+    assert record.current_step is Step.PROPOSED and int(record.proposal_id) != lookalike.proposal_id
+    assert parse_fund_epoch_description(journal_proposal(record).description) == (0, pinned.report_cid)
