@@ -6,6 +6,19 @@ The signer is a keystore file (its password in the environment variable named by
 `keystore_password_env`) or a private key from the environment (`MERIT_ORACLE_PRIVATE_KEY`);
 there is never a default key. Without either the service runs in dry mode: it reads, scores,
 pins and simulates, and sends nothing.
+
+A settings file for a local chain (`merit oracle run --config oracle.json`, the key in
+`MERIT_ORACLE_PRIVATE_KEY`):
+
+    {"rpc_url": "http://127.0.0.1:8545", "deployment": "deployments/development.json",
+     "schedule": {"length_blocks": 7200}, "confirmations": 12,
+     "artifacts": {"backend": "kubo", "kubo_url": "http://127.0.0.1:5001"},
+     "database_url": "sqlite:///.cache/oracle.db",
+     "project": {"project_id": 1, "name": "Sentiment", "budget_wei": "1000000000000000000000",
+                 "answers_path": "hidden/answers.csv", "champion_path": "hidden/baseline.npy",
+                 "parameters": {"task": "classification", "metric": "accuracy", "classes": ["n", "y"]}}}
+
+One oracle serves one project: the distributor's epoch id is the epoch number.
 """
 
 from __future__ import annotations
