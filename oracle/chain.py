@@ -19,7 +19,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import RPCEndpoint, RPCResponse
 
 from oracle.state import Journal, TxStatus, TxView
@@ -136,6 +136,14 @@ def safe_head(w3: Web3, finality: Literal["confirmations", "finalized"], confirm
 
 def block_hash(w3: Web3, number: int) -> str:
     return "0x" + bytes(w3.eth.get_block(number)["hash"]).hex()
+
+
+def canonical(w3: Web3, number: int, expected_hash: str | None) -> bool:
+    """Whether block `number` is still the one with `expected_hash` (False once it is gone)."""
+    try:
+        return block_hash(w3, number) == expected_hash
+    except BlockNotFound:
+        return False
 
 
 def read_submissions(registry: Contract, project_id: int, from_block: int, to_block: int) -> list[Submission]:

@@ -29,7 +29,7 @@ from dao.artifacts import (
 from dao.chain import OpenMeritContracts
 from dao.merkle import RewardLeaf, reward_tree
 from dao.proposals import Proposal, ProposalState, parse_fund_epoch_description
-from oracle.chain import TxSender, block_hash, read_submissions, safe_head, simulate
+from oracle.chain import TxSender, block_hash, canonical, read_submissions, safe_head, simulate
 from oracle.funding import funding_proposal, proposal_from_json, proposal_to_json
 from oracle.hidden import load_hidden_answers
 from oracle.plan import batches, contribution_scores, epoch_blocks, epoch_inputs, funded_total
@@ -90,7 +90,7 @@ def collect(ctx: Context, record: EpochRecord) -> EpochRecord:
 
 def reorged(ctx: Context, record: EpochRecord) -> bool:
     """Whether the epoch's last block is no longer the one its submissions were read at."""
-    return record.to_block_hash is not None and block_hash(ctx.w3, record.to_block) != record.to_block_hash
+    return record.to_block_hash is not None and not canonical(ctx.w3, record.to_block, record.to_block_hash)
 
 
 def restart_after_reorg(ctx: Context, record: EpochRecord) -> EpochRecord:
@@ -224,6 +224,13 @@ def resume_transactions(ctx: Context, record: EpochRecord) -> None:
     """Follows every transaction a crash left unsettled before anything new is sent."""
     if ctx.sender is None:
         return
+    for tx in ctx.journal.transactions(record.chain_id, record.epoch, status=TxStatus.MINED):
+        if tx.block_number is not None and not canonical(ctx.w3, tx.block_number, tx.block_hash):
+            # its block was reorganized away: the same signed bytes go out again (same nonce, so
+            # they cannot land twice); the step's own chain check decides what else is needed
+            log.warning("a mined transaction was reorganized away", extra={
+                "epoch": record.epoch, "purpose": tx.purpose, "tx_hash": tx.mined_hash})
+            ctx.journal.reopen_tx(tx.id)
     for tx in ctx.journal.transactions(record.chain_id, record.epoch, status=TxStatus.PENDING):
         ctx.sender.follow(tx)
 

@@ -97,3 +97,12 @@ def test_a_proposal_reorganized_away_is_proposed_again_once(world, bob, outsider
     assert again.current_step is Step.PROPOSED and again.proposal_id == proposed.proposal_id
     ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
     assert ledger.proposals == [int(proposed.proposal_id)]
+    journal = world.journal()
+    try:
+        proposes = [t for t in journal.transactions(again.chain_id, 0) if t.purpose == "propose"]
+    finally:
+        journal.close()
+    # the journaled transaction was sent again as it was (same nonce and hash), not a new one
+    assert len(proposes) == 1 and proposes[0].status.value == "mined" and len(proposes[0].hashes) == 1
+    assert web3.eth.get_block(proposes[0].block_number)["hash"].hex().removeprefix("0x") == \
+        proposes[0].block_hash.removeprefix("0x")
