@@ -12,9 +12,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db import make_engine, session_factory, upgrade_schema
@@ -62,6 +63,49 @@ class AccessLog:
                                        "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
 
 
+class SmallBodyLimit:
+    """Pure ASGI middleware: bodies of the given paths are read (at most `limit` bytes) before the
+    app sees them, and a larger one is answered 413 in JSON without parsing it. For small JSON
+    bodies only; uploads check their own, larger limit while streaming."""
+
+    def __init__(self, app: ASGIApp, limits: dict[str, int]) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        too_large = declared is not None and (not declared.isdigit() or int(declared) > limit)
+        body, more = bytearray(), not too_large
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            too_large = len(body) > limit
+            if too_large:
+                break
+        if too_large:
+            response = JSONResponse({"detail": f"the request body is over the {limit}-byte limit of {scope['path']}"},
+                                    status_code=413)
+            await response(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
 def create_app(settings: Settings | None = None, *, store: ArtifactStore | None = None,
                configure_logs: bool = True) -> FastAPI:
     settings = settings or Settings()
@@ -96,6 +140,7 @@ def create_app(settings: Settings | None = None, *, store: ArtifactStore | None 
             engine.dispose()
 
     app = FastAPI(title="OpenMerit API", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.add_middleware(SmallBodyLimit, limits={"/relay/submissions": relay.RELAY_BODY_LIMIT})
     app.add_middleware(AccessLog)
 
     @app.exception_handler(RequestValidationError)
@@ -107,9 +152,13 @@ def create_app(settings: Settings | None = None, *, store: ArtifactStore | None 
         summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
         return JSONResponse({"detail": summary, "errors": problems}, status_code=422)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Every error is JSON with a `detail`, including Starlette's own (404 route, 413 body limit).
+        detail = exc.detail
+        if exc.status_code == 413 and detail == "Content Too Large":
+            detail = f"the request body is over the limit of {request.url.path}"
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
     for module in (health, projects, contributions, contributors, epochs, governance, artifacts, relay):
         app.include_router(module.router)

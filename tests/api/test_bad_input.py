@@ -105,6 +105,17 @@ def test_relay_refuses_unknown_fields_and_bad_values(client):
         assert word in response.json()["detail"], (name, response.json()["detail"])
     response = client.post("/relay/submissions", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422
+    huge = {**good, "cid": "b" * 100_000}
+    response = client.post("/relay/submissions", json=huge)
+    assert response.status_code == 413 and "limit" in response.json()["detail"]
+
+    def chunked():  # no Content-Length: counted while read
+        yield b'{"cid": "'
+        for _ in range(40):
+            yield b"b" * 1024
+
+    response = client.post("/relay/submissions", content=chunked(), headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "limit" in response.json()["detail"]
 
 
 def test_no_relayer_key_is_503_not_a_send(client):
@@ -113,3 +124,9 @@ def test_no_relayer_key_is_503_not_a_send(client):
             "deadline": 4_000_000_000, "signature": "0x" + "11" * 65}
     response = client.post("/relay/submissions", json=body)
     assert response.status_code == 503 and "relayer key" in response.json()["detail"]
+
+
+def test_unknown_routes_and_methods_answer_json(client):
+    assert client.get("/nowhere").json() == {"detail": "Not Found"}
+    response = client.delete("/contributions")
+    assert response.status_code == 405 and response.json()["detail"]
