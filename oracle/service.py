@@ -134,7 +134,8 @@ class OracleService:
                 if stop.wait(self.settings.poll_interval_seconds):
                     raise
                 continue
-            if record.current_step.finished or not wait or (self.dry_run and record.current_step is Step.PINNED):
+            dry_mode_stop = self.dry_run and (record.note or "").startswith("waiting: dry mode")
+            if record.current_step.finished or not wait or dry_mode_stop:
                 return record
             if stop.wait(self.settings.poll_interval_seconds):
                 return record
