@@ -32,4 +32,12 @@ def serve(
         raise typer.Exit(1) from None
     if index is not None:
         settings = settings.model_copy(update={"run_indexer": index})
+    if settings.run_indexer:
+        from dao.deployments import load_deployment
+
+        try:
+            load_deployment(settings.deployment)
+        except (FileNotFoundError, ValueError) as exc:
+            _errors.print(f"error: the indexer cannot start: {exc}", markup=False)
+            raise typer.Exit(1) from None
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)

@@ -68,3 +68,9 @@ def test_index_run_without_a_manifest_or_a_node(monkeypatch, tmp_path):
     result = CliRunner().invoke(app, ["index", "run", "--once"])
     assert result.exit_code == 1 and "cannot reach the node" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_api_serve_with_the_indexer_needs_a_manifest(monkeypatch, tmp_path):
+    monkeypatch.setenv("MERIT_API_DEPLOYMENT", str(tmp_path / "none.json"))
+    result = CliRunner().invoke(app, ["api", "serve", "--index"])
+    assert result.exit_code == 1 and "no deployment manifest" in result.stderr
