@@ -168,12 +168,15 @@ def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(world,
     respelled = world.submit_cid(alice, multibase.encode("base58btc", parse_cid(weak_cid)).decode())
     world.finalize(0)
     caplog.set_level("WARNING", logger="oracle")
-    service = OracleService(world.settings)
+    progress: list[tuple[str, int, int]] = []
+    service = OracleService(world.settings, progress=lambda *event: progress.append(event))
     try:
         record = service.close_epoch(0, wait=False)
     finally:
         service.close()
     assert record.current_step is Step.PROPOSED
+    assert [e for e in progress if e[0] == "fetching artifacts"] == [("fetching artifacts", i, 7) for i in range(1, 8)]
+    assert [e for e in progress if e[0] == "attesting"] == [("attesting", i, 4) for i in range(1, 5)]  # batches of 2
     report = journal_report(record)
     reasons = {s.order: s.reason for s in report.model_scores}
     assert reasons[good] is None
