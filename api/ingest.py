@@ -27,6 +27,8 @@ from oracle.scoring.report import EpochReport, report_from_json
 
 log = logging.getLogger("api.indexer")
 
+MAX_STORED_ID = 2**63 - 1  # epoch ids and leaf indices are BIGINT columns
+
 
 def insert_ignoring_duplicates(session: Session, model: type[m.Base], rows: list[dict[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: re-ingesting a range changes nothing."""
@@ -53,6 +55,11 @@ def store_events(session: Session, events: Iterable[dict[str, Any]]) -> tuple[se
     for e in events:
         name, block, tx = e["event"], e["block_number"], e["tx_hash"]
         blocks[block] = e["block_hash"]
+        if e.get("epochId", 0) > MAX_STORED_ID or e.get("index", 0) > MAX_STORED_ID:
+            # Governance may pick any uint256 epoch id; one past BIGINT is recorded in the log
+            # rather than stopping the indexer on every later range.
+            log.warning("event skipped: epoch id or index beyond 2^63", extra={"event": name, "block": block})
+            continue
         at = {"block_number": block, "log_index": e["log_index"]}
         if name == "ContributionSubmitted":
             rows[m.Contribution].append(dict(
@@ -159,6 +166,9 @@ def load_epoch_report(session: Session, store: ArtifactStore, epoch: m.Epoch) ->
         return
     except (ArtifactError, ValueError) as exc:  # includes pydantic's ValidationError
         _invalid(epoch, f"the report cannot be read: {_one_line(exc)}")
+        return
+    if any(a.index > MAX_STORED_ID for a in report.allocations):
+        _invalid(epoch, "the report has a leaf index beyond 2^63, which this indexer does not store")
         return
     try:
         leaves = [RewardLeaf(a.index, a.account, a.amount_wei) for a in report.allocations]

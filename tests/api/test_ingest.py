@@ -156,3 +156,13 @@ def test_an_unreadable_report_is_invalid(sessions, store):
 
 def replace_event(event: dict, **changes) -> dict:
     return {**event, **changes}
+
+
+def test_epoch_ids_past_bigint_are_skipped_not_fatal(sessions, store):
+    fake = seed(sessions, store)
+    funded = [replace_event(e, epochId=2**200) for e in fake.events if e["event"] == "EpochFunded"]
+    claimed = [replace_event(e, index=2**70) for e in fake.events if e["event"] == "Claimed"]
+    before = table_snapshot(sessions)
+    with sessions.begin() as session:
+        ingest_events(session, store, funded + claimed)
+    assert table_snapshot(sessions) == before
