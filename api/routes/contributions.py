@@ -4,11 +4,12 @@ explanation of its score."""
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -47,43 +48,51 @@ def _row_dict(row: Any) -> dict[str, Any]:
             "tx_hash": row.tx_hash}
 
 
-def contribution_page(session: Session | Connection, *, limit: int, page_token: str | None, project: int | None = None,
-                      contributor: str | None = None, kind: Kind | None = None, epoch: int | None = None,
-                      status: Status | None = None) -> Response:
-    """Newest first; one index range scan whatever the page's depth (keyset, not OFFSET)."""
+# The filters, in the order their (column, contribution_id) index is preferred: most selective first.
+_FILTERS = ("contributor", "epoch", "project", "status", "kind")
+_FILTER_COLUMNS = {"contributor": "contributor", "epoch": "epoch_id", "project": "project_id", "status": "status",
+                   "kind": "kind"}
+_FILTER_INDEXES = {"contributor": "ix_contributions_contributor_id", "epoch": "ix_contributions_epoch_id",
+                   "project": "ix_contributions_project_id", "status": "ix_contributions_status_id"}
+
+
+@lru_cache(maxsize=128)
+def _history_statement(filters: tuple[str, ...], after: bool) -> Select[Any]:
+    """One statement per combination of filters, with bound parameters: built once, so a page
+    costs its query and nothing else whatever its depth or filters."""
     query = select(*_COLUMNS)
-    if page_token is not None:
-        try:
-            query = query.where(_TABLE.c.contribution_id < decode_page_token(page_token))
-        except PageTokenError as exc:
-            raise HTTPException(400, str(exc)) from None
-    if project is not None:
-        query = query.where(_TABLE.c.project_id == project)
-    if contributor is not None:
-        query = query.where(_TABLE.c.contributor == contributor)
-    if kind is not None:
-        query = query.where(_TABLE.c.kind == kind.code)
-    if epoch is not None:
-        query = query.where(_TABLE.c.epoch_id == epoch)
-    if status is not None:
-        query = query.where(_TABLE.c.status == status.value)
-    index = next((name for value, name in _filter_indexes(contributor, epoch, project, status) if value is not None), None)
+    if after:
+        query = query.where(_TABLE.c.contribution_id < bindparam("after"))
+    for name in filters:
+        query = query.where(_TABLE.c[_FILTER_COLUMNS[name]] == bindparam(name))
+    index = next((_FILTER_INDEXES[name] for name in filters if name in _FILTER_INDEXES), None)
     if index is not None:
         # SQLite's planner takes the primary key for `id < token` on a deep page and walks every
         # row below it; the filter's (column, id) index keeps each page one short range scan.
         query = query.with_hint(_TABLE, f"INDEXED BY {index}", "sqlite")
-    rows = session.execute(query.order_by(_TABLE.c.contribution_id.desc()).limit(limit + 1)).all()
+    return query.order_by(_TABLE.c.contribution_id.desc()).limit(bindparam("limit", type_=Integer))
+
+
+def contribution_page(session: Session | Connection, *, limit: int, page_token: str | None, project: int | None = None,
+                      contributor: str | None = None, kind: Kind | None = None, epoch: int | None = None,
+                      status: Status | None = None) -> Response:
+    """Newest first; one index range scan whatever the page's depth (keyset, not OFFSET)."""
+    given = {"contributor": contributor, "epoch": epoch, "project": project,
+             "status": status.value if status is not None else None, "kind": kind.code if kind is not None else None}
+    params: dict[str, Any] = {name: given[name] for name in _FILTERS if given[name] is not None}
+    if page_token is not None:
+        try:
+            params["after"] = decode_page_token(page_token)
+        except PageTokenError as exc:
+            raise HTTPException(400, str(exc)) from None
+    statement = _history_statement(tuple(name for name in _FILTERS if name in params), "after" in params)
+    params["limit"] = limit + 1
+    rows = session.execute(statement, params).all()
     items = [_row_dict(r) for r in rows[:limit]]
     token = encode_page_token(rows[limit - 1].contribution_id) if len(rows) > limit else None
     # Built straight from the columns (the shape of ContributionPage): the history is the hot path.
     body = json.dumps({"items": items, "next_page_token": token}, separators=(",", ":"))
     return Response(body, media_type="application/json")
-
-
-def _filter_indexes(contributor: object, epoch: object, project: object, status: object) -> list[tuple[object, str]]:
-    """The filters' (column, contribution_id) indexes, most selective first."""
-    return [(contributor, "ix_contributions_contributor_id"), (epoch, "ix_contributions_epoch_id"),
-            (project, "ix_contributions_project_id"), (status, "ix_contributions_status_id")]
 
 
 PageToken = Annotated[str | None, Query(max_length=64, description="next_page_token of the previous page")]
