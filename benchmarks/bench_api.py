@@ -371,6 +371,9 @@ def main() -> None:
               f" {path.stat().st_size / 2**20:.0f} MiB)")
         bench_pagination(path, contributors)
         bench_requests_per_second(path, tmp)
+    if not (REPO / "build" / "contracts" / "ContributionRegistry.json").exists():
+        print("indexer: skipped, no compiled ContributionRegistry in build/ (run `brownie compile` or make test first)")
+        return
     with tempfile.TemporaryDirectory(prefix="bench-indexer-") as folder:
         bench_indexer(Path(folder))
 
