@@ -74,8 +74,10 @@ def test_a_signature_fails_on_a_chain_that_changed_its_id(registry, signer, alic
     try:
         assert web3.eth.chain_id == original_id + 1
         assert registry.DOMAIN_SEPARATOR() != separator
+        # a call, not a transaction: Brownie's receipt watcher does not follow a chain whose id
+        # changed under it, and the revert is the same
         with brownie.reverts(revert_message("RegistryInvalidSignature", signer)):
-            registry.submitBySig(*args, {"from": relayer})
+            registry.submitBySig.call(*args, {"from": relayer})
         assert recorded(registry, signer) == (0, 0)
     finally:
         web3.provider.make_request("anvil_setChainId", [original_id])
