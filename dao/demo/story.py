@@ -142,7 +142,6 @@ def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_p
     `keep_api`, the API is left serving when the story ends (in a daemon thread)."""
     from dao.artifacts import ArtifactStoreSettings, open_artifact_store
     from dao.chain import connect, load_contracts
-    from dao.merkle import REWARD_LEAF_ENCODING  # noqa: F401  (the leaf the proofs below are for)
     from dao.proposals import register_project_proposal
     from oracle.hidden import answers_commitment
 

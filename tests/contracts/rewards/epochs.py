@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from brownie import web3
+
 from dao.merkle import RewardLeaf, StandardMerkleTree, reward_tree
 
 REPORT_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
@@ -57,3 +59,27 @@ def distributor_state(distributor, token, epoch_ids: Iterable[int], holders: Ite
         "cap": distributor.epochCap(),
         "paused": distributor.paused(),
     }
+
+
+ADMIN_ROLE = bytes(32)
+UINT96_MAX = 2**96 - 1
+WEEK = 7 * 86400
+ZERO_ROOT = "0x" + "00" * 32
+
+
+def state(distributor, token, treasury, accounts, epochs=(1, 2, 3, 4), flags=()):
+    return distributor_state(distributor, token, epochs, [treasury, *accounts], flags)
+
+
+def set_next_timestamp(timestamp):
+    web3.provider.make_request("evm_setNextBlockTimestamp", [timestamp])
+
+
+def deadline_of(distributor, epoch_id):
+    return distributor.epoch(epoch_id)[3]
+
+
+def close_window(distributor, epoch_id):
+    """The next block is the first after the epoch's claim deadline. (The chain's clock, not
+    chain.time(): snapshots reverted by fn_isolation wind the node's clock back.)"""
+    set_next_timestamp(deadline_of(distributor, epoch_id) + 1)
