@@ -77,12 +77,17 @@ class FakeChain:
     leaves: list[RewardLeaf] = field(default_factory=list)
 
     def write_deployment(self, path: Path) -> Deployment:
-        deployment = Deployment(network="development", chain_id=31337, deployer=ALICE, live=False, complete=True,
-                                contracts={k: ContractRecord(artifact=ARTIFACTS[k], address=a, block_number=1,
-                                                             tx_hash=_hash(k.__hash__() % 997), constructor_args=[])
-                                           for k, a in ADDRESSES.items()}, config={})
-        save_deployment(deployment, path)
-        return deployment
+        return write_deployment(path)
+
+
+def write_deployment(path: Path) -> Deployment:
+    """A manifest naming the fake chain's contracts (anvil's first deployment addresses)."""
+    deployment = Deployment(network="development", chain_id=31337, deployer=ALICE, live=False, complete=True,
+                            contracts={k: ContractRecord(artifact=ARTIFACTS[k], address=a, block_number=1,
+                                                         tx_hash=_hash(k.__hash__() % 997), constructor_args=[])
+                                       for k, a in ADDRESSES.items()}, config={})
+    save_deployment(deployment, path)
+    return deployment
 
 
 def seed(sessions: sessionmaker[Session], store: ArtifactStore) -> FakeChain:

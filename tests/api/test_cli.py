@@ -14,6 +14,7 @@ import httpx
 from typer.testing import CliRunner
 
 from dao.cli import app
+from tests.api.fakes import write_deployment
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,7 +63,8 @@ def test_index_run_without_a_manifest_or_a_node(monkeypatch, tmp_path):
     monkeypatch.setenv("MERIT_API_DEPLOYMENT", str(tmp_path / "none.json"))
     result = CliRunner().invoke(app, ["index", "run", "--once"])
     assert result.exit_code == 1 and "no deployment manifest" in result.stderr
-    manifest = REPO / "deployments" / "development.json"
+    manifest = tmp_path / "development.json"
+    write_deployment(manifest)
     monkeypatch.setenv("MERIT_API_DEPLOYMENT", str(manifest))
     monkeypatch.setenv("MERIT_API_RPC_URL", "http://127.0.0.1:9")
     result = CliRunner().invoke(app, ["index", "run", "--once"])
