@@ -8,11 +8,22 @@ from __future__ import annotations
 import typer
 
 from dao import __version__
-from dao.cli import artifacts, demo, tree
-from dao.cli import labels, predictions
-from dao.cli import api, index
-from dao.cli import oracle
-from dao.cli import accounts, contributor, deploy, governance, project, status
+from dao.cli import (
+    accounts,
+    api,
+    artifacts,
+    contributor,
+    demo,
+    deploy,
+    governance,
+    index,
+    labels,
+    oracle,
+    predictions,
+    project,
+    status,
+    tree,
+)
 
 app = typer.Typer(
     name="merit",
