@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -53,8 +54,21 @@ def settings() -> CliSettings:
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    err_console.print(f"[red]error:[/] {message}", highlight=False)
+    """Prints ``error: <message>`` on stderr (the message verbatim, no markup) and exits."""
+    err_console.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def read_file(path: Path) -> bytes:
+    """A file's bytes, or one clear error line (exit 1) naming why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        fail(f"no such file: {path}")
+    except IsADirectoryError:
+        fail(f"is a folder, not a file: {path}")
+    except OSError as error:
+        fail(f"cannot read {path}: {error.strerror}")
 
 
 class CommandError(Exception):

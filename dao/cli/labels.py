@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, Optional
 
 import numpy as np
 import typer
@@ -18,27 +18,13 @@ from rich.table import Table
 from oracle.scoring.label_format import RowRejection, build_label_table, gold_arrays, read_gold, read_label_rows
 from oracle.scoring.labels import Aggregation, AggregationMethod, aggregate, find_copied_annotators
 from oracle.scoring.rejections import ArtifactRejected
+from dao.cli.common import fail as _fail
+from dao.cli.common import read_file as _read
 
 app = typer.Typer(help="Label aggregation: majority vote or Dawid-Skene, with annotator scores.", no_args_is_help=True)
 
 _out = Console(highlight=False, soft_wrap=True)
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _fail(message: str) -> NoReturn:
-    _errors.print(f"error: {message}", markup=False)
-    raise typer.Exit(1)
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        _fail(f"no such file: {path}")
-    except IsADirectoryError:
-        _fail(f"is a folder, not a file: {path}")
-    except OSError as error:
-        _fail(f"cannot read {path}: {error.strerror}")
 
 
 def _summary(

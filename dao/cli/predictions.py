@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -14,27 +14,13 @@ from rich.console import Console
 from oracle.scoring.metrics import METRIC_INPUT, Metric, MetricUndefined, PredictionKind, compute_metric
 from oracle.scoring.predictions import Task, check_kind_for_metric, parse_answers_csv, parse_predictions
 from oracle.scoring.rejections import ArtifactRejected
+from dao.cli.common import fail as _fail
+from dao.cli.common import read_file as _read
 
 app = typer.Typer(help="Model predictions: validate and score against answers.", no_args_is_help=True)
 
 _out = Console(highlight=False, soft_wrap=True)
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _fail(message: str) -> NoReturn:
-    _errors.print(f"error: {message}", markup=False)
-    raise typer.Exit(1)
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        _fail(f"no such file: {path}")
-    except IsADirectoryError:
-        _fail(f"is a folder, not a file: {path}")
-    except OSError as error:
-        _fail(f"cannot read {path}: {error.strerror}")
 
 
 @app.command("score")
