@@ -9,7 +9,7 @@ importer makes), never by the file's size.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from dao.artifacts.cid import DAG_PB_CODEC, RAW_CODEC, check_supported, cid_to_str
 from dao.artifacts.dagpb import decode_file_node
@@ -72,9 +72,12 @@ def iter_file_content(load: LoadBlock, root_cid: bytes) -> Iterator[bytes]:
         stack.append((iter([link.cid for link in node.links]), name, declared, start))
 
 
-def iter_dag_blocks(load: LoadBlock, root_cid: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """Yields (binary CID, block) of every block of the DAG once, depth-first in link order
-    (the order `ipfs dag export` writes a CAR in)."""
+_NOTHING = object()
+
+
+def _walk(root_cid: bytes, visit: Callable[[bytes], tuple[object, Iterable[bytes]]]) -> Iterator:
+    """Depth-first, in link order, each CID once: `visit(cid)` returns what to yield for it
+    (`_NOTHING` for nothing) and the CIDs to walk into next (read only when the walk gets there)."""
     seen: set[bytes] = set()
     stack: list[Iterator[bytes]] = [iter([root_cid])]
     while stack:
@@ -85,49 +88,43 @@ def iter_dag_blocks(load: LoadBlock, root_cid: bytes) -> Iterator[tuple[bytes, b
         if child in seen:
             continue
         seen.add(child)
-        parts = check_supported(child)
-        block = load(child)
-        yield child, block
-        if parts.codec == DAG_PB_CODEC:
-            node = decode_file_node(block, f"block {cid_to_str(child)}")
-            stack.append(iter([link.cid for link in node.links]))
+        output, children = visit(child)
+        if output is not _NOTHING:
+            yield output
+        stack.append(iter(children))
+
+
+def _links(cid: bytes, block: bytes) -> list[bytes]:
+    return [link.cid for link in decode_file_node(block, f"block {cid_to_str(cid)}").links]
+
+
+def iter_dag_blocks(load: LoadBlock, root_cid: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """Yields (binary CID, block) of every block of the DAG once, depth-first in link order
+    (the order `ipfs dag export` writes a CAR in)."""
+    def visit(cid: bytes) -> tuple[object, list[bytes]]:
+        parts = check_supported(cid)
+        block = load(cid)
+        return (cid, block), _links(cid, block) if parts.codec == DAG_PB_CODEC else []
+
+    return _walk(root_cid, visit)
 
 
 def missing_blocks(load: LoadBlock, has: HasBlock, root_cid: bytes) -> Iterator[bytes]:
     """Yields the binary CIDs of the DAG's blocks that are absent. Raw leaves are only looked
     up (not read); dag-pb nodes are loaded to follow their links."""
-    seen: set[bytes] = set()
-    stack: list[Iterator[bytes]] = [iter([root_cid])]
-    while stack:
-        child = next(stack[-1], None)
-        if child is None:
-            stack.pop()
-            continue
-        if child in seen:
-            continue
-        seen.add(child)
-        if not has(child):
-            yield child
-            continue
-        if check_supported(child).codec == DAG_PB_CODEC:
-            node = decode_file_node(load(child), f"block {cid_to_str(child)}")
-            stack.append(iter([link.cid for link in node.links]))
+    def visit(cid: bytes) -> tuple[object, list[bytes]]:
+        if not has(cid):
+            return cid, []
+        return _NOTHING, _links(cid, load(cid)) if check_supported(cid).codec == DAG_PB_CODEC else []
+
+    return _walk(root_cid, visit)
 
 
 def iter_dag_cids(load: LoadBlock, root_cid: bytes) -> Iterator[bytes]:
     """Yields the binary CID of every block of the DAG once, reading dag-pb nodes only (raw
     leaves are named by their parent's links and never read)."""
-    seen: set[bytes] = set()
-    stack: list[Iterator[bytes]] = [iter([root_cid])]
-    while stack:
-        child = next(stack[-1], None)
-        if child is None:
-            stack.pop()
-            continue
-        if child in seen:
-            continue
-        seen.add(child)
-        yield child
-        if check_supported(child).codec == DAG_PB_CODEC:
-            node = decode_file_node(load(child), f"block {cid_to_str(child)}")
-            stack.append(iter([link.cid for link in node.links]))
+    def children(cid: bytes) -> Iterator[bytes]:  # loaded after `cid` has been yielded
+        if check_supported(cid).codec == DAG_PB_CODEC:
+            yield from _links(cid, load(cid))
+
+    return _walk(root_cid, lambda cid: (cid, children(cid)))
