@@ -20,9 +20,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db import make_engine, session_factory, upgrade_schema
 from api.deps import AppState
-from api.logs import configure_logging
+from dao.logs import configure_logging
 from api.ratelimit import WriteLimiter
-from api.routes import artifacts, contributions, contributors, epochs, governance, health, projects, relay
+from api.routes import (
+    artifacts,
+    contributions,
+    contributors,
+    epochs,
+    governance,
+    health,
+    projects,
+    relay,
+)
 from api.settings import Settings
 from dao.artifacts.config import open_artifact_store
 from dao.artifacts.store import ArtifactStore
@@ -110,7 +119,7 @@ def create_app(settings: Settings | None = None, *, store: ArtifactStore | None 
                configure_logs: bool = True) -> FastAPI:
     settings = settings or Settings()
     if configure_logs:
-        configure_logging(json_lines=settings.log_json)
+        configure_logging("api", "dao", json_lines=settings.log_json)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

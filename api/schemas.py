@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from dao.artifacts.cid import normalize_cid
 from dao.artifacts.errors import InvalidCidError
+from dao.vocabulary import ContributionKind
 
 EXAMPLE_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 EXAMPLE_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
@@ -58,16 +59,6 @@ Uint = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", examples=["100000000000000
                             description="uint256 as a decimal string")]
 
 
-class Kind(str, Enum):
-    MODEL_PREDICTIONS = "model_predictions"
-    LABELS = "labels"
-
-    @property
-    def code(self) -> int:
-        return list(Kind).index(self)
-
-
-TASKS = ("classification", "regression", "labelling")
 
 
 class Status(str, Enum):
@@ -96,7 +87,7 @@ class ContributionPublic(_Public):
     contribution_id: int = Field(examples=[42])
     project_id: int = Field(examples=[1])
     contributor: str = Field(examples=[EXAMPLE_ADDRESS])
-    kind: Kind
+    kind: ContributionKind
     cid: str = Field(examples=[EXAMPLE_CID])
     relayer: str | None = Field(None, description="who sent it for the contributor, if relayed")
     status: Status = Field(description="pending: not attested yet; scored: attested; rejected: its epoch report rejected it")
@@ -260,7 +251,7 @@ class SubmissionRelayRequest(BaseModel):
 
     contributor: AddressStr
     project_id: int = Field(ge=1, lt=2**56)
-    kind: Kind
+    kind: ContributionKind
     cid: CanonicalCidStr
     nonce: int = Field(ge=0, lt=2**256)
     deadline: int = Field(ge=0, lt=2**256)

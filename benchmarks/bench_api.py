@@ -252,7 +252,7 @@ def bench_indexer(tmp: Path) -> None:
     from eth_utils import keccak
     from web3 import Web3
 
-    from api.decoding import LogDecoder
+    from api.indexer.decoding import LogDecoder
     from dao.abi import abi
 
     anvil = subprocess.Popen(["anvil", "--port", str(ANVIL_PORT), "--gas-limit", "30000000", "--silent",
@@ -308,7 +308,7 @@ def bench_indexer(tmp: Path) -> None:
 def _store_seconds(events: list, tmp: Path) -> float:
     """Seconds for the indexer's `ingest_events` to write these events into a fresh SQLite file."""
     from api.db import make_engine, session_factory, upgrade_schema
-    from api.ingest import ingest_events
+    from api.indexer.ingest import ingest_events
     from dao.artifacts.embedded import EmbeddedStore
 
     engine = make_engine(f"sqlite:///{tmp / 'indexed.db'}")

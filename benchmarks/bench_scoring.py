@@ -93,10 +93,15 @@ def _npy(array: np.ndarray) -> bytes:
 def bench_epoch() -> None:
     from eth_utils import to_checksum_address
 
+    from dao.vocabulary import Task
     from oracle.scoring.epoch import score_epoch
     from oracle.scoring.metrics import Metric
-    from oracle.scoring.predictions import Task
-    from oracle.scoring.report import EpochInputs, ScoringParameters, SubmissionRef, canonical_json
+    from oracle.scoring.report import (
+        EpochInputs,
+        ScoringParameters,
+        SubmissionRef,
+        canonical_json,
+    )
     from oracle.scoring.simulation import nested_skill_labels, simulate_large_labels
 
     n_items = 10**6
@@ -122,13 +127,13 @@ def bench_epoch() -> None:
         if mix == 0:  # an honest improvement
             skill = min(skill + float(rng.uniform(0.002, 0.006)), 0.99)
             champion = _npy(nested_skill_labels(truth, difficulty, skill, 0.02, 100 + step))
-            submit("model", f"m{step}", champion)
+            submit("model_predictions", f"m{step}", champion)
         elif mix == 1:  # an exact copy of the champion
-            submit("model", f"m{step}", champion)
+            submit("model_predictions", f"m{step}", champion)
         elif mix == 2:  # a model that only refits the noise
-            submit("model", f"m{step}", _npy(nested_skill_labels(truth, difficulty, skill, 0.02, 9000 + step)))
+            submit("model_predictions", f"m{step}", _npy(nested_skill_labels(truth, difficulty, skill, 0.02, 9000 + step)))
         else:  # a weaker model
-            submit("model", f"m{step}", _npy(nested_skill_labels(truth, difficulty, skill - 0.05, 0.02, 5000 + step)))
+            submit("model_predictions", f"m{step}", _npy(nested_skill_labels(truth, difficulty, skill - 0.05, 0.02, 5000 + step)))
     table, _ = simulate_large_labels(7, 100_000, 1_000, 10**6, 3, 0.2)
     by_annotator = np.argsort(table.annotator_index, kind="stable")
     bounds = np.searchsorted(table.annotator_index[by_annotator], np.arange(len(table.annotators) + 1))

@@ -4,25 +4,109 @@ deploying and testing; nothing here imports it.)"""
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import requests
+from eth_utils import keccak
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.types import RPCEndpoint, RPCResponse
 
 from dao.abi import abi
 from dao.deployments import Deployment, load_deployment
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 
+log = logging.getLogger("dao.chain")
+
 
 class ChainMismatchError(RuntimeError):
     """The endpoint's chain is not the one the deployment manifest was made on."""
 
 
-def connect(rpc_url: str = DEFAULT_RPC_URL, *, timeout: float = 30.0) -> Web3:
-    """A web3 client with an explicit request timeout (a node that hangs never hangs us forever)."""
-    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+class RpcUnavailableError(ConnectionError):
+    """The node kept failing for longer than the retry window."""
+
+
+def _retryable_response(response: RPCResponse) -> bool:
+    error = response.get("error") if isinstance(response, dict) else None
+    if not error:
+        return False
+    message = str(error.get("message", "")).lower() if isinstance(error, dict) else str(error).lower()
+    code = error.get("code") if isinstance(error, dict) else None
+    return code in (-32005, 429) or "rate limit" in message or "too many requests" in message
+
+
+# What a node answers when it already holds a transaction (or its nonce is spent).
+ALREADY_SENT = ("already known", "already imported", "nonce too low", "known transaction")
+
+
+class RetryingHTTPProvider(Web3.HTTPProvider):
+    """An HTTP provider that retries connection errors, timeouts, HTTP 429/5xx and rate-limit
+    answers with exponential backoff (and jitter) for up to `retry_seconds`.
+
+    Re-sending `eth_sendRawTransaction` is safe: the same signed bytes have the same hash, and when
+    a retry hears "already known" or "nonce too low" the earlier attempt reached the node, so the
+    hash is returned and the caller follows it to a receipt.
+    """
+
+    def __init__(self, endpoint_uri: str, *, timeout: float = 30.0, retry_seconds: float = 120.0,
+                 backoff_seconds: float = 0.25, max_backoff_seconds: float = 5.0) -> None:
+        super().__init__(endpoint_uri, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
+        self.retry_seconds = retry_seconds
+        self.backoff_seconds, self.max_backoff_seconds = backoff_seconds, max_backoff_seconds
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        deadline = time.monotonic() + self.retry_seconds
+        attempt = 0
+        while True:
+            try:
+                response = super().make_request(method, params)
+                if not _retryable_response(response):
+                    if attempt and method == "eth_sendRawTransaction" and "error" in response:
+                        message = str(response["error"].get("message", "")).lower()
+                        if any(text in message for text in ALREADY_SENT):
+                            return {"jsonrpc": "2.0", "id": response.get("id"),
+                                    "result": "0x" + keccak(HexBytes(params[0])).hex()}
+                    return response
+                fault: str = f"rate limited: {response['error']}"
+            except (requests.ConnectionError, requests.Timeout) as error:
+                fault = f"{type(error).__name__}"
+            except requests.HTTPError as error:
+                status = error.response.status_code if error.response is not None else None
+                if status is not None and status != 429 and status < 500:
+                    raise
+                fault = f"HTTP {status}"
+            attempt += 1
+            pause = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** min(attempt - 1, 16))
+            pause *= 0.5 + random.random()  # jitter: many clients must not retry in step
+            if time.monotonic() + pause > deadline:
+                raise RpcUnavailableError(f"{method} failed {attempt} times over {self.retry_seconds:g} s "
+                                          f"({fault}) at {self.endpoint_uri}")
+            log.warning("rpc fault, retrying", extra={"rpc_method": method, "fault": fault, "attempt": attempt,
+                                                     "pause_seconds": round(pause, 3)})
+            time.sleep(pause)
+
+
+
+def connect(rpc_url: str = DEFAULT_RPC_URL, *, timeout: float = 30.0, retry_seconds: float | None = None,
+            backoff_seconds: float = 0.25, max_backoff_seconds: float = 5.0) -> Web3:
+    """A web3 client with an explicit request timeout (a node that hangs never hangs us forever).
+
+    With `retry_seconds` set, every request survives RPC faults (connection errors, timeouts, HTTP
+    429/5xx, rate limits) for that long and then raises RpcUnavailableError (the oracle's loop);
+    without it, a fault raises web3's own error at once (a command that should answer now)."""
+    if retry_seconds is None:
+        return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    return Web3(RetryingHTTPProvider(rpc_url, timeout=timeout, retry_seconds=retry_seconds,
+                                     backoff_seconds=backoff_seconds, max_backoff_seconds=max_backoff_seconds))
 
 
 @dataclass(frozen=True)
@@ -57,6 +141,22 @@ def load_contracts(w3: Web3, deployment: Deployment | Path | str) -> OpenMeritCo
         registry=bind("registry"),
         distributor=bind("distributor"),
     )
+
+
+def read_struct(call: ContractFunction) -> dict[str, Any]:
+    """A view call's result by field name: the fields of a returned struct, or the named outputs
+    (``registry.functions.project(1)`` gives ``{"registered": ..., "task": ..., ...}``), so no
+    caller depends on the order of a struct's fields."""
+    outputs = call.abi["outputs"]
+    result = call.call()
+    if len(outputs) == 1 and outputs[0]["type"] == "tuple":
+        return dict(zip((c["name"] for c in outputs[0]["components"]), result, strict=True))
+    if len(outputs) == 1:
+        result = (result,)
+    names = [o["name"] for o in outputs]
+    if not all(names):
+        raise ValueError(f"{call.fn_name} has unnamed outputs; name them in the contract")
+    return dict(zip(names, result, strict=True))
 
 
 def _error_selectors() -> dict[bytes, dict]:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from eth_abi import encode
+from eth_abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_utils import is_address, keccak, to_bytes, to_checksum_address
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 
 from dao.abi import abi
+from dao.vocabulary import Task
 
 
 class ProposalState(IntEnum):
@@ -104,21 +106,18 @@ class Proposal:
         return self.targets, self.values, self.calldatas, self.description_hash
 
 
-TASKS = ("classification", "regression", "labelling")
-"""IContributionRegistry.Task, in its order."""
-
-
-def register_project_proposal(registry: str, *, name: str, task: str, metric: str, benchmark_cid: str,
+def register_project_proposal(registry: str, *, name: str, task: Task | str, metric: str, benchmark_cid: str,
                               answers_commitment: bytes) -> Proposal:
     """The proposal that registers a project in the ContributionRegistry (only the timelock may)."""
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
+    if task not in Task.names():
+        raise ValueError(f"task must be one of {', '.join(Task.names())}, not {task!r}")
+    task = Task(task)
     if len(answers_commitment) != 32:
         raise ValueError("the answers commitment is a 32-byte hash")
     _check_cid(benchmark_cid)
-    encoded = calldata("ContributionRegistry", "registerProject", name, TASKS.index(task), metric, benchmark_cid,
+    encoded = calldata("ContributionRegistry", "registerProject", name, task.code, metric, benchmark_cid,
                        bytes(answers_commitment))
-    description = (f"# Register the OpenMerit project '{name}'\n\nTask: {task}, metric: {metric}\n"
+    description = (f"# Register the OpenMerit project '{name}'\n\nTask: {task.value}, metric: {metric}\n"
                    f"Benchmark inputs: ipfs://{benchmark_cid}\nAnswers commitment: 0x{answers_commitment.hex()}\n")
     return Proposal((Action(registry, encoded),), description)
 
@@ -143,6 +142,44 @@ def calldata(contract: str, function: str, *args: Any) -> bytes:
     if len(args) != len(types):
         raise ValueError(f"{contract}.{function} takes {len(types)} arguments, got {len(args)}")
     return function_abi_to_4byte_selector(entry) + encode(types, list(args))
+
+
+def decode_calldata(contract: str, function: str, data: bytes) -> dict[str, Any] | None:
+    """The arguments of ``contract.function`` by name when `data` is a call to it, else None
+    (another selector, or bytes that do not decode as its arguments)."""
+    entries = [e for e in abi(contract) if e.get("type") == "function" and e.get("name") == function]
+    if len(entries) != 1:
+        raise ValueError(f"{contract} has {len(entries)} functions named {function!r}; expected exactly one")
+    entry = entries[0]
+    data = bytes(data)
+    if data[:4] != function_abi_to_4byte_selector(entry):
+        return None
+    try:
+        values = decode(get_abi_input_types(entry), data[4:])
+    except (DecodingError, OverflowError):
+        return None
+    return {item["name"]: value for item, value in zip(entry["inputs"], values, strict=True)}
+
+
+@dataclass(frozen=True)
+class FundEpochCall:
+    """The arguments of ``RewardDistributor.fundEpoch``, as a funding proposal carries them."""
+
+    epoch_id: int
+    merkle_root: str  # 0x-prefixed hex
+    total: int
+    report_cid: str
+    claim_deadline: int
+
+
+def decode_fund_epoch(data: bytes) -> FundEpochCall | None:
+    """A fundEpoch call's arguments, or None when `data` is anything else."""
+    args = decode_calldata("RewardDistributor", "fundEpoch", data)
+    if args is None:
+        return None
+    return FundEpochCall(epoch_id=int(args["epochId"]), merkle_root="0x" + bytes(args["merkleRoot"]).hex(),
+                         total=int(args["total"]), report_cid=str(args["reportCid"]),
+                         claim_deadline=int(args["claimDeadline"]))
 
 
 def fund_epoch_description(epoch_id: int, report_cid: str, description: str = "") -> str:

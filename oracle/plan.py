@@ -7,7 +7,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from oracle.scoring.report import ContributionKind, EpochInputs, EpochReport, SubmissionRef
+from dao.vocabulary import ContributionKind
+from oracle.scoring.report import (
+    EpochInputs,
+    EpochReport,
+    SubmissionRef,
+)
 
 T = TypeVar("T")
 
@@ -37,7 +42,7 @@ def submission_refs(submissions: Sequence[Mapping[str, Any]]) -> list[Submission
     """The report's view of chain submissions: the contribution id is the submission order."""
     return [SubmissionRef(order=int(s["contribution_id"]), contributor=s["contributor"],
                           kind=ContributionKind(s["kind"]), cid=s["cid"])
-            for s in submissions if s["kind"] in (ContributionKind.MODEL.value, ContributionKind.LABELS.value)]
+            for s in submissions if s["kind"] in ContributionKind.names()]
 
 
 def epoch_inputs(*, project: str, epoch: int, chain_id: int, budget_wei: int, submissions: Sequence[Mapping[str, Any]],

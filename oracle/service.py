@@ -11,11 +11,11 @@ import threading
 from collections.abc import Callable
 
 from dao.artifacts import ArtifactStore, StoreUnavailableError, open_artifact_store
-from dao.chain import load_contracts
+from dao.chain import RpcUnavailableError, connect, load_contracts
 from dao.deployments import load_deployment
-from oracle.chain import RpcUnavailableError, TxRevertedError, TxSender, TxSimulationError, connect, safe_head
 from oracle.hidden import HiddenAnswersError
 from oracle.plan import last_closed_epoch
+from oracle.reads import safe_head
 from oracle.scoring.epoch import EpochInputError
 from oracle.settings import Settings
 from oracle.state import EpochRecord, Journal, Step
@@ -32,6 +32,7 @@ from oracle.steps import (
     restart_after_reorg,
     score,
 )
+from oracle.transactions import TxRevertedError, TxSender, TxSimulationError
 
 log = logging.getLogger("oracle.service")
 

@@ -30,7 +30,14 @@ from typing import Any, Literal
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dao.artifacts import ArtifactStoreSettings

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_abi import decode
-from eth_abi.exceptions import DecodingError
 from eth_utils import to_bytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError
@@ -26,17 +24,24 @@ from dao.artifacts import (
     UnsupportedCidError,
     normalize_cid,
 )
-from dao.chain import OpenMeritContracts
+from dao.chain import OpenMeritContracts, read_struct
 from dao.merkle import RewardLeaf, reward_tree
-from dao.proposals import Proposal, ProposalState, parse_fund_epoch_description
-from oracle.chain import TxSender, block_hash, canonical, read_submissions, safe_head, simulate
+from dao.proposals import Proposal, ProposalState, decode_fund_epoch, parse_fund_epoch_description
 from oracle.funding import funding_proposal, proposal_from_json, proposal_to_json
 from oracle.hidden import load_hidden_answers
-from oracle.plan import batches, contribution_scores, epoch_blocks, epoch_inputs, funded_total
+from oracle.plan import (
+    batches,
+    contribution_scores,
+    epoch_blocks,
+    epoch_inputs,
+    funded_total,
+)
+from oracle.reads import block_hash, canonical, read_submissions, safe_head
 from oracle.scoring.epoch import score_epoch
 from oracle.scoring.report import EpochReport, canonical_json, report_from_json
 from oracle.settings import ProjectConfig, Settings
 from oracle.state import EpochRecord, Journal, Step, TxStatus
+from oracle.transactions import TxSender, simulate
 
 log = logging.getLogger("oracle.steps")
 
@@ -155,7 +160,7 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
     artifacts: dict[str, bytes] = {}
     if project.answers_path is not None:
         try:
-            committed = ctx.contracts.registry.functions.project(project.project_id).call()[3]
+            committed = read_struct(ctx.contracts.registry.functions.project(project.project_id))["answersCommitment"]
         except ContractLogicError:
             raise EpochBlocked(f"project {project.project_id} is not registered in the registry") from None
         answers = load_hidden_answers(project.answers_path, committed)
@@ -217,7 +222,7 @@ def pin(ctx: Context, record: EpochRecord) -> EpochRecord:
 
 def _unattested(ctx: Context, scores: list[tuple[int, int]]) -> list[tuple[int, int]]:
     attestation = ctx.contracts.registry.functions.attestation
-    return [(cid, value) for cid, value in scores if not attestation(cid).call()[0]]
+    return [(cid, value) for cid, value in scores if not read_struct(attestation(cid))["attested"]]
 
 
 def resume_transactions(ctx: Context, record: EpochRecord) -> None:
@@ -289,7 +294,6 @@ def _proposal(ctx: Context, record: EpochRecord) -> Proposal | None:
     return proposal
 
 
-_FUND_EPOCH_TYPES = ["uint256", "bytes32", "uint256", "string", "uint64"]
 
 
 def _build_proposal(ctx: Context, record: EpochRecord, claim_deadline: int) -> Proposal:
@@ -312,10 +316,12 @@ def _proposal_on_chain(ctx: Context, record: EpochRecord) -> Proposal | None:
         args = event["args"]
         if parse_fund_epoch_description(args["description"]) != wanted or len(args["calldatas"]) != 2:
             continue
+        fund = decode_fund_epoch(bytes(args["calldatas"][1]))
+        if fund is None:
+            continue
         try:  # anyone may propose with this description: only the exact proposal the oracle builds counts
-            claim_deadline = decode(_FUND_EPOCH_TYPES, bytes(args["calldatas"][1])[4:])[-1]
-            ours = _build_proposal(ctx, record, int(claim_deadline))
-        except (DecodingError, ValueError):
+            ours = _build_proposal(ctx, record, fund.claim_deadline)
+        except ValueError:
             continue
         if ours.proposal_id != int(args["proposalId"]):
             continue
@@ -325,7 +331,7 @@ def _proposal_on_chain(ctx: Context, record: EpochRecord) -> Proposal | None:
 
 
 def _funded_root(ctx: Context, epoch: int) -> bytes:
-    return bytes(ctx.contracts.distributor.functions.epoch(epoch).call()[0])
+    return bytes(read_struct(ctx.contracts.distributor.functions.epoch(epoch))["root"])
 
 
 def propose(ctx: Context, record: EpochRecord) -> EpochRecord:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from web3.contract import Contract
 
 from dao.artifacts import ArtifactStore
+from oracle.scoring.recompute import Difference, report_differences
 from oracle.scoring.report import EpochReport, report_from_json
-from oracle.scoring.verify import Difference, verify
 from oracle.steps import fetch_checked
 
 
@@ -48,7 +48,7 @@ def verify_epoch(store: ArtifactStore, report_cid: str) -> Verification:
             unavailable[cid] = str(reason)
         else:
             artifacts[cid] = content
-    return Verification(report_cid, report, unavailable, verify(report, artifacts))
+    return Verification(report_cid, report, unavailable, report_differences(report, artifacts))
 
 
 @dataclass(frozen=True)

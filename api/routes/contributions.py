@@ -18,9 +18,9 @@ from api.deps import AppState, LimitDep, SessionDep, StateDep
 from api.schemas import (
     AddressStr,
     ContributionDetail,
+    ContributionKind,
     ContributionPage,
     DbId,
-    Kind,
     PageTokenError,
     ScoreExplanationPublic,
     Status,
@@ -30,7 +30,7 @@ from api.schemas import (
 
 router = APIRouter(prefix="/contributions", tags=["contributions"])
 
-KIND_NAMES = [k.value for k in Kind]
+KIND_NAMES = ContributionKind.names()
 # Core columns of the table, not ORM attributes: a Core select of plain rows skips the ORM's
 # per-query work (about 0.6 ms of the 0.75 ms a page took through the ORM).
 _TABLE = m.Contribution.__table__
@@ -74,7 +74,7 @@ def _history_statement(filters: tuple[str, ...], after: bool) -> Select[Any]:
 
 
 def contribution_page(session: Session | Connection, *, limit: int, page_token: str | None, project: int | None = None,
-                      contributor: str | None = None, kind: Kind | None = None, epoch: int | None = None,
+                      contributor: str | None = None, kind: ContributionKind | None = None, epoch: int | None = None,
                       status: Status | None = None) -> Response:
     """Newest first; one index range scan whatever the page's depth (keyset, not OFFSET)."""
     given = {"contributor": contributor, "epoch": epoch, "project": project,
@@ -113,7 +113,7 @@ async def history_response(state: AppState, **query: Any) -> Response:
 async def list_contributions(state: StateDep, limit: LimitDep, page_token: PageToken = None,
                        project: Annotated[DbId | None, Query(description="project id")] = None,
                        contributor: Annotated[AddressStr | None, Query()] = None,
-                       kind: Kind | None = None,
+                       kind: ContributionKind | None = None,
                        epoch: Annotated[DbId | None, Query(description="epoch that scored it")] = None,
                        status: Status | None = None) -> Response:
     return await history_response(state, limit=limit, page_token=page_token, project=project,

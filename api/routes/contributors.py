@@ -17,11 +17,11 @@ from api.routes.contributions import PageToken, history_response
 from api.schemas import (
     AddressStr,
     ClaimArgs,
+    ContributionKind,
     ContributionPage,
     ContributorPublic,
     DbId,
     EpochAllocationPublic,
-    Kind,
     Status,
     UnclaimedPublic,
 )
@@ -63,7 +63,7 @@ def get_contributor(address: Address, session: SessionDep) -> ContributorPublic:
             summary="A contributor's history, newest first (keyset pages)",
             responses={400: {"description": "malformed page token"}})
 async def contributor_history(address: Address, state: StateDep, limit: LimitDep, page_token: PageToken = None,
-                        project: Annotated[DbId | None, Query()] = None, kind: Kind | None = None,
+                        project: Annotated[DbId | None, Query()] = None, kind: ContributionKind | None = None,
                         epoch: Annotated[DbId | None, Query()] = None, status: Status | None = None) -> Response:
     return await history_response(state, limit=limit, page_token=page_token, contributor=address, project=project,
                                   kind=kind, epoch=epoch, status=status)

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from api import models as m
 from api.deps import LimitDep, SessionDep
-from api.schemas import AddressStr, DelegationPublic, FundsEpoch, ProposalPublic, VotePublic
+from api.schemas import (
+    AddressStr,
+    DelegationPublic,
+    FundsEpoch,
+    ProposalPublic,
+    VotePublic,
+)
 from dao.proposals import parse_fund_epoch_description
 
 router = APIRouter(tags=["governance"])

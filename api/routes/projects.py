@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from api import models as m
 from api.deps import LimitDep, SessionDep
-from api.schemas import TASKS, DbId, LeaderboardEntry, ProjectPublic
+from api.schemas import DbId, LeaderboardEntry, ProjectPublic
+from dao.vocabulary import Task
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
@@ -25,7 +26,7 @@ def _public(session: SessionDep, projects: list[m.Project]) -> list[ProjectPubli
     counts = dict(session.execute(select(m.Contribution.project_id, func.count())
                                   .where(m.Contribution.project_id.in_(ids)).group_by(m.Contribution.project_id))
                   .all())
-    return [ProjectPublic(project_id=p.project_id, name=p.name, task=TASKS[p.task] if p.task < len(TASKS) else str(p.task),
+    return [ProjectPublic(project_id=p.project_id, name=p.name, task=Task.names()[p.task] if p.task < len(Task) else str(p.task),
                           metric=p.metric, benchmark_cid=p.benchmark_cid, answers_commitment=p.answers_commitment,
                           paused=paused.get(p.project_id, False), contributions=counts.get(p.project_id, 0),
                           block_number=p.block_number) for p in projects]

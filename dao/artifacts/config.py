@@ -35,7 +35,9 @@ def open_artifact_store(settings: ArtifactStoreSettings | None = None) -> Artifa
     """The store the settings name (read from the environment when none are given)."""
     chosen = settings if settings is not None else ArtifactStoreSettings()
     if chosen.backend == "kubo":
-        from dao.artifacts.kubo import KuboStore  # only deployments with a node need the client
+        from dao.artifacts.kubo import (
+            KuboStore,  # only deployments with a node need the client
+        )
 
         return KuboStore(
             chosen.kubo_url,

@@ -23,7 +23,11 @@ from pathlib import Path
 
 from dao.artifacts.cid import block_matches, cid_to_str, parse_cid
 from dao.artifacts.dag import iter_dag_cids
-from dao.artifacts.errors import ArtifactNotFoundError, CorruptBlockError, NotPinnedError
+from dao.artifacts.errors import (
+    ArtifactNotFoundError,
+    CorruptBlockError,
+    NotPinnedError,
+)
 from dao.artifacts.store import ArtifactSource, ArtifactStore, read_pieces
 from dao.artifacts.unixfs import Block, FileImporter
 

@@ -11,9 +11,24 @@ Pure: no I/O. `encoding` mirrors the JS library's ABI encoder, `core` the flat t
 
 from dao.merkle.core import keccak256, standard_node_hash
 from dao.merkle.encoding import abi_encode
-from dao.merkle.errors import InvalidArgumentError, InvariantError, LeafEncodingError, MerkleTreeError
-from dao.merkle.rewards import REWARD_LEAF_ENCODING, RewardLeaf, reward_tree, reward_tree_from_allocations
-from dao.merkle.standard import DUMP_FORMAT, MultiProof, StandardMerkleTree, standard_leaf_hash
+from dao.merkle.errors import (
+    InvalidArgumentError,
+    InvariantError,
+    LeafEncodingError,
+    MerkleTreeError,
+)
+from dao.merkle.rewards import (
+    REWARD_LEAF_ENCODING,
+    RewardLeaf,
+    reward_tree,
+    reward_tree_from_allocations,
+)
+from dao.merkle.standard import (
+    DUMP_FORMAT,
+    MultiProof,
+    StandardMerkleTree,
+    standard_leaf_hash,
+)
 
 __all__ = [
     "DUMP_FORMAT",

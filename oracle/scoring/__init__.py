@@ -2,7 +2,7 @@
 
 Pure Python + numpy, no I/O: functions take bytes, arrays and models and return models.
 Formats: predictions and answers in `predictions.py`, labels in `label_format.py`, the epoch report
-in `report.py`. `epoch.score_epoch` scores a whole epoch; `verify.verify` recomputes a report.
+in `report.py`. `epoch.score_epoch` scores a whole epoch; `recompute.report_differences` recomputes a report.
 """
 
 # Bumped whenever a rule or a default changes a number in a report.

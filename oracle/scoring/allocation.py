@@ -20,16 +20,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from fractions import Fraction
+
+from dao.vocabulary import ContributionKind
 
 SCORE_UNITS_PER_POINT = 10**9  # scores enter the split as integers: round(score x 1e9)
 BASIS_POINTS = 10_000
 
 
-class Pool(str, Enum):
-    MODELS = "models"
-    LABELS = "labels"
+Pool = ContributionKind  # each contribution kind has its own share of the budget
 
 
 def score_units(score: float) -> int:
@@ -69,8 +68,8 @@ class AllocationResult:
 
 def _pool_budgets(budget_wei: int, policy: AllocationPolicy, totals: dict[Pool, int]) -> dict[Pool, int]:
     model = budget_wei * policy.model_share_bps // BASIS_POINTS
-    budgets = {Pool.MODELS: model, Pool.LABELS: budget_wei - model}
-    for pool, other in ((Pool.MODELS, Pool.LABELS), (Pool.LABELS, Pool.MODELS)):
+    budgets = {Pool.MODEL_PREDICTIONS: model, Pool.LABELS: budget_wei - model}
+    for pool, other in ((Pool.MODEL_PREDICTIONS, Pool.LABELS), (Pool.LABELS, Pool.MODEL_PREDICTIONS)):
         if totals[pool] == 0 and totals[other] > 0:
             budgets[other] += budgets[pool]
             budgets[pool] = 0
@@ -117,7 +116,7 @@ def allocate(budget_wei: int, policy: AllocationPolicy, scores: Sequence[Weighte
     """Split `budget_wei` exactly among the scored accounts (see the module's rules)."""
     if budget_wei < 0:
         raise ValueError(f"budget_wei must not be negative, got {budget_wei}")
-    weights: dict[Pool, dict[str, int]] = {Pool.MODELS: {}, Pool.LABELS: {}}
+    weights: dict[Pool, dict[str, int]] = {Pool.MODEL_PREDICTIONS: {}, Pool.LABELS: {}}
     for score in scores:
         if score.units < 0:
             raise ValueError(f"negative score units for {score.account}")
@@ -149,4 +148,4 @@ def allocate(budget_wei: int, policy: AllocationPolicy, scores: Sequence[Weighte
         else:
             floors[account] += 1
     amounts = tuple(sorted(((a, v) for a, v in floors.items() if v > 0), key=lambda pair: pair[0].lower()))
-    return AllocationResult(budgets[Pool.MODELS], budgets[Pool.LABELS], amounts, unallocated_floor)
+    return AllocationResult(budgets[Pool.MODEL_PREDICTIONS], budgets[Pool.LABELS], amounts, unallocated_floor)

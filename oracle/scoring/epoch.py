@@ -16,9 +16,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from dao.merkle import RewardLeaf, reward_tree
+from dao.vocabulary import ContributionKind
 from oracle.scoring import SCORING_VERSION
-from oracle.scoring.allocation import AllocationPolicy, Pool, WeightedScore, allocate, score_units
-from oracle.scoring.champion import BootstrapPlan, compare_to_champion, score_with_replicates
+from oracle.scoring.allocation import (
+    AllocationPolicy,
+    Pool,
+    WeightedScore,
+    allocate,
+    score_units,
+)
+from oracle.scoring.champion import (
+    BootstrapPlan,
+    compare_to_champion,
+    score_with_replicates,
+)
 from oracle.scoring.label_format import (
     LabelBatch,
     RowRejection,
@@ -30,12 +41,16 @@ from oracle.scoring.label_format import (
 from oracle.scoring.labels import aggregate, find_copied_annotators
 from oracle.scoring.metrics import MetricUndefined
 from oracle.scoring.originality import OriginalityIndex, OriginalityThresholds
-from oracle.scoring.predictions import Benchmark, check_kind_for_metric, parse_answers_csv, parse_predictions
+from oracle.scoring.predictions import (
+    Benchmark,
+    check_kind_for_metric,
+    parse_answers_csv,
+    parse_predictions,
+)
 from oracle.scoring.rejections import ArtifactRejected, RejectionReason
 from oracle.scoring.report import (
     Allocation,
     AnnotatorScore,
-    ContributionKind,
     EpochInputs,
     EpochReport,
     LabelSubmissionScore,
@@ -237,7 +252,7 @@ def score_epoch(
     ordered = sorted(inputs.submissions, key=lambda s: s.order)
     if len({s.order for s in ordered}) != len(ordered):
         raise EpochInputError("two submissions share one position in the submission order")
-    model_submissions = [s for s in ordered if s.kind is ContributionKind.MODEL]
+    model_submissions = [s for s in ordered if s.kind is ContributionKind.MODEL_PREDICTIONS]
     label_submissions = [s for s in ordered if s.kind is ContributionKind.LABELS]
     models = _ModelOutcome([], inputs.champion_cid, None)
     if model_submissions:
@@ -246,7 +261,7 @@ def score_epoch(
     annotator_scores: list[AnnotatorScore] = []
     if label_submissions:
         label_scores, annotator_scores = _score_labels(inputs, parameters, artifacts, label_submissions)
-    weighted = [WeightedScore(s.contributor, Pool.MODELS, s.score_units) for s in models.scores] + [
+    weighted = [WeightedScore(s.contributor, Pool.MODEL_PREDICTIONS, s.score_units) for s in models.scores] + [
         WeightedScore(s.annotator, Pool.LABELS, s.score_units) for s in annotator_scores
     ]
     policy = AllocationPolicy(parameters.model_share_bps, parameters.cap_wei, parameters.min_payout_wei)

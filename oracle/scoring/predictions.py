@@ -27,10 +27,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from functools import cached_property
-from enum import Enum
 
 import numpy as np
 
+from dao.vocabulary import Task
 from oracle.scoring.csv_columns import fast_csv_columns
 from oracle.scoring.metrics import METRIC_INPUT, Metric, PredictionKind
 from oracle.scoring.rejections import ArtifactRejected, RejectionReason
@@ -38,11 +38,6 @@ from oracle.scoring.rejections import ArtifactRejected, RejectionReason
 NPY_MAGIC = b"\x93NUMPY"
 DEFAULT_MAX_ARTIFACT_BYTES = 512 * 1024 * 1024
 PROBABILITY_SUM_TOLERANCE = 1e-6
-
-
-class Task(str, Enum):
-    CLASSIFICATION = "classification"
-    REGRESSION = "regression"
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,14 @@ layout; `scoring_version` the scoring rules that produced the numbers.
 from __future__ import annotations
 
 import json
-from enum import Enum
 from typing import Annotated, Any
 
 from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
+from dao.vocabulary import ContributionKind, Task
 from oracle.scoring.labels import AggregationMethod
 from oracle.scoring.metrics import Metric
-from oracle.scoring.predictions import Task
 from oracle.scoring.rejections import RejectionReason
 
 SCHEMA_VERSION = "openmerit.epoch-report/1"
@@ -43,11 +42,6 @@ ReportFloat = Annotated[float, AfterValidator(round_float), Field(allow_inf_nan=
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
-
-
-class ContributionKind(str, Enum):
-    MODEL = "model"
-    LABELS = "labels"
 
 
 class ScoringParameters(_Model):

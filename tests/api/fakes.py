@@ -1,4 +1,4 @@
-"""Fake indexed chain state for the endpoint tests: decoded events, as `api.decoding` emits them,
+"""Fake indexed chain state for the endpoint tests: decoded events, as `api.indexer.decoding` emits them,
 stored with the indexer's own `ingest_events`, and a real epoch report in the artifact store."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.ingest import ingest_events
+from api.indexer.ingest import ingest_events
 from dao.artifacts.store import ArtifactStore
 from dao.deployments import ContractRecord, Deployment, save_deployment
 from dao.merkle import RewardLeaf, reward_tree
+from dao.vocabulary import ContributionKind
 from oracle.scoring.report import (
     Allocation,
     AnnotatorScore,
-    ContributionKind,
     EpochInputs,
     EpochReport,
     LabelSubmissionScore,
@@ -114,7 +114,7 @@ def seed(sessions: sessionmaker[Session], store: ArtifactStore) -> FakeChain:
     report = EpochReport(
         scoring_version="test", parameters=ScoringParameters(task="classification", metric="accuracy"),
         inputs=EpochInputs(project="iris", epoch=1, chain_id=31337, budget_wei=1000 * TOKEN, submissions=[
-            SubmissionRef(order=i, contributor=who, kind=ContributionKind.MODEL if kind == 0 else ContributionKind.LABELS,
+            SubmissionRef(order=i, contributor=who, kind=ContributionKind.MODEL_PREDICTIONS if kind == 0 else ContributionKind.LABELS,
                           cid=cids[name]) for i, (_, _, who, kind, name) in enumerate(submitted[:4])]),
         model_scores=[
             ModelScore(order=0, contributor=ALICE, cid=cids["a1"], accepted=True, metric_value=0.93, gain=0.012,

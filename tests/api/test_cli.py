@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
-from dao.cli import app
+from merit.cli import app
 from tests.api.fakes import write_deployment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def test_api_serve_answers_openapi_and_docs(tmp_path):
     port = _free_port()
     env = {**os.environ, "MERIT_API_DATABASE_URL": f"sqlite:///{tmp_path / 'api.db'}",
            "MERIT_ARTIFACTS_PATH": str(tmp_path / "artifacts")}
-    server = subprocess.Popen([sys.executable, "-c", "from dao.cli import main; main()", "api", "serve", "--port", str(port)], cwd=REPO,
+    server = subprocess.Popen([sys.executable, "-c", "from merit.cli import main; main()", "api", "serve", "--port", str(port)], cwd=REPO,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30

@@ -4,7 +4,6 @@ not trusted."""
 
 from __future__ import annotations
 
-
 from eth_abi import encode
 from eth_utils import keccak
 from hexbytes import HexBytes
@@ -12,8 +11,8 @@ from sqlalchemy import func, select
 from web3 import Web3
 
 from api import models as m
-from api.decoding import LogDecoder
-from api.ingest import ingest_events, rollback_above
+from api.indexer.decoding import LogDecoder
+from api.indexer.ingest import ingest_events, rollback_above
 from dao.abi import abi
 from tests.api.fakes import ADDRESSES, ALICE, BOB, TOKEN, seed, table_snapshot
 
@@ -134,7 +133,7 @@ def test_a_report_not_in_the_store_is_missing_then_loaded(sessions, store, tmp_p
         ingest_events(session, empty, funded)
     with sessions() as session:
         assert session.get(m.Epoch, 5).report_status == "missing"
-    from api.ingest import load_epoch_report
+    from api.indexer.ingest import load_epoch_report
 
     with sessions.begin() as session:
         load_epoch_report(session, store, session.get(m.Epoch, 5))

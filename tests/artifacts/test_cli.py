@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from dao.artifacts.embedded import EmbeddedStore
 from dao.artifacts.store import compute_artifact_cid
 from dao.artifacts.unixfs import CHUNK_SIZE
-from dao.cli import app
+from merit.cli import app
 
 runner = CliRunner()
 

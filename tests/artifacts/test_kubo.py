@@ -192,7 +192,7 @@ def test_an_artifact_added_as_cidv0_is_read_and_verified(ipfs_node: str, embedde
 def test_cli_against_the_node(ipfs_node: str, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from dao.cli import app
+    from merit.cli import app
 
     runner = CliRunner()
     source = tmp_path / "report.json"

@@ -7,8 +7,8 @@ import pytest
 from brownie import web3
 from typer.testing import CliRunner
 
-from dao.cli import app
-from dao.demo.story import ApiServer, anvil_account
+from merit.cli import app
+from merit.demo.story import ApiServer, anvil_account
 from dao.merkle import RewardLeaf, reward_tree
 from tests.contracts.conftest import TOKEN, free_port, fund_epoch
 
@@ -124,7 +124,7 @@ def test_contributor_submits_sees_rewards_and_claims(keystores, registry, distri
     with ApiServer(settings, port) as api:
         monkeypatch.setenv("MERIT_API_URL", api.url)
         (home / "preds.csv").write_text("id,label\nt0,7\n")
-        direct = json.loads(merit("submit", home / "preds.csv", "--project", 1, "--kind", "predictions",
+        direct = json.loads(merit("submit", home / "preds.csv", "--project", 1, "--kind", "model_predictions",
                                   "--account", "carol", "--json").stdout)
         relayed = json.loads(merit("submit", home / "preds.csv", "--project", 1, "--kind", "labels",
                                    "--account", "bob", "--relay", "--json").stdout)

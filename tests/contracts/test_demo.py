@@ -4,7 +4,7 @@
 import pytest
 from brownie import web3
 
-from dao.demo.story import BUDGET_TOKENS, TOKEN, run_story
+from merit.demo.story import BUDGET_TOKENS, TOKEN, run_story
 from scripts.deploy import deploy
 from tests.contracts.conftest import free_port
 

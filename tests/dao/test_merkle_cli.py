@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dao.cli import app
-from dao.cli.tree import CommandError, split_encoding
+from merit.cli import app
+from merit.cli.tree import CommandError, split_encoding
 from dao.merkle import REWARD_LEAF_ENCODING, StandardMerkleTree
 
 runner = CliRunner()

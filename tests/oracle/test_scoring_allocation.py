@@ -6,7 +6,13 @@ import random
 
 import pytest
 
-from oracle.scoring.allocation import AllocationPolicy, Pool, WeightedScore, allocate, score_units
+from oracle.scoring.allocation import (
+    AllocationPolicy,
+    Pool,
+    WeightedScore,
+    allocate,
+    score_units,
+)
 
 A = "0x" + "a" * 40
 B = "0x" + "b" * 40
@@ -19,7 +25,7 @@ def amounts(result) -> dict[str, int]:
 
 
 def test_pools_split_by_basis_points_and_scores() -> None:
-    scores = [WeightedScore(A, Pool.MODELS, 3), WeightedScore(B, Pool.MODELS, 1), WeightedScore(C, Pool.LABELS, 5)]
+    scores = [WeightedScore(A, Pool.MODEL_PREDICTIONS, 3), WeightedScore(B, Pool.MODEL_PREDICTIONS, 1), WeightedScore(C, Pool.LABELS, 5)]
     result = allocate(1000, AllocationPolicy(model_share_bps=6000), scores)
     assert (result.model_pool_wei, result.label_pool_wei) == (600, 400)
     assert amounts(result) == {A: 450, B: 150, C: 400}
@@ -40,7 +46,7 @@ def test_amounts_always_sum_to_the_budget() -> None:
 
 
 def test_largest_remainder_ties_go_to_the_lower_address() -> None:
-    scores = [WeightedScore(addr, Pool.MODELS, 1) for addr in (C, A, B)]
+    scores = [WeightedScore(addr, Pool.MODEL_PREDICTIONS, 1) for addr in (C, A, B)]
     result = allocate(10, AllocationPolicy(model_share_bps=10_000), scores)
     assert amounts(result) == {A: 4, B: 3, C: 3}
     assert [account for account, _ in result.amounts] == [A, B, C]
@@ -54,19 +60,19 @@ def test_empty_pool_passes_to_the_other_and_nobody_leaves_it_unallocated() -> No
 
 
 def test_cap_sends_the_excess_to_the_others() -> None:
-    scores = [WeightedScore(A, Pool.MODELS, 8), WeightedScore(B, Pool.MODELS, 1), WeightedScore(C, Pool.MODELS, 1)]
+    scores = [WeightedScore(A, Pool.MODEL_PREDICTIONS, 8), WeightedScore(B, Pool.MODEL_PREDICTIONS, 1), WeightedScore(C, Pool.MODEL_PREDICTIONS, 1)]
     result = allocate(1000, AllocationPolicy(10_000, cap_wei=500), scores)
     assert amounts(result) == {A: 500, B: 250, C: 250}
 
 
 def test_cap_for_everyone_leaves_the_rest_unallocated() -> None:
-    scores = [WeightedScore(A, Pool.MODELS, 1), WeightedScore(B, Pool.MODELS, 1)]
+    scores = [WeightedScore(A, Pool.MODEL_PREDICTIONS, 1), WeightedScore(B, Pool.MODEL_PREDICTIONS, 1)]
     result = allocate(1000, AllocationPolicy(10_000, cap_wei=300), scores)
     assert amounts(result) == {A: 300, B: 300} and result.unallocated_wei == 400
 
 
 def test_minimum_payout_drops_dust_and_shares_it_out() -> None:
-    scores = [WeightedScore(A, Pool.MODELS, 90), WeightedScore(B, Pool.MODELS, 9), WeightedScore(C, Pool.MODELS, 1)]
+    scores = [WeightedScore(A, Pool.MODEL_PREDICTIONS, 90), WeightedScore(B, Pool.MODEL_PREDICTIONS, 9), WeightedScore(C, Pool.MODEL_PREDICTIONS, 1)]
     result = allocate(1000, AllocationPolicy(10_000, min_payout_wei=50), scores)
     assert C not in amounts(result)
     assert sum(amounts(result).values()) == 1000
@@ -74,7 +80,7 @@ def test_minimum_payout_drops_dust_and_shares_it_out() -> None:
 
 
 def test_a_contributor_in_both_pools_gets_one_combined_amount() -> None:
-    scores = [WeightedScore(A, Pool.MODELS, 1), WeightedScore(A, Pool.LABELS, 1), WeightedScore(B, Pool.LABELS, 1)]
+    scores = [WeightedScore(A, Pool.MODEL_PREDICTIONS, 1), WeightedScore(A, Pool.LABELS, 1), WeightedScore(B, Pool.LABELS, 1)]
     assert amounts(allocate(1000, AllocationPolicy(5000), scores)) == {A: 750, B: 250}
 
 
@@ -84,7 +90,7 @@ def test_invalid_policies_and_scores_are_refused() -> None:
     with pytest.raises(ValueError, match="cap_wei"):
         AllocationPolicy(5000, cap_wei=10, min_payout_wei=20)
     with pytest.raises(ValueError, match="negative"):
-        allocate(10, AllocationPolicy(5000), [WeightedScore(A, Pool.MODELS, -1)])
+        allocate(10, AllocationPolicy(5000), [WeightedScore(A, Pool.MODEL_PREDICTIONS, -1)])
     with pytest.raises(ValueError, match="budget"):
         allocate(-1, AllocationPolicy(5000), [])
 

@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from oracle.scoring import metrics as m
-from oracle.scoring.champion import BootstrapPlan, compare_to_champion, score_with_replicates
+from oracle.scoring.champion import (
+    BootstrapPlan,
+    compare_to_champion,
+    score_with_replicates,
+)
 from oracle.scoring.metrics import Metric, PredictionKind
 from oracle.scoring.originality import OriginalityIndex
 from oracle.scoring.predictions import Predictions

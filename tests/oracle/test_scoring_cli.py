@@ -9,7 +9,7 @@ import pytest
 import sklearn.metrics as skm
 from typer.testing import CliRunner
 
-from dao.cli import app
+from merit.cli import app
 
 runner = CliRunner()
 

@@ -8,10 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from dao.merkle import REWARD_LEAF_ENCODING, StandardMerkleTree, reward_tree, RewardLeaf
+from dao.merkle import REWARD_LEAF_ENCODING, RewardLeaf, StandardMerkleTree, reward_tree
+from dao.vocabulary import Task
 from oracle.scoring.epoch import EMPTY_TREE_ROOT, EpochInputError, score_epoch
 from oracle.scoring.metrics import Metric
-from oracle.scoring.predictions import Task
+from oracle.scoring.recompute import report_differences
 from oracle.scoring.rejections import RejectionReason
 from oracle.scoring.report import (
     EpochInputs,
@@ -21,7 +22,6 @@ from oracle.scoring.report import (
     canonical_json,
     report_from_json,
 )
-from oracle.scoring.verify import verify
 
 N = 4000
 BUDGET = 1000 * 10**18
@@ -58,8 +58,8 @@ def epoch() -> tuple[EpochInputs, ScoringParameters, dict[str, bytes]]:
         "items": b"item\nt1\nt2\nt3\nt4\n",
     }
     artifacts["copy"] = artifacts["better"]
-    plan = [("better", "model"), ("broken", "model"), ("copy", "model"), ("no-gain", "model"),
-            ("missing", "model"), ("best", "model"), ("labels-1", "labels"), ("labels-2", "labels"),
+    plan = [("better", "model_predictions"), ("broken", "model_predictions"), ("copy", "model_predictions"), ("no-gain", "model_predictions"),
+            ("missing", "model_predictions"), ("best", "model_predictions"), ("labels-1", "labels"), ("labels-2", "labels"),
             ("labels-3", "labels")]
     submissions = [SubmissionRef(order=i, contributor=address(i + 1), kind=kind, cid=cid)
                    for i, (cid, kind) in enumerate(plan)]
@@ -127,7 +127,7 @@ def test_scoring_is_deterministic(epoch, report: EpochReport) -> None:
 
 
 def test_an_honest_report_verifies(epoch, report: EpochReport) -> None:
-    assert verify(report, epoch[2]) == []
+    assert report_differences(report, epoch[2]) == []
 
 
 def test_verify_finds_a_changed_amount_score_and_root(epoch, report: EpochReport) -> None:
@@ -135,7 +135,7 @@ def test_verify_finds_a_changed_amount_score_and_root(epoch, report: EpochReport
     data["allocations"][0]["amount_wei"] = str(int(data["allocations"][0]["amount_wei"]) + 1)
     data["model_scores"][0]["gain"] = 0.5
     data["merkle_root"] = "0x" + "11" * 32
-    differences = verify(report_from_json(json.dumps(data)), epoch[2])
+    differences = report_differences(report_from_json(json.dumps(data)), epoch[2])
     paths = {d.path for d in differences}
     assert paths == {"allocations[0].amount_wei", "model_scores[0].gain", "merkle_root"}
 
@@ -143,7 +143,7 @@ def test_verify_finds_a_changed_amount_score_and_root(epoch, report: EpochReport
 def test_verify_reports_a_changed_artifact(epoch, report: EpochReport) -> None:
     artifacts = dict(epoch[2])
     artifacts["no-gain"] = artifacts["best"][:-2] + b"\x01\x01"
-    assert any(d.path.startswith("model_scores[3]") for d in verify(report, artifacts))
+    assert any(d.path.startswith("model_scores[3]") for d in report_differences(report, artifacts))
 
 
 def test_missing_epoch_inputs_stop_the_epoch_with_a_clear_error(epoch) -> None:
@@ -152,7 +152,7 @@ def test_missing_epoch_inputs_stop_the_epoch_with_a_clear_error(epoch) -> None:
     with pytest.raises(EpochInputError, match="answers"):
         score_epoch(inputs, parameters, without_answers)
     report = score_epoch(inputs, parameters, artifacts)
-    assert verify(report, without_answers)[0].path == "inputs"
+    assert report_differences(report, without_answers)[0].path == "inputs"
 
 
 def test_an_epoch_without_scorers_allocates_nothing() -> None:
@@ -166,7 +166,7 @@ def test_a_metric_undefined_on_the_answers_stops_the_epoch() -> None:
                  "sub": b"id,x,y\na,0.6,0.4\nb,0.4,0.6\n"}
     inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=10, answers_cid="answers",
                          champion_cid="champion",
-                         submissions=[SubmissionRef(order=0, contributor=address(1), kind="model", cid="sub")])
+                         submissions=[SubmissionRef(order=0, contributor=address(1), kind="model_predictions", cid="sub")])
     parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ROC_AUC, classes=["x", "y"])
     with pytest.raises(EpochInputError, match="undefined"):
         score_epoch(inputs, parameters, artifacts)
@@ -174,13 +174,13 @@ def test_a_metric_undefined_on_the_answers_stops_the_epoch() -> None:
 
 def _one_metric_epoch(metric: Metric, task: Task, answers: str, predictions: dict[str, bytes], classes: list[str]):
     artifacts = {"answers": answers.encode(), **predictions}
-    submissions = [SubmissionRef(order=i, contributor=address(i + 1), kind="model", cid=cid)
+    submissions = [SubmissionRef(order=i, contributor=address(i + 1), kind="model_predictions", cid=cid)
                    for i, cid in enumerate(c for c in predictions if c != "champion")]
     inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=BUDGET, answers_cid="answers",
                          champion_cid="champion", submissions=submissions)
     parameters = ScoringParameters(task=task, metric=metric, classes=classes, bootstrap_seed=5)
     report = score_epoch(inputs, parameters, artifacts)
-    assert verify(report, artifacts) == []
+    assert report_differences(report, artifacts) == []
     return {s.cid: s for s in report.model_scores}
 
 

@@ -10,12 +10,21 @@ import pytest
 from eth_utils import to_checksum_address
 from scipy.stats import spearmanr
 
+from dao.vocabulary import Task
 from oracle.scoring.epoch import score_epoch
 from oracle.scoring.metrics import Metric
-from oracle.scoring.predictions import Task
 from oracle.scoring.rejections import RejectionReason
-from oracle.scoring.report import EpochInputs, EpochReport, ScoringParameters, SubmissionRef
-from oracle.scoring.simulation import expected_accuracy, nested_skill_labels, simulate_labels
+from oracle.scoring.report import (
+    EpochInputs,
+    EpochReport,
+    ScoringParameters,
+    SubmissionRef,
+)
+from oracle.scoring.simulation import (
+    expected_accuracy,
+    nested_skill_labels,
+    simulate_labels,
+)
 
 N_ITEMS = 50_000
 FLIP_RATE = 0.02
@@ -64,20 +73,20 @@ def build_epoch(seed: int) -> tuple[Population, EpochInputs, ScoringParameters]:
         new_skill = skill + increment
         gain = expected_accuracy(new_skill, FLIP_RATE) - expected_accuracy(skill, FLIP_RATE)
         data = npy(nested_skill_labels(truth, difficulty, new_skill, FLIP_RATE, 1000 + step))
-        population.submit(address(contributor), "model", f"honest-{step}", data, "honest", gain)
+        population.submit(address(contributor), "model_predictions", f"honest-{step}", data, "honest", gain)
         champion_bytes, skill = data, new_skill
         contributor += 1
         champion = np.load(io.BytesIO(champion_bytes))
         # an exact copy, a noise-perturbed copy, and a model that only refits the noise
-        population.submit(address(contributor), "model", f"copy-{step}", champion_bytes, "adversary")
+        population.submit(address(contributor), "model_predictions", f"copy-{step}", champion_bytes, "adversary")
         contributor += 1
         perturbed = champion.copy()
         flip = rng.random(N_ITEMS) < 0.003
         perturbed[flip] = 1 - perturbed[flip]
-        population.submit(address(contributor), "model", f"perturbed-{step}", npy(perturbed), "adversary")
+        population.submit(address(contributor), "model_predictions", f"perturbed-{step}", npy(perturbed), "adversary")
         contributor += 1
         refit = nested_skill_labels(truth, difficulty, skill, FLIP_RATE, 5000 + step)
-        population.submit(address(contributor), "model", f"refit-{step}", npy(refit), "adversary")
+        population.submit(address(contributor), "model_predictions", f"refit-{step}", npy(refit), "adversary")
         contributor += 1
     # Labels: honest annotators of known accuracy, random and constant labellers, copies.
     honest_accuracy = np.linspace(0.6, 0.95, 30)

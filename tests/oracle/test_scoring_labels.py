@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oracle.scoring.label_format import build_label_table, gold_arrays, read_gold, read_label_rows
+from oracle.scoring.label_format import (
+    build_label_table,
+    gold_arrays,
+    read_gold,
+    read_label_rows,
+)
 from oracle.scoring.labels import dawid_skene, find_copied_annotators, majority_vote
 from oracle.scoring.rejections import ArtifactRejected, RejectionReason
 from oracle.scoring.simulation import simulate_labels

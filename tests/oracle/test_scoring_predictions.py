@@ -7,10 +7,10 @@ import io
 import numpy as np
 import pytest
 
+from dao.vocabulary import Task
 from oracle.scoring.metrics import Metric, PredictionKind
 from oracle.scoring.predictions import (
     Benchmark,
-    Task,
     check_kind_for_metric,
     parse_answers_csv,
     parse_predictions,

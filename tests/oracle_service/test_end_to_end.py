@@ -9,7 +9,7 @@ import json
 from typer.testing import CliRunner
 
 from dao.artifacts import compute_artifact_cid
-from dao.cli import app as merit
+from merit.cli import app as merit
 from dao.proposals import parse_fund_epoch_description
 from oracle.scoring.rejections import RejectionReason
 from oracle.scoring.report import report_from_json

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from dao.cli import app as merit
+from merit.cli import app as merit
 from oracle.service import OracleService
 from oracle.settings import load_settings
 from oracle.state import Step

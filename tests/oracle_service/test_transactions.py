@@ -8,7 +8,8 @@ import threading
 
 import pytest
 from dao.chain import load_contracts
-from oracle.chain import TxSender, TxSimulationError, connect
+from dao.chain import connect
+from oracle.transactions import TxSender, TxSimulationError
 from oracle.settings import load_settings
 from oracle.state import Journal, TxStatus
 from tests.oracle_service.helpers import ORACLE_KEY

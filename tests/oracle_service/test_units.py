@@ -12,7 +12,7 @@ from eth_abi import decode
 from eth_account import Account
 from eth_utils import keccak
 
-from oracle.chain import RetryingHTTPProvider, RpcUnavailableError
+from dao.chain import RetryingHTTPProvider, RpcUnavailableError
 from oracle.funding import funding_proposal, proposal_from_json, proposal_to_json
 from oracle.hidden import HiddenAnswersError, answers_commitment, load_hidden_answers
 from oracle.plan import batches, contribution_scores, epoch_blocks, last_closed_epoch
@@ -47,7 +47,7 @@ def test_epochs_cover_consecutive_block_ranges():
 def test_each_contribution_is_attested_with_its_score_units():
     parameters = ScoringParameters(task="classification", metric="accuracy")
     inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=10, submissions=[
-        SubmissionRef(order=1, contributor=A, kind="model", cid="m1"),
+        SubmissionRef(order=1, contributor=A, kind="model_predictions", cid="m1"),
         SubmissionRef(order=2, contributor=B, kind="labels", cid="l1"),
         SubmissionRef(order=4, contributor=C, kind="labels", cid="l2"),
         SubmissionRef(order=7, contributor=B, kind="labels", cid="l3"),

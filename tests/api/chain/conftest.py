@@ -13,9 +13,9 @@ from dao.chain import connect
 from dao.deployments import save_deployment
 from dao.merkle import RewardLeaf, reward_tree
 from dao.proposals import fund_epoch_proposal
+from dao.vocabulary import ContributionKind
 from oracle.scoring.report import (
     Allocation,
-    ContributionKind,
     EpochInputs,
     EpochReport,
     ModelScore,
@@ -75,7 +75,7 @@ def _report(epoch_id: int, submissions: list[tuple[str, str]], leaves: list[Rewa
     return EpochReport(
         scoring_version="test", parameters=ScoringParameters(task="classification", metric="accuracy"),
         inputs=EpochInputs(project="digits", epoch=epoch_id, chain_id=31337, budget_wei=sum(l.amount for l in leaves),
-                           submissions=[SubmissionRef(order=i, contributor=who, kind=ContributionKind.MODEL, cid=cid)
+                           submissions=[SubmissionRef(order=i, contributor=who, kind=ContributionKind.MODEL_PREDICTIONS, cid=cid)
                                         for i, (who, cid) in enumerate(submissions)]),
         model_scores=[ModelScore(order=i, contributor=who, cid=cid, accepted=i == 0, metric_value=0.9 + i / 100,
                                  gain=0.02 if i == 0 else 0.0, gain_lower=0.01 if i == 0 else -0.01,

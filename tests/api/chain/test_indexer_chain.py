@@ -106,7 +106,7 @@ def test_merit_index_run_once(scenario, sessions, database_url, manifest, w3, tm
 
     from typer.testing import CliRunner
 
-    from dao.cli import app
+    from merit.cli import app
 
     monkeypatch.setenv("MERIT_API_DATABASE_URL", database_url)
     monkeypatch.setenv("MERIT_API_RPC_URL", w3.provider.endpoint_uri)

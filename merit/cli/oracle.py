@@ -66,8 +66,7 @@ def _progress_bars() -> Iterator[Any]:
 
 @contextmanager
 def _service(settings: Any, progress: Any) -> Iterator[Any]:
-    from dao.chain import ChainMismatchError
-    from oracle.chain import RpcUnavailableError
+    from dao.chain import ChainMismatchError, RpcUnavailableError
     from oracle.service import BLOCKING_ERRORS, OracleService
     from oracle.settings import SettingsError
 
@@ -104,9 +103,9 @@ def _record_data(record: Any) -> dict[str, Any]:
 def run_command(config: Optional[Path] = ConfigOption, rpc_url: Optional[str] = RpcOption,
                 database_url: Optional[str] = DatabaseOption) -> None:
     """Run the service: close every epoch as it becomes final, until SIGINT or SIGTERM."""
-    from oracle import logs
+    from dao.logs import configure_logging
 
-    logs.configure()
+    configure_logging("oracle", "dao")
     settings = _settings(config, rpc_url=rpc_url, database_url=database_url)
     stop = _stop_on_signals()
     with _progress_bars() as progress, _service(settings, progress) as service:
@@ -122,9 +121,9 @@ def close_epoch_command(
     as_json: bool = typer.Option(False, "--json", help="Print the epoch's journal record as JSON."),
 ) -> None:
     """Close one epoch: read, score, pin, attest, propose, and (with --wait) queue and execute."""
-    from oracle import logs
+    from dao.logs import configure_logging
 
-    logs.configure()
+    configure_logging("oracle", "dao")
     settings = _settings(config, rpc_url=rpc_url, database_url=database_url)
     stop = _stop_on_signals()
     with _progress_bars() as progress, _service(settings, progress) as service:
@@ -167,9 +166,13 @@ def status_command(config: Optional[Path] = ConfigOption, database_url: Optional
 
 def _funded_on_chain(settings: Any, epoch: int) -> Any:
     """The epoch's EpochFunded record from the chain the settings name (None if never funded)."""
-    from dao.chain import ChainMismatchError, load_contracts
+    from dao.chain import (
+        ChainMismatchError,
+        RpcUnavailableError,
+        connect,
+        load_contracts,
+    )
     from dao.deployments import load_deployment
-    from oracle.chain import RpcUnavailableError, connect
     from oracle.verification import funded_epoch
 
     try:
@@ -193,7 +196,7 @@ def verify_command(
 ) -> None:
     """Recompute an epoch from its report and artifacts; exit 1 when anything differs."""
     from dao.artifacts import ArtifactError, open_artifact_store
-    from oracle.scoring.verify import Difference
+    from oracle.scoring.recompute import Difference
     from oracle.state import Journal
     from oracle.verification import ReportUnavailableError, verify_epoch
 

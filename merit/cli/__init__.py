@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from dao import __version__
-from dao.cli import (
+from merit.cli import (
     accounts,
     api,
     artifacts,

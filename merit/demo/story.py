@@ -17,11 +17,27 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.types import TxReceipt
 
-from dao.demo.data import CLASSES, DemoProject, build
+from api.main import create_app
+from api.settings import Settings as ApiSettings
+from dao import eip712
+from dao.artifacts import ArtifactStore, ArtifactStoreSettings, open_artifact_store
+from dao.chain import OpenMeritContracts, connect, load_contracts, send_transaction
+from dao.proposals import Proposal, register_project_proposal
+from dao.vocabulary import ContributionKind, Task
+from merit.demo.data import CLASSES, DemoProject, build
+from oracle.hidden import answers_commitment
+from oracle.scoring.metrics import Metric
+from oracle.scoring.report import EpochReport, ScoringParameters, report_from_json
+from oracle.service import OracleService
+from oracle.settings import EpochSchedule, ProjectConfig
+from oracle.settings import Settings as OracleSettings
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 RPC_URL = "http://127.0.0.1:8545"
@@ -51,13 +67,11 @@ def anvil_account(index: int) -> LocalAccount:
 class Chain:
     """The local chain as the demo's users see it: signed transactions, and anvil's clock."""
 
-    def __init__(self, w3: Web3, contracts: Any) -> None:
+    def __init__(self, w3: Web3, contracts: OpenMeritContracts) -> None:
         self.w3 = w3
         self.c = contracts
 
-    def send(self, account: LocalAccount, call: Any) -> Any:
-        from dao.chain import send_transaction
-
+    def send(self, account: LocalAccount, call: ContractFunction) -> TxReceipt:
         return send_transaction(self.w3, account, call)
 
     def advance(self, seconds: int) -> None:
@@ -71,7 +85,7 @@ class Chain:
         self.w3.eth.send_transaction({"from": self.w3.eth.accounts[0], "to": address, "value": TOKEN})
 
 
-def _enact(chain: Chain, proposal: Any, proposer: LocalAccount, voters: list[LocalAccount], say: Say) -> None:
+def _enact(chain: Chain, proposal: Proposal, proposer: LocalAccount, voters: list[LocalAccount], say: Say) -> None:
     """Propose, vote, wait out the voting period, queue, wait out the timelock, execute."""
     governor = chain.c.governor.functions
     chain.send(proposer, governor.propose(*proposal.propose_args()))
@@ -88,11 +102,7 @@ def _enact(chain: Chain, proposal: Any, proposer: LocalAccount, voters: list[Loc
 class ApiServer:
     """The explorer API (with its indexer) served by uvicorn in a thread, on loopback."""
 
-    def __init__(self, settings: Any, port: int) -> None:
-        import uvicorn
-
-        from api.main import create_app
-
+    def __init__(self, settings: ApiSettings, port: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
         app = create_app(settings)
         logging.getLogger("api").setLevel(logging.WARNING)  # the story narrates; request logs would drown it
@@ -140,10 +150,6 @@ def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_p
     """Runs the epoch on the chain at RPC_URL, where `manifest` describes a fresh deployment made
     with config/deploy/development.json. Writes its databases and files under `workdir`. With
     `keep_api`, the API is left serving when the story ends (in a daemon thread)."""
-    from dao.artifacts import ArtifactStoreSettings, open_artifact_store
-    from dao.chain import connect, load_contracts
-    from dao.proposals import register_project_proposal
-    from oracle.hidden import answers_commitment
 
     workdir.mkdir(parents=True, exist_ok=True)
     w3 = connect(rpc_url)
@@ -173,7 +179,6 @@ def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_p
     _enact(chain, register, deployer, [deployer, alice, bob], say)
     project_id = contracts.registry.functions.projectCount().call()
 
-    from api.settings import Settings as ApiSettings
     api_settings = ApiSettings(database_url=f"sqlite:///{workdir / 'api.db'}", rpc_url=rpc_url, deployment=manifest,
                                artifacts=store_settings, run_indexer=True, index_poll_seconds=0.5,
                                relayer_private_key="0x" + relayer.key.hex(), log_json=False)
@@ -189,12 +194,11 @@ def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_p
             chain.fund_gas(person.address)
             cid = httpx.post(api.url + "/artifacts", content=contribution.artifact,
                              headers={"content-type": "text/csv"}, timeout=30).raise_for_status().json()["cid"]
-            kind = 0 if contribution.kind == "predictions" else 1
             if contribution.name == "ben":
-                _relay(api, chain, person, project_id, kind, cid)
+                _relay(api, chain, person, project_id, contribution.kind, cid)
             else:
-                chain.send(person, contracts.registry.functions.submit(project_id, kind, cid))
-            say(f"  {contribution.name:8} {contribution.kind:11} {cid}  ({contribution.intent})")
+                chain.send(person, contracts.registry.functions.submit(project_id, contribution.kind.code, cid))
+            say(f"  {contribution.name:8} {contribution.kind.value:17} {cid}  ({contribution.intent})")
 
         say("[6/8] the epoch closes; the oracle scores, reports, attests and proposes the rewards")
         first_block = contracts.deployment.contracts["registry"].block_number
@@ -237,28 +241,21 @@ def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_p
     return _rows(project, people, report, claimed)
 
 
-def _relay(api: ApiServer, chain: Chain, person: LocalAccount, project_id: int, kind: int, cid: str) -> None:
-    from dao import eip712
+def _relay(api: ApiServer, chain: Chain, person: LocalAccount, project_id: int, kind: ContributionKind, cid: str) -> None:
 
     registry = chain.c.registry
     nonce = registry.functions.nonces(person.address).call()
     deadline = chain.w3.eth.get_block("latest")["timestamp"] + 3600
     typed = eip712.submission(chain.w3.eth.chain_id, registry.address, contributor=person.address,
-                              project_id=project_id, kind=kind, cid=cid, nonce=nonce, deadline=deadline)
-    body = {"contributor": person.address, "project_id": project_id, "kind": ["model_predictions", "labels"][kind],
+                              project_id=project_id, kind=kind.code, cid=cid, nonce=nonce, deadline=deadline)
+    body = {"contributor": person.address, "project_id": project_id, "kind": kind.value,
             "cid": cid, "nonce": nonce, "deadline": deadline, "signature": "0x" + eip712.sign(typed, person.key).hex()}
     httpx.post(api.url + "/relay/submissions", json=body, timeout=60).raise_for_status()
 
 
-def _oracle(rpc_url: str, workdir: Path, manifest: Path, store_settings: Any, oracle: LocalAccount, project_id: int,
-            project: DemoProject, files: dict[str, Path], first_block: int) -> Any:
-    from oracle.scoring.metrics import Metric
-    from oracle.scoring.predictions import Task
-    from oracle.scoring.report import ScoringParameters
-    from oracle.service import OracleService
-    from oracle.settings import EpochSchedule, ProjectConfig, Settings
-
-    settings = Settings(
+def _oracle(rpc_url: str, workdir: Path, manifest: Path, store_settings: ArtifactStoreSettings, oracle: LocalAccount,
+            project_id: int, project: DemoProject, files: dict[str, Path], first_block: int) -> OracleService:
+    settings = OracleSettings(
         rpc_url=rpc_url, deployment=manifest, private_key="0x" + oracle.key.hex(),
         schedule=EpochSchedule(first_block=first_block, length_blocks=EPOCH_BLOCKS), confirmations=1,
         artifacts=store_settings, database_url=f"sqlite:///{workdir / 'oracle.db'}", poll_interval_seconds=0.2,
@@ -272,26 +269,24 @@ def _oracle(rpc_url: str, workdir: Path, manifest: Path, store_settings: Any, or
     return OracleService(settings)
 
 
-def _report(store: Any, contracts: Any) -> Any:
-    from oracle.scoring.report import report_from_json
-
+def _report(store: ArtifactStore, contracts: OpenMeritContracts) -> EpochReport:
     funded = contracts.distributor.events.EpochFunded.get_logs(
         from_block=contracts.deployment.contracts["distributor"].block_number)
     return report_from_json(store.get(funded[-1]["args"]["reportCid"]))
 
 
-def _allocated(report: Any, address: str) -> bool:
+def _allocated(report: EpochReport, address: str) -> bool:
     return any(a.account == address and a.amount_wei > 0 for a in report.allocations)
 
 
-def _rows(project: DemoProject, people: dict[str, LocalAccount], report: Any, claimed: dict[str, int]) -> list[Row]:
+def _rows(project: DemoProject, people: dict[str, LocalAccount], report: EpochReport, claimed: dict[str, int]) -> list[Row]:
     models = {s.contributor: s for s in report.model_scores}
     annotators = {s.annotator: s for s in report.annotator_scores}
     label_files = {s.contributor: s for s in report.label_submissions}
     rows = []
     for contribution in project.contributions:
         address = people[contribution.name].address
-        if contribution.kind == "predictions":
+        if contribution.kind is ContributionKind.MODEL_PREDICTIONS:
             s = models[address]
             score = (f"gain {s.gain:+.4f} [{s.gain_lower:+.4f}, {s.gain_upper:+.4f}]" if s.gain is not None
                      else "-")
@@ -302,6 +297,6 @@ def _rows(project: DemoProject, people: dict[str, LocalAccount], report: Any, cl
             score = f"accuracy {a.accuracy:.3f}, score {a.score:.1f}" if a and a.accuracy is not None else "-"
             reason = (a.reason.value if a and a.reason else f.reason.value if f and f.reason
                       else "no better than chance" if a is None or a.score_units == 0 else "reliable")
-        rows.append(Row(contribution.name, address, contribution.kind, contribution.intent, score, reason,
+        rows.append(Row(contribution.name, address, contribution.kind.value, contribution.intent, score, reason,
                         claimed[contribution.name]))
     return rows

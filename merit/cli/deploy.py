@@ -9,9 +9,9 @@ from pathlib import Path
 
 import typer
 
-from dao.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CommandError, handle_errors
-from dao.cli.demo import project_root
 from dao.networks import TESTNETS, ensure_brownie_network
+from merit.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CommandError, handle_errors
+from merit.cli.demo import project_root
 
 
 def toolchain_env(root: Path) -> dict[str, str]:

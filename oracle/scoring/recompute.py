@@ -1,6 +1,6 @@
 """Recompute an epoch report from its public artifacts and list where it differs.
 
-`verify(report, artifacts)` reruns `score_epoch` on the report's own inputs and parameters with the
+`report_differences(report, artifacts)` reruns `score_epoch` on the report's own inputs and parameters with the
 artifacts (bytes by CID; fetching them and checking their CIDs is the caller's job) and compares
 every field: scores, reasons, gains and intervals, allocations and the merkle root. Floats agree
 when within 1e-9 (relative) of each other; everything else must be equal. An honest report gives
@@ -43,7 +43,7 @@ def _compare(path: str, reported: Any, recomputed: Any, out: list[Difference]) -
         out.append(Difference(path, reported, recomputed))
 
 
-def verify(report: EpochReport, artifacts: Mapping[str, bytes]) -> list[Difference]:
+def report_differences(report: EpochReport, artifacts: Mapping[str, bytes]) -> list[Difference]:
     """Every difference between the report and its recomputation (empty when it is honest)."""
     differences: list[Difference] = []
     try:

@@ -6,8 +6,18 @@ from pathlib import Path
 
 import typer
 
-from dao.cli.common import EXIT_BAD_INPUT, CommandError, console, handle_errors, print_json, print_table, settings
-from dao.proposals import TASKS, register_project_proposal
+from dao.chain import read_struct
+from dao.proposals import register_project_proposal
+from dao.vocabulary import Task
+from merit.cli.common import (
+    EXIT_BAD_INPUT,
+    CommandError,
+    console,
+    handle_errors,
+    print_json,
+    print_table,
+    settings,
+)
 
 app = typer.Typer(help="Register projects (through governance) and list them.", no_args_is_help=True)
 
@@ -15,7 +25,7 @@ app = typer.Typer(help="Register projects (through governance) and list them.", 
 @app.command("register")
 @handle_errors
 def register(name: str = typer.Option(..., "--name", help="the project's name"),
-             task: str = typer.Option(..., "--task", help=", ".join(TASKS)),
+             task: str = typer.Option(..., "--task", help=", ".join(Task.names())),
              metric: str = typer.Option(..., "--metric", help="e.g. accuracy, macro_f1, roc_auc, rmse"),
              benchmark: Path = typer.Option(..., "--benchmark", exists=True, dir_okay=False,
                                             help="the public benchmark inputs: stored, and named by CID"),
@@ -26,11 +36,11 @@ def register(name: str = typer.Option(..., "--name", help="the project's name"),
     """Propose the registration of a project (the DAO votes; the timelock registers it)."""
     from dao.artifacts import open_artifact_store
     from dao.chain import connect, load_contracts, send_transaction
-    from dao.cli.accounts import signer
+    from merit.cli.accounts import signer
     from oracle.hidden import answers_commitment
 
-    if task not in TASKS:
-        raise CommandError(f"--task must be one of {', '.join(TASKS)}", EXIT_BAD_INPUT)
+    if task not in Task.names():
+        raise CommandError(f"--task must be one of {', '.join(Task.names())}", EXIT_BAD_INPUT)
     store = open_artifact_store()
     benchmark_cid = store.put(benchmark.read_bytes())  # pinned: the benchmark must stay available
     cfg = settings()
@@ -58,8 +68,8 @@ def list_projects(as_json: bool = typer.Option(False, "--json")) -> None:
     projects = []
     for log in contracts.registry.events.ProjectRegistered.get_logs(from_block=start):
         a = log["args"]
-        paused = contracts.registry.functions.project(a["projectId"]).call()[2]
-        projects.append({"id": a["projectId"], "name": a["name"], "task": TASKS[a["task"]], "metric": a["metric"],
+        paused = read_struct(contracts.registry.functions.project(a["projectId"]))["paused"]
+        projects.append({"id": a["projectId"], "name": a["name"], "task": Task.from_code(a["task"]).value, "metric": a["metric"],
                          "benchmark_cid": a["benchmarkCid"], "answers_commitment": "0x" + a["answersCommitment"].hex(),
                          "paused": paused})
     if as_json:

@@ -10,7 +10,8 @@ from typing import Any
 import typer
 from eth_utils import is_address, to_checksum_address
 
-from dao.cli.common import (
+from dao.proposals import Action, Proposal, ProposalState, VoteType, decode_fund_epoch
+from merit.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_NOT_FOUND,
     CommandError,
@@ -21,7 +22,6 @@ from dao.cli.common import (
     progress,
     settings,
 )
-from dao.proposals import Action, Proposal, ProposalState, VoteType
 
 ACCOUNT_OPTION = typer.Option(..., "--account", "-a", help="the keystore account that signs")
 
@@ -66,7 +66,7 @@ def find_proposal(contracts, proposal_id: int) -> Proposal:
 
 def _send(w3, account_name: str, call) -> Any:
     from dao.chain import send_transaction
-    from dao.cli.accounts import signer
+    from merit.cli.accounts import signer
 
     account = signer(account_name)
     with progress("sending the transaction..."):
@@ -78,7 +78,7 @@ def delegate(to: str = typer.Argument("self", help="an address, or 'self'"),
              account: str = ACCOUNT_OPTION,
              as_json: bool = typer.Option(False, "--json")) -> None:
     """Delegate your votes (to yourself to vote with them)."""
-    from dao.cli.accounts import signer
+    from merit.cli.accounts import signer
 
     w3, contracts = _contracts()
     me = signer(account)
@@ -98,15 +98,12 @@ def epoch_funding(contracts, proposal: Proposal) -> dict | None:
     for action in proposal.actions:
         if action.target != contracts.distributor.address:
             continue
-        try:
-            function, args = contracts.distributor.decode_function_input(action.calldata)
-        except ValueError:
+        fund = decode_fund_epoch(action.calldata)
+        if fund is None:
             continue
-        if function.fn_name != "fundEpoch":
-            continue
-        summary = {"epoch": args["epochId"], "total": args["total"], "report_cid": args["reportCid"],
-                   "merkle_root": "0x" + bytes(args["merkleRoot"]).hex(), "claim_deadline": args["claimDeadline"]}
-        summary["recipients"] = _report_recipients(args["reportCid"], summary["merkle_root"])
+        summary = {"epoch": fund.epoch_id, "total": fund.total, "report_cid": fund.report_cid,
+                   "merkle_root": fund.merkle_root, "claim_deadline": fund.claim_deadline}
+        summary["recipients"] = _report_recipients(fund.report_cid, fund.merkle_root)
         return summary
     return None
 
@@ -136,7 +133,7 @@ def _report_recipients(report_cid: str, merkle_root: str) -> list[dict] | str:
 @handle_errors
 def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
     """Every proposal with its state and tally, and for reward proposals who gets what and why."""
-    from dao.cli.common import format_tokens
+    from merit.cli.common import format_tokens
 
     _, contracts = _contracts()
     rows = []

@@ -7,15 +7,15 @@ from collections import Counter
 import typer
 from rich.table import Table
 
-from dao.cli.common import console, format_tokens, handle_errors, print_json, settings
 from dao.proposals import ProposalState
+from merit.cli.common import console, format_tokens, handle_errors, print_json, settings
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
 def collect() -> dict:
     from dao.chain import connect, load_contracts
-    from dao.cli.governance import proposal_records
+    from merit.cli.governance import proposal_records
 
     cfg = settings()
     w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)

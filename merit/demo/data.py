@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dao.vocabulary import ContributionKind
+
 SEED = 2026
 CLASSES = [str(d) for d in range(10)]
 
@@ -20,7 +22,7 @@ CLASSES = [str(d) for d in range(10)]
 @dataclass(frozen=True)
 class Contribution:
     name: str          # who, in the demo's story
-    kind: str          # "predictions" or "labels"
+    kind: ContributionKind
     artifact: bytes
     intent: str        # what the story expects of it (shown in the final table)
 
@@ -96,15 +98,15 @@ def _build(seed: int) -> DemoProject:
     spam = _csv(["item", "label"], [[i, CLASSES[int(y)]] for i, y in zip(label_ids, rng.integers(0, 10, 300))])
 
     contributions = [
-        Contribution("ada", "predictions", logistic, "beats the baseline"),
-        Contribution("grace", "predictions", svc, "beats ada's model"),
-        Contribution("copycat", "predictions", logistic, "exact copy of ada's file"),
-        Contribution("linus", "predictions", weak, "no better than the champion"),
-        Contribution("mallory", "predictions", malformed, "malformed: 25 rows short"),
-        Contribution("ann", "labels", annotator(0.95), "reliable annotator (95%)"),
-        Contribution("ben", "labels", annotator(0.85), "reliable annotator (85%)"),
-        Contribution("cleo", "labels", annotator(0.70), "noisier annotator (70%)"),
-        Contribution("spammer", "labels", spam, "random labels"),
+        Contribution("ada", ContributionKind.MODEL_PREDICTIONS, logistic, "beats the baseline"),
+        Contribution("grace", ContributionKind.MODEL_PREDICTIONS, svc, "beats ada's model"),
+        Contribution("copycat", ContributionKind.MODEL_PREDICTIONS, logistic, "exact copy of ada's file"),
+        Contribution("linus", ContributionKind.MODEL_PREDICTIONS, weak, "no better than the champion"),
+        Contribution("mallory", ContributionKind.MODEL_PREDICTIONS, malformed, "malformed: 25 rows short"),
+        Contribution("ann", ContributionKind.LABELS, annotator(0.95), "reliable annotator (95%)"),
+        Contribution("ben", ContributionKind.LABELS, annotator(0.85), "reliable annotator (85%)"),
+        Contribution("cleo", ContributionKind.LABELS, annotator(0.70), "noisier annotator (70%)"),
+        Contribution("spammer", ContributionKind.LABELS, spam, "random labels"),
     ]
     return DemoProject(
         name="digits: handwritten digit recognition",

@@ -84,7 +84,11 @@ def _classify(exc: BaseException) -> tuple[str, int] | None:
     import requests
     from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
-    from dao.artifacts.errors import ArtifactError, ArtifactNotFoundError, StoreUnavailableError
+    from dao.artifacts.errors import (
+        ArtifactError,
+        ArtifactNotFoundError,
+        StoreUnavailableError,
+    )
     from dao.chain import ChainMismatchError, decode_revert
     from dao.deployments import DeployConfigError
 

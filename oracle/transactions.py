@@ -1,36 +1,23 @@
-"""The oracle's chain access: an RPC client that retries faults, events read at finality, and
-transactions sent defensively (simulated first, journaled before broadcast, followed to a receipt,
-replaced at a higher fee when stuck, never duplicated).
-"""
+"""The oracle's transactions, sent defensively: simulated first, journaled before broadcast,
+followed to a receipt, replaced at a higher fee when stuck, never duplicated."""
 
 from __future__ import annotations
 
 import logging
-import random
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, Callable, Literal
+from typing import Any
 
-import requests
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
-from hexbytes import HexBytes
 from web3 import Web3
-from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound, Web3RPCError
-from web3.types import RPCEndpoint, RPCResponse
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
+from dao.chain import ALREADY_SENT
 from oracle.state import Journal, TxStatus, TxView
 
-log = logging.getLogger("oracle.chain")
-
-KIND_NAMES = {0: "model", 1: "labels"}  # IContributionRegistry.Kind -> report ContributionKind
-
-
-class RpcUnavailableError(ConnectionError):
-    """The node kept failing for longer than the retry window."""
+log = logging.getLogger("oracle.transactions")
 
 
 class TxSimulationError(RuntimeError):
@@ -39,134 +26,6 @@ class TxSimulationError(RuntimeError):
 
 class TxRevertedError(RuntimeError):
     """A transaction was mined and reverted."""
-
-
-def _retryable_response(response: RPCResponse) -> bool:
-    error = response.get("error") if isinstance(response, dict) else None
-    if not error:
-        return False
-    message = str(error.get("message", "")).lower() if isinstance(error, dict) else str(error).lower()
-    code = error.get("code") if isinstance(error, dict) else None
-    return code in (-32005, 429) or "rate limit" in message or "too many requests" in message
-
-
-_ALREADY_SENT = ("already known", "already imported", "nonce too low", "known transaction")
-
-
-class RetryingHTTPProvider(Web3.HTTPProvider):
-    """An HTTP provider that retries connection errors, timeouts, HTTP 429/5xx and rate-limit
-    answers with exponential backoff (and jitter) for up to `retry_seconds`.
-
-    Re-sending `eth_sendRawTransaction` is safe: the same signed bytes have the same hash, and when
-    a retry hears "already known" or "nonce too low" the earlier attempt reached the node, so the
-    hash is returned and the caller follows it to a receipt.
-    """
-
-    def __init__(self, endpoint_uri: str, *, timeout: float = 30.0, retry_seconds: float = 120.0,
-                 backoff_seconds: float = 0.25, max_backoff_seconds: float = 5.0) -> None:
-        super().__init__(endpoint_uri, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
-        self.retry_seconds = retry_seconds
-        self.backoff_seconds, self.max_backoff_seconds = backoff_seconds, max_backoff_seconds
-
-    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        deadline = time.monotonic() + self.retry_seconds
-        attempt = 0
-        while True:
-            try:
-                response = super().make_request(method, params)
-                if not _retryable_response(response):
-                    if attempt and method == "eth_sendRawTransaction" and "error" in response:
-                        message = str(response["error"].get("message", "")).lower()
-                        if any(text in message for text in _ALREADY_SENT):
-                            return {"jsonrpc": "2.0", "id": response.get("id"),
-                                    "result": "0x" + keccak(HexBytes(params[0])).hex()}
-                    return response
-                fault: str = f"rate limited: {response['error']}"
-            except (requests.ConnectionError, requests.Timeout) as error:
-                fault = f"{type(error).__name__}"
-            except requests.HTTPError as error:
-                status = error.response.status_code if error.response is not None else None
-                if status is not None and status != 429 and status < 500:
-                    raise
-                fault = f"HTTP {status}"
-            attempt += 1
-            pause = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** min(attempt - 1, 16))
-            pause *= 0.5 + random.random()  # jitter: many clients must not retry in step
-            if time.monotonic() + pause > deadline:
-                raise RpcUnavailableError(f"{method} failed {attempt} times over {self.retry_seconds:g} s "
-                                          f"({fault}) at {self.endpoint_uri}")
-            log.warning("rpc fault, retrying", extra={"rpc_method": method, "fault": fault, "attempt": attempt,
-                                                     "pause_seconds": round(pause, 3)})
-            time.sleep(pause)
-
-
-def connect(rpc_url: str, *, timeout: float = 30.0, retry_seconds: float = 120.0, backoff_seconds: float = 0.25,
-            max_backoff_seconds: float = 5.0) -> Web3:
-    """A web3 client whose every request survives RPC faults for up to `retry_seconds`."""
-    return Web3(RetryingHTTPProvider(rpc_url, timeout=timeout, retry_seconds=retry_seconds,
-                                     backoff_seconds=backoff_seconds, max_backoff_seconds=max_backoff_seconds))
-
-
-# -- reading ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One ContributionSubmitted event."""
-
-    contribution_id: int
-    project_id: int
-    contributor: str
-    kind: str  # "model" or "labels"; "unknown:<n>" for a kind this oracle does not know
-    cid: str
-    block_number: int
-    tx_hash: str
-    log_index: int
-
-    def as_json(self) -> dict[str, Any]:
-        return self.__dict__.copy()
-
-
-def safe_head(w3: Web3, finality: Literal["confirmations", "finalized"], confirmations: int) -> int:
-    """The newest block treated as final: `confirmations` below the head, or the `finalized` tag."""
-    if finality == "finalized":
-        return int(w3.eth.get_block("finalized")["number"])
-    return int(w3.eth.block_number) - confirmations
-
-
-def block_hash(w3: Web3, number: int) -> str:
-    return "0x" + bytes(w3.eth.get_block(number)["hash"]).hex()
-
-
-def canonical(w3: Web3, number: int, expected_hash: str | None) -> bool:
-    """Whether block `number` is still the one with `expected_hash` (False once it is gone)."""
-    try:
-        return block_hash(w3, number) == expected_hash
-    except BlockNotFound:
-        return False
-
-
-def read_submissions(registry: Contract, project_id: int, from_block: int, to_block: int) -> list[Submission]:
-    """The project's ContributionSubmitted events in [from_block, to_block], in contribution order."""
-    logs = registry.events.ContributionSubmitted().get_logs(
-        from_block=from_block, to_block=to_block, argument_filters={"projectId": project_id})
-    found = [
-        Submission(
-            contribution_id=int(entry["args"]["contributionId"]),
-            project_id=int(entry["args"]["projectId"]),
-            contributor=to_checksum_address(entry["args"]["contributor"]),
-            kind=KIND_NAMES.get(int(entry["args"]["kind"]), f"unknown:{int(entry['args']['kind'])}"),
-            cid=str(entry["args"]["cid"]),
-            block_number=int(entry["blockNumber"]),
-            tx_hash="0x" + bytes(entry["transactionHash"]).hex(),
-            log_index=int(entry["logIndex"]),
-        )
-        for entry in logs
-    ]
-    return sorted(found, key=lambda s: s.contribution_id)
-
-
-# -- sending ---------------------------------------------------------------------------------
 
 
 def _hex(value: bytes | str) -> str:
@@ -287,7 +146,7 @@ class TxSender:
             self.w3.eth.send_raw_transaction(raw)
         except Web3RPCError as error:
             message = str(error).lower()
-            if not any(text in message for text in (*_ALREADY_SENT, "underpriced")):
+            if not any(text in message for text in (*ALREADY_SENT, "underpriced")):
                 raise
             # the node holds it, or holds a version of it, or its nonce is spent: follow() decides
 

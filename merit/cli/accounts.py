@@ -8,7 +8,16 @@ import typer
 from eth_account.signers.local import LocalAccount
 
 from dao import keystore
-from dao.cli.common import CommandError, EXIT_BAD_INPUT, console, format_tokens, handle_errors, print_json, print_table, settings
+from merit.cli.common import (
+    EXIT_BAD_INPUT,
+    CommandError,
+    console,
+    format_tokens,
+    handle_errors,
+    print_json,
+    print_table,
+    settings,
+)
 
 app = typer.Typer(help="Create, import and inspect encrypted accounts (keystores).", no_args_is_help=True)
 

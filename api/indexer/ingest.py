@@ -19,7 +19,11 @@ from sqlalchemy.orm import Session
 
 from api import models as m
 from dao.artifacts.cid import is_cid, normalize_cid
-from dao.artifacts.errors import ArtifactError, ArtifactNotFoundError, StoreUnavailableError
+from dao.artifacts.errors import (
+    ArtifactError,
+    ArtifactNotFoundError,
+    StoreUnavailableError,
+)
 from dao.artifacts.store import ArtifactStore
 from dao.merkle import RewardLeaf, reward_tree
 from dao.merkle.errors import MerkleTreeError

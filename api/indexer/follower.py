@@ -8,7 +8,7 @@ follows the head; reorg-safe and idempotent.
 - Before each range the cursor's block hash is compared with the chain; if it changed, the
   indexer walks back over the stored block hashes to the common ancestor, deletes every row above
   it and re-ingests from there.
-- Logs are fetched as raw JSON-RPC results and decoded in bulk (`api.decoding`).
+- Logs are fetched as raw JSON-RPC results and decoded in bulk (`api.indexer.decoding`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from api import models as m
-from api.decoding import INDEXED_EVENTS, LogDecoder
-from api.ingest import ingest_events, load_epoch_report, record_blocks, rollback_above
+from api.indexer.decoding import INDEXED_EVENTS, LogDecoder
+from api.indexer.ingest import (
+    ingest_events,
+    load_epoch_report,
+    record_blocks,
+    rollback_above,
+)
 from dao.artifacts.store import ArtifactStore
 from dao.deployments import Deployment
 

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import typer
 
-from dao.cli.common import (
+from dao.vocabulary import ContributionKind
+from merit.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_NOT_FOUND,
@@ -29,7 +30,6 @@ from dao.cli.common import (
     settings,
 )
 
-KINDS = {"predictions": (0, "model_predictions"), "labels": (1, "labels")}
 CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json"}
 
 
@@ -78,16 +78,16 @@ def _address(account: str | None, address: str | None) -> str:
 @handle_errors
 def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the predictions or labels file"),
            project: int = typer.Option(..., "--project", "-p", help="the project id"),
-           kind: str = typer.Option(..., "--kind", "-k", help="predictions or labels"),
+           kind: str = typer.Option(..., "--kind", "-k", help=" or ".join(ContributionKind.names())),
            account: str = typer.Option(..., "--account", "-a", help="the keystore account that signs"),
            relay: bool = typer.Option(False, "--relay", help="sign only; the API's relayer sends it and pays the gas"),
            deadline_minutes: int = typer.Option(30, help="with --relay: how long the signature stays valid"),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """Upload an artifact and submit it to a project, directly or through the API's relay."""
-    if kind not in KINDS:
-        raise CommandError(f"kind must be predictions or labels, not {kind!r}", EXIT_BAD_INPUT)
-    kind_code, kind_name = KINDS[kind]
-    from dao.cli.accounts import signer
+    if kind not in ContributionKind.names():
+        raise CommandError(f"kind must be {' or '.join(ContributionKind.names())}, not {kind!r}", EXIT_BAD_INPUT)
+    kind_code, kind_name = ContributionKind(kind).code, kind
+    from merit.cli.accounts import signer
 
     me = signer(account)
     content_type = CONTENT_TYPES.get(file.suffix.lower(), "application/octet-stream")
@@ -158,7 +158,7 @@ def claim(account: str = typer.Option(..., "--account", "-a", help="the keystore
           as_json: bool = typer.Option(False, "--json")) -> None:
     """Claim everything claimable across epochs in one claimMany transaction."""
     from dao.chain import connect, load_contracts, send_transaction
-    from dao.cli.accounts import signer
+    from merit.cli.accounts import signer
 
     me = signer(account)
     unclaimed = api_get(f"/contributors/{me.address}/unclaimed")

@@ -6,8 +6,8 @@ import contextlib
 import io
 import os
 import shutil
-import time
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -61,7 +61,7 @@ def run(keep_running: bool = typer.Option(
     warnings.filterwarnings("ignore", message="rpc.*should not be called directly", category=FutureWarning)
     from brownie import accounts, network, project
 
-    from dao.demo.story import run_story
+    from merit.demo.story import run_story
 
     started = time.monotonic()
     console.rule("[bold]OpenMerit demo")

@@ -15,11 +15,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oracle.scoring.label_format import RowRejection, build_label_table, gold_arrays, read_gold, read_label_rows
-from oracle.scoring.labels import Aggregation, AggregationMethod, aggregate, find_copied_annotators
+from merit.cli.common import fail as _fail
+from merit.cli.common import read_file as _read
+from oracle.scoring.label_format import (
+    RowRejection,
+    build_label_table,
+    gold_arrays,
+    read_gold,
+    read_label_rows,
+)
+from oracle.scoring.labels import (
+    Aggregation,
+    AggregationMethod,
+    aggregate,
+    find_copied_annotators,
+)
 from oracle.scoring.rejections import ArtifactRejected
-from dao.cli.common import fail as _fail
-from dao.cli.common import read_file as _read
 
 app = typer.Typer(help="Label aggregation: majority vote or Dawid-Skene, with annotator scores.", no_args_is_help=True)
 

@@ -11,11 +11,22 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from oracle.scoring.metrics import METRIC_INPUT, Metric, MetricUndefined, PredictionKind, compute_metric
-from oracle.scoring.predictions import Task, check_kind_for_metric, parse_answers_csv, parse_predictions
+from dao.vocabulary import Task
+from merit.cli.common import fail as _fail
+from merit.cli.common import read_file as _read
+from oracle.scoring.metrics import (
+    METRIC_INPUT,
+    Metric,
+    MetricUndefined,
+    PredictionKind,
+    compute_metric,
+)
+from oracle.scoring.predictions import (
+    check_kind_for_metric,
+    parse_answers_csv,
+    parse_predictions,
+)
 from oracle.scoring.rejections import ArtifactRejected
-from dao.cli.common import fail as _fail
-from dao.cli.common import read_file as _read
 
 app = typer.Typer(help="Model predictions: validate and score against answers.", no_args_is_help=True)
 

@@ -32,7 +32,7 @@ def run(
 
     from api.db import make_engine, session_factory, upgrade_schema
     from api.indexer import Indexer, RpcError
-    from api.logs import configure_logging
+    from dao.logs import configure_logging
     from api.settings import Settings
     from dao.artifacts.config import open_artifact_store
     from dao.chain import ChainMismatchError, connect
@@ -43,7 +43,7 @@ def run(
     except ValidationError as exc:
         first = exc.errors()[0]
         _fail(f"setting {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
-    configure_logging(json_lines=settings.log_json)
+    configure_logging("api", "dao", json_lines=settings.log_json)
     try:
         deployment = load_deployment(settings.deployment)
         w3 = connect(settings.rpc_url)

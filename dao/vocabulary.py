@@ -1,0 +1,44 @@
+"""OpenMerit's shared vocabulary: one spelling of each concept for every layer.
+
+The enums mirror IContributionRegistry's, member for member and in the same order, so a member's
+position is its on-chain code (`tests/contracts/test_vocabulary.py` checks this against the
+compiled contracts). Their values are what JSON, the API, reports and the CLI say.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class _OnChainEnum(str, Enum):
+    @property
+    def code(self) -> int:
+        """The member's uint8 value in the contracts."""
+        return list(type(self)).index(self)
+
+    @classmethod
+    def from_code(cls, code: int) -> _OnChainEnum:
+        """The member with on-chain value `code`; ValueError for a value this version does not know."""
+        members = list(cls)
+        if not 0 <= code < len(members):
+            raise ValueError(f"{code} is not an {cls.__name__} code (0..{len(members) - 1})")
+        return members[code]
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [member.value for member in cls]
+
+
+class ContributionKind(_OnChainEnum):
+    """What a contribution is (IContributionRegistry.Kind); the oracle scores each kind its own way."""
+
+    MODEL_PREDICTIONS = "model_predictions"
+    LABELS = "labels"
+
+
+class Task(_OnChainEnum):
+    """What a project's benchmark asks for (IContributionRegistry.Task)."""
+
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+    LABELLING = "labelling"
