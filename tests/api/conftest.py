@@ -20,7 +20,6 @@ from api import models as m
 from api.db import make_engine, resolve_url, session_factory, upgrade_schema
 from api.main import create_app
 from api.settings import Settings
-from dao.artifacts.embedded import EmbeddedStore
 from tests.api.fakes import FakeChain, seed
 
 POSTGRES_URL = os.environ.get("MERIT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -74,11 +73,6 @@ def engine(migrated_engine) -> Engine:
 @pytest.fixture
 def sessions(engine):
     return session_factory(engine)
-
-
-@pytest.fixture
-def store(tmp_path) -> EmbeddedStore:
-    return EmbeddedStore(tmp_path / "artifacts")
 
 
 @pytest.fixture

@@ -23,26 +23,13 @@ from oracle.scoring.report import (
     SubmissionRef,
     canonical_json,
 )
-from tests.contracts.conftest import (  # noqa: F401  (importing a fixture registers it)
-    TOKEN,
-    alice,
-    bob,
-    carol,
-    delegated,
-    deployer,
-    deployment,
-    distributor,
-    governance,
-    governor,
-    guardian,
-    isolation,
-    oracle,
-    outsider,
-    registry,
-    timelock,
-    token,
-    treasury,
-)
+from tests.helpers import TOKEN
+
+
+@pytest.fixture(autouse=True)
+def _isolated(isolation):
+    """A snapshot around every test."""
+
 
 BENCHMARK_CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
 WEEK = 7 * 86400

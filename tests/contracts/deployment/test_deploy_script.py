@@ -7,7 +7,7 @@ from brownie import ZERO_ADDRESS, web3
 
 import scripts.deploy as deploy_script
 from dao.deployments import DeployConfigError, load_deployment
-from tests.contracts.conftest import TEST_CONFIG, TOKEN
+from tests.helpers import TEST_CONFIG, TOKEN
 
 
 def _project():

@@ -17,9 +17,9 @@ from web3 import Web3
 
 from dao import keystore
 from dao.deployments import load_deployment
-from tests.contracts.conftest import free_port
+from tests.helpers import REPO_ROOT, free_port
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = REPO_ROOT
 MERIT = str(Path(sys.executable).parent / "merit")
 SEPOLIA_CHAIN_ID = 11155111
 

@@ -1,7 +1,7 @@
 """Votes are read at the proposal's snapshot: tokens that arrive later carry no weight."""
 
 from dao.proposals import Action, Proposal, VoteType
-from tests.contracts.conftest import TOKEN
+from tests.helpers import TOKEN
 
 
 def test_tokens_received_after_the_snapshot_carry_no_weight(governance, governor, token, alice, bob, outsider, delegated):

@@ -4,16 +4,15 @@ Gas is deterministic for the same code, state and inputs, so the figures are exa
 ceilings are tight (about 5% over what was measured when they were set)."""
 
 import json
-from pathlib import Path
 
 import brownie
 import pytest
 
 from dao import eip712
 from dao.proposals import Action, Proposal, VoteType
-from tests.contracts.conftest import TOKEN, revert_message
+from tests.helpers import REPO_ROOT, TOKEN, revert_message
 
-GAS_FILE = Path(__file__).resolve().parents[3] / "benchmarks" / "gas" / "governance.json"
+GAS_FILE = REPO_ROOT / "benchmarks" / "gas" / "governance.json"
 CEILINGS = {
     "delegate (first, to self)": 100_500,
     "propose (1 action)": 80_000,

@@ -4,7 +4,7 @@ import brownie
 import pytest
 
 from dao.proposals import Action, Proposal, ProposalState, VoteType
-from tests.contracts.conftest import TOKEN, revert_message
+from tests.helpers import TOKEN, revert_message
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ import brownie
 import pytest
 
 from dao.proposals import Action, Proposal
-from tests.contracts.conftest import TOKEN, revert_message
+from tests.helpers import TOKEN, revert_message
 
 
 def test_deployer_cannot_mint(token, deployer):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.contracts.conftest import TOKEN, fund_epoch
 from tests.contracts.rewards.epochs import epoch_tree
+from tests.helpers import TOKEN, fund_epoch
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,14 @@ error; every rejected call is shown to change nothing (balances, claimed flags, 
 import brownie
 import pytest
 
-from tests.contracts.conftest import TOKEN, fund_epoch, revert_message
-from tests.contracts.rewards.epochs import WEEK, close_window, deadline_of, set_next_timestamp, state
-
+from tests.contracts.rewards.epochs import (
+    WEEK,
+    close_window,
+    deadline_of,
+    set_next_timestamp,
+    state,
+)
+from tests.helpers import TOKEN, fund_epoch, revert_message
 
 # ------------------------------------------------------------------------------ claim
 

@@ -6,12 +6,19 @@ import brownie
 import pytest
 from brownie import web3
 
-from tests.contracts.conftest import TOKEN, fund_epoch, revert_message
 from tests.contracts.rewards.epochs import (
-    ADMIN_ROLE, REPORT_CID, UINT96_MAX, WEEK, ZERO_ROOT, close_window, deadline_of, epoch_tree, set_next_timestamp,
+    ADMIN_ROLE,
+    REPORT_CID,
+    UINT96_MAX,
+    WEEK,
+    ZERO_ROOT,
+    close_window,
+    deadline_of,
+    epoch_tree,
+    set_next_timestamp,
     state,
 )
-
+from tests.helpers import TOKEN, fund_epoch, revert_message
 
 # ------------------------------------------------------------------------------ fundEpoch
 

@@ -2,14 +2,13 @@
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 
 from dao.merkle import RewardLeaf, reward_tree
-from tests.contracts.conftest import TOKEN, fund_epoch
+from tests.helpers import REPO_ROOT, TOKEN, fund_epoch
 
-GAS_FILE = Path(__file__).resolve().parents[3] / "benchmarks" / "gas" / "rewards.json"
+GAS_FILE = REPO_ROOT / "benchmarks" / "gas" / "rewards.json"
 LEAVES = 65_536
 ZERO_ADDRESS = "0x" + "00" * 20
 BENCHMARK_CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"

@@ -6,9 +6,13 @@ import brownie
 import pytest
 from brownie import web3
 
-from dao.proposals import ProposalState, fund_epoch_proposal, parse_fund_epoch_description
-from tests.contracts.conftest import TOKEN, revert_message
+from dao.proposals import (
+    ProposalState,
+    fund_epoch_proposal,
+    parse_fund_epoch_description,
+)
 from tests.contracts.rewards.epochs import REPORT_CID, epoch_tree
+from tests.helpers import TOKEN, revert_message
 
 MONTH = 30 * 86400
 

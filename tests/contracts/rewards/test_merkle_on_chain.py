@@ -9,7 +9,7 @@ import brownie
 import pytest
 
 from dao.merkle import RewardLeaf, StandardMerkleTree, reward_tree
-from tests.contracts.conftest import TOKEN, fund_epoch, revert_message
+from tests.helpers import TOKEN, fund_epoch, revert_message
 
 SIZES = (1, 2, 3, 1_000, 65_536)
 SAMPLES_PER_TREE = 6

@@ -9,8 +9,8 @@ import brownie
 import pytest
 from eth_utils import keccak
 
-from tests.contracts.conftest import TOKEN, revert_message
 from tests.contracts.rewards.epochs import REPORT_CID, epoch_tree
+from tests.helpers import TOKEN, revert_message
 
 REENTRANT_CALL = "0x" + keccak(text="ReentrancyGuardReentrantCall()")[:4].hex()
 WEEK = 7 * 86400

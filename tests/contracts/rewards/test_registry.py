@@ -9,7 +9,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from dao import eip712
-from tests.contracts.conftest import revert_message
+from tests.helpers import revert_message
 
 ADMIN_ROLE = bytes(32)
 ZERO_ADDRESS = "0x" + "00" * 20

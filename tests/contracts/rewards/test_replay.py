@@ -7,7 +7,7 @@ import pytest
 from brownie import web3
 
 from dao import eip712
-from tests.contracts.conftest import revert_message
+from tests.helpers import revert_message
 
 COMMITMENT = "0x" + "c0" * 32
 CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"

@@ -32,7 +32,13 @@ from eth_utils import function_abi_to_4byte_selector
 from eth_utils.abi import get_abi_input_types
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 

@@ -1,0 +1,207 @@
+"""Every role's `merit` commands against the real contracts, the explorer API and a keystore,
+run in-process as a user would type them."""
+
+import json
+
+import pytest
+from brownie import web3
+from typer.testing import CliRunner
+
+from dao.merkle import RewardLeaf, reward_tree
+from merit.cli import app
+from merit.demo.story import ApiServer, anvil_account
+from tests.helpers import TOKEN, free_port, fund_epoch
+
+pytestmark = pytest.mark.usefixtures("isolation")  # a snapshot around every test
+
+PASSWORD = "correct horse battery staple"
+
+
+
+@pytest.fixture(scope="module")
+def env(deployment, tmp_path_factory):
+    home = tmp_path_factory.mktemp("cli")
+    values = {"MERIT_RPC_URL": web3.provider.endpoint_uri, "MERIT_DEPLOYMENT": str(home / "development.json"),
+              "MERIT_KEYSTORE_DIR": str(home / "keys"), "MERIT_KEYSTORE_PASSWORD": PASSWORD,
+              "MERIT_ARTIFACTS_PATH": str(home / "artifacts")}
+    (home / "development.json").write_text(deployment.model_dump_json())
+    return home, values
+
+
+@pytest.fixture
+def merit(env, monkeypatch):
+    home, values = env
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+
+    def run(*args, input=None, code=0):
+        result = runner.invoke(app, [str(a) for a in args], input=input)
+        assert result.exit_code == code, (args, result.output, result.exception)
+        return result
+
+    run.home = home
+    return run
+
+
+@pytest.fixture
+def keystores(merit):
+    """alice, bob and carol imported into the module's keystore folder (once)."""
+    for name, index in (("alice", 1), ("bob", 2), ("carol", 3)):
+        if not (merit.home / "keys" / f"{name}.json").exists():
+            merit("accounts", "import", name, input="0x" + anvil_account(index).key.hex() + "\n")
+    return merit
+
+
+def test_accounts_import_list_and_refuse_a_second_import(keystores):
+    listed = json.loads(keystores("accounts", "list", "--json").stdout)
+    assert {a["name"]: a["address"] for a in listed}["alice"] == anvil_account(1).address
+    again = keystores("accounts", "import", "alice", input="0x" + "11" * 32 + "\n", code=2)
+    assert "exists already" in again.output
+
+
+def test_a_project_goes_through_governance(keystores, chain, registry):
+    merit = keystores
+    for member in ("alice", "bob"):
+        merit("delegate", "--account", member)
+    chain.sleep(1)
+    chain.mine()
+    (merit.home / "inputs.csv").write_text("id,px0\nt0,1\n")
+    (merit.home / "answers.csv").write_text("id,answer\nt0,7\n")
+    proposed = json.loads(merit("project", "register", "--name", "digits", "--task", "classification",
+                                "--metric", "accuracy", "--benchmark", merit.home / "inputs.csv",
+                                "--answers", merit.home / "answers.csv", "--account", "alice", "--json").stdout)
+    pid = proposed["proposal_id"]
+    chain.sleep(2)
+    chain.mine()
+    voted = json.loads(merit("vote", pid, "for", "--account", "bob", "--json").stdout)
+    assert int(voted["weight"]) == 5_000_000 * TOKEN
+    merit("vote", pid, "maybe", "--account", "alice", code=2)
+    chain.sleep(301)
+    chain.mine()
+    assert json.loads(merit("queue", pid, "--account", "alice", "--json").stdout)["state"] == "queued"
+    chain.sleep(61)
+    chain.mine()
+    assert json.loads(merit("execute", pid, "--account", "carol", "--json").stdout)["state"] == "executed"
+
+    projects = json.loads(merit("project", "list", "--json").stdout)
+    assert [(p["name"], p["benchmark_cid"]) for p in projects] == [("digits", proposed["benchmark_cid"])]
+    listed = json.loads(merit("proposals", "--json").stdout)
+    assert [p["state"] for p in listed] == ["executed"]
+    status = json.loads(merit("status", "--json").stdout)
+    assert status["projects"] == 1 and status["proposals"] == {"executed": 1}
+
+
+def test_unknown_proposal_and_empty_claims_are_one_line_errors(keystores):
+    missing = keystores("queue", "12345", "--account", "alice", code=3)
+    assert "no proposal 12345" in missing.output
+    assert "Traceback" not in missing.output
+
+
+def test_contributor_submits_sees_rewards_and_claims(keystores, registry, distributor, token, treasury, chain,
+                                                     monkeypatch):
+    merit = keystores
+    registry.registerProject("digits", 0, "accuracy", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+                             "0x" + "22" * 32, {"from": treasury})
+    carol, bob = anvil_account(3), anvil_account(2)
+    leaves = [RewardLeaf(0, bob.address, 5 * TOKEN), RewardLeaf(1, carol.address, 7 * TOKEN)]
+    tree = reward_tree(leaves)
+    from api.settings import Settings
+    from dao.artifacts import ArtifactStoreSettings, open_artifact_store
+    from oracle.scoring.report import (
+        Allocation,
+        EpochInputs,
+        EpochReport,
+        ScoringParameters,
+        canonical_json,
+    )
+
+    home = merit.home
+    report = EpochReport(  # the allocations the API serves proofs for come from the epoch's report
+        scoring_version="test", parameters=ScoringParameters(task="classification", metric="accuracy"),
+        inputs=EpochInputs(project="digits", epoch=1, chain_id=chain.id, budget_wei=12 * TOKEN),
+        model_pool_wei=12 * TOKEN, label_pool_wei=0, unallocated_wei=0,
+        allocations=[Allocation(index=leaf.index, account=leaf.account, amount_wei=leaf.amount) for leaf in leaves],
+        merkle_root=tree.root)
+    report_cid = open_artifact_store(ArtifactStoreSettings(path=home / "artifacts")).put(canonical_json(report).encode())
+    settings = Settings(database_url=f"sqlite:///{home / 'api.db'}", rpc_url=web3.provider.endpoint_uri,
+                        deployment=home / "development.json", artifacts=ArtifactStoreSettings(path=home / "artifacts"),
+                        run_indexer=True, index_poll_seconds=0.2,
+                        relayer_private_key="0x" + anvil_account(5).key.hex(), log_json=False)
+    port = free_port()
+    with ApiServer(settings, port) as api:
+        monkeypatch.setenv("MERIT_API_URL", api.url)
+        (home / "preds.csv").write_text("id,label\nt0,7\n")
+        direct = json.loads(merit("submit", home / "preds.csv", "--project", 1, "--kind", "model_predictions",
+                                  "--account", "carol", "--json").stdout)
+        relayed = json.loads(merit("submit", home / "preds.csv", "--project", 1, "--kind", "labels",
+                                   "--account", "bob", "--relay", "--json").stdout)
+        assert (direct["contribution_id"], relayed["contribution_id"]) == (1, 2)
+        assert registry.contribution(2)[0] == bob.address  # the relayer paid, bob is the contributor
+
+        api.wait_for("/contributions", lambda d: len(d["items"]) == 2, "both contributions")
+        mine = json.loads(merit("contributions", "--account", "carol", "--json").stdout)
+        assert [c["contribution_id"] for c in mine["items"]] == [1]
+
+        fund_epoch(distributor, token, treasury, 1, tree, 12 * TOKEN, chain, report_cid=report_cid)
+        api.wait_for(f"/contributors/{carol.address}/unclaimed", lambda d: d["claims"], "carol's claim")
+        rewards = json.loads(merit("rewards", "--account", "carol", "--json").stdout)
+        assert int(rewards["total"]) == 7 * TOKEN
+        before = token.balanceOf(carol.address)
+        claimed = json.loads(merit("claim", "--account", "carol", "--json").stdout)
+        assert token.balanceOf(carol.address) - before == 7 * TOKEN == int(claimed["amount"])
+        api.wait_for(f"/contributors/{carol.address}/unclaimed", lambda d: not d["claims"], "the claim indexed")
+        nothing = merit("claim", "--account", "carol", code=3)
+        assert "nothing to claim" in nothing.output
+
+
+def test_proposals_show_who_a_funding_proposal_pays_and_why(keystores, token, distributor, chain):
+    from dao.artifacts import ArtifactStoreSettings, open_artifact_store
+    from dao.proposals import fund_epoch_proposal
+    from oracle.scoring.report import (
+        Allocation,
+        AnnotatorScore,
+        EpochInputs,
+        EpochReport,
+        ModelScore,
+        ScoringParameters,
+        canonical_json,
+    )
+
+    merit = keystores
+    ada, ann = anvil_account(4).address, anvil_account(6).address
+    leaves = [RewardLeaf(0, ada, 60 * TOKEN), RewardLeaf(1, ann, 40 * TOKEN)]
+    tree = reward_tree(leaves)
+    report = EpochReport(
+        scoring_version="test", parameters=ScoringParameters(task="classification", metric="accuracy"),
+        inputs=EpochInputs(project="digits", epoch=4, chain_id=chain.id, budget_wei=100 * TOKEN),
+        model_scores=[ModelScore(order=0, contributor=ada, cid="bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+                                 accepted=True, gain=0.0123, gain_lower=0.01, gain_upper=0.015, became_champion=True,
+                                 score_units=12)],
+        annotator_scores=[AnnotatorScore(annotator=ann, labels=300, accuracy=0.91, chance=0.1, score=240.0,
+                                         score_units=240)],
+        model_pool_wei=60 * TOKEN, label_pool_wei=40 * TOKEN, unallocated_wei=0,
+        allocations=[Allocation(index=leaf.index, account=leaf.account, amount_wei=leaf.amount) for leaf in leaves],
+        merkle_root=tree.root)
+    report_cid = open_artifact_store(ArtifactStoreSettings(path=merit.home / "artifacts")).put(
+        canonical_json(report).encode())
+    proposal = fund_epoch_proposal(token.address, distributor.address, 4, tree.root, 100 * TOKEN, report_cid,
+                                   chain.time() + 86400)
+    merit("delegate", "--account", "alice")
+    chain.sleep(1)
+    chain.mine()
+    from dao.chain import connect, load_contracts, send_transaction
+
+    w3 = connect(web3.provider.endpoint_uri)
+    contracts = load_contracts(w3, merit.home / "development.json")
+    send_transaction(w3, anvil_account(1), contracts.governor.functions.propose(*proposal.propose_args()))
+
+    listed = json.loads(merit("proposals", "--json").stdout)
+    funding = listed[-1]["funds_epoch"]
+    assert (funding["epoch"], funding["total"], funding["report_cid"]) == (4, 100 * TOKEN, report_cid)
+    assert funding["recipients"] == [
+        {"account": ada, "amount": 60 * TOKEN, "why": "model gain +0.0123"},
+        {"account": ann, "amount": 40 * TOKEN, "why": "300 labels, accuracy 0.910"},
+    ]
+    shown = merit("proposals").stdout
+    assert "funds epoch 4" in shown and "model gain +0.0123" in shown

@@ -1,0 +1,62 @@
+"""The demo's story (what `make demo` runs), checked by its final table."""
+
+
+import pytest
+from brownie import web3
+
+from merit.demo.story import BUDGET_TOKENS, TOKEN, run_story
+from scripts.deploy import deploy
+from tests.helpers import free_port
+
+pytestmark = pytest.mark.usefixtures("isolation")  # a snapshot around every test
+
+ROOT_CONFIG = "config/deploy/development.json"
+
+
+
+@pytest.fixture(scope="module")
+def rows(module_isolation, deployer, tmp_path_factory):
+    from pathlib import Path
+
+    from brownie import project as brownie_project
+
+    project = brownie_project.get_loaded_projects()[0]
+    root = Path(project._path)
+    workdir = tmp_path_factory.mktemp("demo")
+    manifest = workdir / "development.json"
+    deploy(project, root / ROOT_CONFIG, deployer, network_name="development", manifest=manifest,
+           log=lambda line: None)
+    lines = []
+    result = run_story(root, workdir, manifest, say=lines.append, api_port=free_port(),
+                       rpc_url=web3.provider.endpoint_uri)
+    assert any(line.startswith("[8/8]") for line in lines)
+    return {row.contributor: row for row in result}
+
+
+def test_every_contribution_is_in_the_table(rows):
+    assert list(rows) == ["ada", "grace", "copycat", "linus", "mallory", "ann", "ben", "cleo", "spammer"]
+
+
+def test_real_improvements_are_paid_and_become_champions(rows):
+    for name in ("ada", "grace"):
+        assert rows[name].reason == "new champion"
+        assert rows[name].claimed_tokens > 0
+    assert rows["ada"].claimed_tokens > rows["grace"].claimed_tokens  # the larger gain earns more
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("copycat", "exact_copy"), ("linus", "no_significant_gain"), ("mallory", "wrong_length"),
+    ("spammer", "no better than chance"),
+])
+def test_copies_malformed_and_spam_earn_nothing(rows, name, reason):
+    assert rows[name].reason == reason
+    assert rows[name].claimed_tokens == 0
+
+
+def test_reliable_annotators_are_paid_by_reliability(rows):
+    assert rows["ann"].claimed_tokens > rows["ben"].claimed_tokens > rows["cleo"].claimed_tokens > 0
+
+
+def test_claims_pay_out_the_epoch_budget(rows):
+    paid = sum(row.claimed_tokens for row in rows.values())
+    assert BUDGET_TOKENS * TOKEN - 10**6 <= paid <= BUDGET_TOKENS * TOKEN  # exact split, up to the unallocated dust
