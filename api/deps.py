@@ -83,8 +83,11 @@ async def limit_writes(request: Request, state: StateDep) -> None:
     client = request.client.host if request.client else "unknown"
     wait = state.write_limiter.acquire(client)
     if wait > 0:
-        raise HTTPException(429, f"too many writes from {client}; retry in {wait:.1f} s",
-                            headers={"Retry-After": str(max(1, round(wait + 0.5)))})
+        raise HTTPException(
+            429,
+            f"too many writes from {client}; retry in {wait:.1f} s",
+            headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+        )
 
 
 WriteLimit = Depends(limit_writes)

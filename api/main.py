@@ -20,7 +20,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db import make_engine, session_factory, upgrade_schema
 from api.deps import AppState
-from dao.logs import configure_logging
 from api.ratelimit import WriteLimiter
 from api.routes import (
     artifacts,
@@ -35,6 +34,7 @@ from api.routes import (
 from api.settings import Settings
 from dao.artifacts.config import open_artifact_store
 from dao.artifacts.store import ArtifactStore
+from dao.logs import configure_logging
 
 log = logging.getLogger("api.http")
 
@@ -68,8 +68,15 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            log.info("request", extra={"method": scope["method"], "path": scope["path"], "status": status,
-                                       "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
 
 
 class SmallBodyLimit:
@@ -99,8 +106,9 @@ class SmallBodyLimit:
             if too_large:
                 break
         if too_large:
-            response = JSONResponse({"detail": f"the request body is over the {limit}-byte limit of {scope['path']}"},
-                                    status_code=413)
+            response = JSONResponse(
+                {"detail": f"the request body is over the {limit}-byte limit of {scope['path']}"}, status_code=413
+            )
             await response(scope, receive, send)
             return
         replayed = False
@@ -115,8 +123,9 @@ class SmallBodyLimit:
         await self.app(scope, replay, send)
 
 
-def create_app(settings: Settings | None = None, *, store: ArtifactStore | None = None,
-               configure_logs: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, store: ArtifactStore | None = None, configure_logs: bool = True
+) -> FastAPI:
     settings = settings or Settings()
     if configure_logs:
         configure_logging("api", "dao", json_lines=settings.log_json)
@@ -125,20 +134,34 @@ def create_app(settings: Settings | None = None, *, store: ArtifactStore | None 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         upgrade_schema(engine)
-        state = AppState(settings=settings, engine=engine, sessions=session_factory(engine),
-                         store=store or open_artifact_store(settings.artifacts),
-                         write_limiter=WriteLimiter(settings.write_rate_limit))
+        state = AppState(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            store=store or open_artifact_store(settings.artifacts),
+            write_limiter=WriteLimiter(settings.write_rate_limit),
+        )
         app.state.openmerit = state
         stop = threading.Event()
         worker = None
         if settings.run_indexer:
             from api.indexer import Indexer
 
-            indexer = Indexer(state.w3, state.deployment, state.sessions, state.store,
-                              max_range=settings.index_max_range, confirmations=settings.index_confirmations)
-            worker = threading.Thread(target=indexer.follow, args=(stop,),
-                                      kwargs={"poll_seconds": settings.index_poll_seconds}, daemon=True,
-                                      name="openmerit-indexer")
+            indexer = Indexer(
+                state.w3,
+                state.deployment,
+                state.sessions,
+                state.store,
+                max_range=settings.index_max_range,
+                confirmations=settings.index_confirmations,
+            )
+            worker = threading.Thread(
+                target=indexer.follow,
+                args=(stop,),
+                kwargs={"poll_seconds": settings.index_poll_seconds},
+                daemon=True,
+                name="openmerit-indexer",
+            )
             worker.start()
         try:
             yield

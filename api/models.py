@@ -2,7 +2,8 @@
 
 Every row that an event created carries the `block_number` of that event, so that a reorg is undone
 by deleting the rows above the common ancestor (see `api.indexer`). Token amounts and other uint256
-values are `Uint256` columns: exact on both SQLite and PostgreSQL. A contribution's score fields are denormalized from its attestation and its epoch
+values are `Uint256` columns: exact on both SQLite and PostgreSQL. A contribution's score fields are
+denormalized from its attestation and its epoch
 report so that the history pages are one indexed range scan.
 """
 
@@ -140,7 +141,8 @@ class AllocationRow(Base):
 
     __tablename__ = "allocations"
     epoch_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("epochs.epoch_id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+        BigInteger, ForeignKey("epochs.epoch_id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
     leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     account: Mapped[str] = mapped_column(String(42), index=True)
     amount: Mapped[int] = mapped_column(Uint256)
@@ -152,7 +154,8 @@ class ScoreExplanation(Base):
 
     __tablename__ = "score_explanations"
     epoch_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("epochs.epoch_id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+        BigInteger, ForeignKey("epochs.epoch_id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
     contribution_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, index=True)
     accepted: Mapped[bool] = mapped_column(Boolean)
     metric: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -233,5 +236,17 @@ class Delegation(Base):
 
 
 # Tables whose rows come from events at `block_number`: a rollback deletes from these.
-EVENT_TABLES = (Project, ProjectPause, Contribution, Attestation, Epoch, Claim, Sweep, Proposal,
-                ProposalEvent, Vote, Delegation, IndexedBlock)
+EVENT_TABLES = (
+    Project,
+    ProjectPause,
+    Contribution,
+    Attestation,
+    Epoch,
+    Claim,
+    Sweep,
+    Proposal,
+    ProposalEvent,
+    Vote,
+    Delegation,
+    IndexedBlock,
+)

@@ -60,15 +60,26 @@ def _revert_name(exc: Exception) -> str:
 
 def check_signature(request: SubmissionRelayRequest, chain_id: int, registry: str) -> dict:  # type: ignore[type-arg]
     """The typed data the registry will verify, after checking the contributor signed it."""
-    typed = eip712.submission(chain_id, registry, contributor=request.contributor, project_id=request.project_id,
-                              kind=request.kind.code, cid=request.cid, nonce=request.nonce, deadline=request.deadline)
+    typed = eip712.submission(
+        chain_id,
+        registry,
+        contributor=request.contributor,
+        project_id=request.project_id,
+        kind=request.kind.code,
+        cid=request.cid,
+        nonce=request.nonce,
+        deadline=request.deadline,
+    )
     try:
         signer = eip712.recover(typed, to_bytes(hexstr=request.signature))
     except (ValueError, TypeError, BadSignature) as exc:
         raise RelayRefused(400, f"the signature cannot be decoded: {exc}") from None
     if signer != request.contributor:
-        raise RelayRefused(403, f"the signature is not {request.contributor}'s over this submission on chain "
-                                f"{chain_id} and registry {registry} (it recovers to {signer})")
+        raise RelayRefused(
+            403,
+            f"the signature is not {request.contributor}'s over this submission on chain "
+            f"{chain_id} and registry {registry} (it recovers to {signer})",
+        )
     return typed
 
 
@@ -90,20 +101,32 @@ def relay_submission(state: AppState, request: SubmissionRelayRequest) -> Relaye
             raise RelayRefused(409, "this signature was relayed before (replay)")
         expected_nonce = registry.functions.nonces(request.contributor).call()
         if request.nonce < expected_nonce:
-            raise RelayRefused(409, f"nonce {request.nonce} of {request.contributor} is used (replay); "
-                                    f"the next is {expected_nonce}")
+            raise RelayRefused(
+                409, f"nonce {request.nonce} of {request.contributor} is used (replay); the next is {expected_nonce}"
+            )
         if request.nonce > expected_nonce:
             raise RelayRefused(400, f"nonce {request.nonce} is ahead: {request.contributor}'s next is {expected_nonce}")
-        call = registry.functions.submitBySig(request.contributor, request.project_id, request.kind.code,
-                                              request.cid, request.nonce, request.deadline,
-                                              to_bytes(hexstr=request.signature))
+        call = registry.functions.submitBySig(
+            request.contributor,
+            request.project_id,
+            request.kind.code,
+            request.cid,
+            request.nonce,
+            request.deadline,
+            to_bytes(hexstr=request.signature),
+        )
         try:
             call.call({"from": relayer.address})
         except (ContractCustomError, ContractLogicError) as exc:
             raise RelayRefused(400, f"the registry would refuse this submission: {_revert_name(exc)}") from None
-        tx = call.build_transaction({"from": relayer.address, "gas": state.settings.relay_gas_limit,
-                                     "nonce": w3.eth.get_transaction_count(relayer.address, "pending"),
-                                     "chainId": deployment.chain_id})
+        tx = call.build_transaction(
+            {
+                "from": relayer.address,
+                "gas": state.settings.relay_gas_limit,
+                "nonce": w3.eth.get_transaction_count(relayer.address, "pending"),
+                "chainId": deployment.chain_id,
+            }
+        )
         signed = relayer.sign_transaction(tx)
         tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
         state.relayed_signatures.add(signature_id)
@@ -114,5 +137,8 @@ def relay_submission(state: AppState, request: SubmissionRelayRequest) -> Relaye
     if receipt["status"] != 1:
         raise RelayRefused(502, f"the submission transaction {tx_hash.hex()} reverted")
     events = registry.events.ContributionSubmitted().process_receipt(receipt)
-    return Relayed(tx_hash="0x" + bytes(tx_hash).hex().removeprefix("0x"),
-                   contribution_id=events[0]["args"]["contributionId"], block_number=receipt["blockNumber"])
+    return Relayed(
+        tx_hash="0x" + bytes(tx_hash).hex().removeprefix("0x"),
+        contribution_id=events[0]["args"]["contributionId"],
+        block_number=receipt["blockNumber"],
+    )

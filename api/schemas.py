@@ -49,16 +49,19 @@ def canonical_cid(value: str) -> str:
     return value
 
 
-AddressStr = Annotated[str, AfterValidator(checksum_address),
-                       Field(examples=[EXAMPLE_ADDRESS], description="20-byte address; any case, EIP-55 checked")]
+AddressStr = Annotated[
+    str,
+    AfterValidator(checksum_address),
+    Field(examples=[EXAMPLE_ADDRESS], description="20-byte address; any case, EIP-55 checked"),
+]
 CidStr = Annotated[str, AfterValidator(cid_string), Field(examples=[EXAMPLE_CID], description="IPFS CID")]
-CanonicalCidStr = Annotated[str, AfterValidator(canonical_cid), Field(examples=[EXAMPLE_CID],
-                                                                     description="IPFS CID, base32 CIDv1")]
+CanonicalCidStr = Annotated[
+    str, AfterValidator(canonical_cid), Field(examples=[EXAMPLE_CID], description="IPFS CID, base32 CIDv1")
+]
 DbId = Annotated[int, Field(ge=0, le=MAX_DB_INT)]
-Uint = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", examples=["1000000000000000000"],
-                            description="uint256 as a decimal string")]
-
-
+Uint = Annotated[
+    str, Field(pattern=r"^[0-9]{1,78}$", examples=["1000000000000000000"], description="uint256 as a decimal string")
+]
 
 
 class Status(str, Enum):
@@ -90,7 +93,9 @@ class ContributionPublic(_Public):
     kind: ContributionKind
     cid: str = Field(examples=[EXAMPLE_CID])
     relayer: str | None = Field(None, description="who sent it for the contributor, if relayed")
-    status: Status = Field(description="pending: not attested yet; scored: attested; rejected: its epoch report rejected it")
+    status: Status = Field(
+        description="pending: not attested yet; scored: attested; rejected: its epoch report rejected it"
+    )
     score: Uint | None = None
     report_cid: str | None = None
     epoch_id: int | None = None
@@ -104,8 +109,9 @@ class ScoreExplanationPublic(_Public):
     metric: str | None = Field(None, examples=["accuracy"])
     metric_value: float | None = Field(None, examples=[0.93])
     gain: float | None = Field(None, description="gain over the champion", examples=[0.012])
-    confidence_interval: tuple[float, float] | None = Field(None, description="bootstrap interval of the gain",
-                                                           examples=[[0.004, 0.02]])
+    confidence_interval: tuple[float, float] | None = Field(
+        None, description="bootstrap interval of the gain", examples=[[0.004, 0.02]]
+    )
     rejection_reason: str | None = Field(None, examples=["no_significant_gain"])
     detail: str | None = None
     copy_of: str | None = None
@@ -184,7 +190,8 @@ class UnclaimedPublic(BaseModel):
     claims: list[ClaimArgs]
     distributor: str
     claim_many_calldata: str | None = Field(
-        None, description="ABI-encoded claimMany(account, claims): send it to the distributor as is")
+        None, description="ABI-encoded claimMany(account, claims): send it to the distributor as is"
+    )
 
 
 class VotePublic(_Public):
@@ -216,8 +223,9 @@ class ProposalPublic(BaseModel):
     votes_for: Uint
     votes_against: Uint
     votes_abstain: Uint
-    funds_epoch: FundsEpoch | None = Field(None, description="the epoch and report a reward proposal funds, "
-                                                             "read from its description")
+    funds_epoch: FundsEpoch | None = Field(
+        None, description="the epoch and report a reward proposal funds, read from its description"
+    )
     block_number: int
     tx_hash: str
 
@@ -245,9 +253,22 @@ class ArtifactPublic(BaseModel):
 class SubmissionRelayRequest(BaseModel):
     """A contributor's EIP-712 Submission (dao.eip712.submission) and their signature."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "contributor": EXAMPLE_ADDRESS, "project_id": 1, "kind": "model_predictions", "cid": EXAMPLE_CID,
-        "nonce": 0, "deadline": 1893456000, "signature": "0x" + "11" * 65}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "contributor": EXAMPLE_ADDRESS,
+                    "project_id": 1,
+                    "kind": "model_predictions",
+                    "cid": EXAMPLE_CID,
+                    "nonce": 0,
+                    "deadline": 1893456000,
+                    "signature": "0x" + "11" * 65,
+                }
+            ]
+        },
+    )
 
     contributor: AddressStr
     project_id: int = Field(ge=1, lt=2**56)
@@ -294,4 +315,3 @@ def decode_page_token(token: str) -> int:
     if prefix != "k" or not number.isdigit() or int(number) > MAX_DB_INT:
         raise PageTokenError(f"malformed page token: {token!r}")
     return int(number)
-

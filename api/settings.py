@@ -29,12 +29,16 @@ class Settings(BaseSettings):
 
     upload_max_bytes: int = Field(16 * 1024 * 1024, gt=0, description="largest artifact upload accepted")
     upload_content_types: tuple[str, ...] = (
-        "application/octet-stream", "text/csv", "application/json", "text/plain",
+        "application/octet-stream",
+        "text/csv",
+        "application/json",
+        "text/plain",
     )
     page_size_default: int = Field(50, ge=1)
     page_size_max: int = Field(200, ge=1, description="cap on ?limit= for every list endpoint")
     write_rate_limit: Annotated[str, AfterValidator(check_limit)] = Field(
-        "30/minute", description="writes per client address, in `limits` notation (e.g. 30/minute)")
+        "30/minute", description="writes per client address, in `limits` notation (e.g. 30/minute)"
+    )
 
     relayer_private_key: SecretStr | None = Field(None, description="key that pays the gas of relayed submissions")
     relay_gas_limit: int = Field(400_000, gt=21_000)

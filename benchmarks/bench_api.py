@@ -57,14 +57,27 @@ def build_database(path: Path) -> list[str]:
     def rows():
         for cid in range(1, ROWS + 1):
             status = statuses[cid % 3]
-            yield (cid, 1 + cid % 7, contributors[rng.randrange(CONTRIBUTORS)], cid % 2, CID, None, cid // 10,
-                   "0x" + f"{cid:064x}", status, None if status == "pending" else str(cid % 1000).zfill(78),
-                   None, None if status == "pending" else cid // 10_000)
+            yield (
+                cid,
+                1 + cid % 7,
+                contributors[rng.randrange(CONTRIBUTORS)],
+                cid % 2,
+                CID,
+                None,
+                cid // 10,
+                "0x" + f"{cid:064x}",
+                status,
+                None if status == "pending" else str(cid % 1000).zfill(78),
+                None,
+                None if status == "pending" else cid // 10_000,
+            )
 
     with connection:
         connection.executemany(
             "INSERT INTO contributions (contribution_id, project_id, contributor, kind, cid, relayer, block_number,"
-            " tx_hash, status, score, report_cid, epoch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows())
+            " tx_hash, status, score, report_cid, epoch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows(),
+        )
     connection.execute("ANALYZE")
     connection.close()
     return contributors
@@ -104,6 +117,7 @@ def bench_pagination(path: Path, contributors: list[str]) -> None:
     sessions = session_factory(engine)
     deep_token = encode_page_token(1_000)  # 999,000 rows into the newest-first history
     with sessions() as session, engine.connect() as connection:
+
         def first() -> None:
             contribution_page(connection, limit=PAGE, page_token=None)
 
@@ -112,8 +126,13 @@ def bench_pagination(path: Path, contributors: list[str]) -> None:
             assert b'"contribution_id":999' in body
 
         who = contributors[17]
-        ids = list(session.scalars(select(m.Contribution.contribution_id).where(m.Contribution.contributor == who)
-                                   .order_by(m.Contribution.contribution_id)))
+        ids = list(
+            session.scalars(
+                select(m.Contribution.contribution_id)
+                .where(m.Contribution.contributor == who)
+                .order_by(m.Contribution.contribution_id)
+            )
+        )
         who_token = encode_page_token(ids[PAGE + 1])  # that contributor's oldest page
 
         def first_of_one() -> None:
@@ -123,18 +142,23 @@ def bench_pagination(path: Path, contributors: list[str]) -> None:
             contribution_page(connection, limit=PAGE, page_token=who_token, contributor=who)
 
         def offset_deep() -> None:
-            session.execute(select(*_COLUMNS).order_by(m.Contribution.contribution_id.desc())
-                            .offset(ROWS - 1_000).limit(PAGE)).all()
+            session.execute(
+                select(*_COLUMNS).order_by(m.Contribution.contribution_id.desc()).offset(ROWS - 1_000).limit(PAGE)
+            ).all()
 
         t_first, t_deep = _paired_medians(first, deep, 500)
         t_first1, t_deep1 = _paired_medians(first_of_one, deep_of_one, 500)
         t_offset = _median_seconds(offset_deep, 5)
     engine.dispose()
     print(f"keyset pagination, {ROWS:,} contributions in SQLite, pages of {PAGE} (median):")
-    print(f"  history   first page {t_first * 1e3:.3f} ms, page 999,000 rows deep {t_deep * 1e3:.3f} ms:"
-          f" deep/first = {t_deep / t_first:.2f} (target <= 1.1)")
-    print(f"  one contributor ({len(ids)} rows) first {t_first1 * 1e3:.3f} ms, last page {t_deep1 * 1e3:.3f} ms:"
-          f" deep/first = {t_deep1 / t_first1:.2f}")
+    print(
+        f"  history   first page {t_first * 1e3:.3f} ms, page 999,000 rows deep {t_deep * 1e3:.3f} ms:"
+        f" deep/first = {t_deep / t_first:.2f} (target <= 1.1)"
+    )
+    print(
+        f"  one contributor ({len(ids)} rows) first {t_first1 * 1e3:.3f} ms, last page {t_deep1 * 1e3:.3f} ms:"
+        f" deep/first = {t_deep1 / t_first1:.2f}"
+    )
     print(f"  (OFFSET paging to the same depth: {t_offset * 1e3:.1f} ms = {t_offset / t_first:.0f} x the first page)")
 
 
@@ -199,8 +223,12 @@ async def _load(port: int, path: str, total: int, connections: int) -> tuple[flo
 
 
 def _serve(kind: str, port: int, arg: str) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", SERVER, kind, str(port), arg], cwd=REPO,
-                               stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVER, kind, str(port), arg],
+        cwd=REPO,
+        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -241,11 +269,15 @@ def bench_requests_per_second(path: Path, tmp: Path) -> None:
         ours.wait()
     rps_ours, rps_peer = max(results["openmerit"]), max(results["peer"])
     print(f"history endpoint, {REQUESTS} requests x 3 rounds over {CONNECTIONS} connections (best round):")
-    print(f"  OpenMerit /contributions (SQLite, {ROWS:,} rows) {rps_ours:,.0f} req/s;"
-          f" minimal FastAPI app, same JSON from memory {rps_peer:,.0f} req/s:"
-          f" ratio = {rps_ours / rps_peer:.2f} (target >= 0.8)")
+    print(
+        f"  OpenMerit /contributions (SQLite, {ROWS:,} rows) {rps_ours:,.0f} req/s;"
+        f" minimal FastAPI app, same JSON from memory {rps_peer:,.0f} req/s:"
+        f" ratio = {rps_ours / rps_peer:.2f} (target >= 0.8)"
+    )
     rps_raw = max(results["peer-raw"])
-    print(f"  (against the same app returning pre-encoded bytes, {rps_raw:,.0f} req/s: ratio = {rps_ours / rps_raw:.2f})")
+    print(
+        f"  (against the same app returning pre-encoded bytes, {rps_raw:,.0f} req/s: ratio = {rps_ours / rps_raw:.2f})"
+    )
 
 
 def bench_indexer(tmp: Path) -> None:
@@ -255,9 +287,12 @@ def bench_indexer(tmp: Path) -> None:
     from api.indexer.decoding import LogDecoder
     from dao.abi import abi
 
-    anvil = subprocess.Popen(["anvil", "--port", str(ANVIL_PORT), "--gas-limit", "30000000", "--silent",
-                              "--block-base-fee-per-gas", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env={**os.environ, "PATH": f"{REPO / 'node_modules' / '.bin'}:{os.environ['PATH']}"})
+    anvil = subprocess.Popen(
+        ["anvil", "--port", str(ANVIL_PORT), "--gas-limit", "30000000", "--silent", "--block-base-fee-per-gas", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PATH": f"{REPO / 'node_modules' / '.bin'}:{os.environ['PATH']}"},
+    )
     try:
         w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{ANVIL_PORT}", request_kwargs={"timeout": 120}))
         deadline = time.monotonic() + 30
@@ -268,8 +303,9 @@ def bench_indexer(tmp: Path) -> None:
         registry = _deploy_registry(w3)
         _submit_many(w3, registry, SUBMISSIONS)
         head = w3.eth.block_number
-        decoder = LogDecoder({"registry": registry.address, "distributor": _address(1), "governor": _address(2),
-                              "token": _address(3)})
+        decoder = LogDecoder(
+            {"registry": registry.address, "distributor": _address(1), "governor": _address(2), "token": _address(3)}
+        )
         naive_contract = w3.eth.contract(address=registry.address, abi=abi("ContributionRegistry"))
         event = naive_contract.events.ContributionSubmitted()
         topic = "0x" + keccak(text="ContributionSubmitted(uint256,uint256,address,uint8,string,address)").hex()
@@ -279,30 +315,39 @@ def bench_indexer(tmp: Path) -> None:
             return len([event.process_log(log) for log in logs])
 
         def bulk() -> int:
-            response = w3.provider.make_request("eth_getLogs", [{"fromBlock": "0x0", "toBlock": hex(head),
-                                                                 "address": decoder.addresses,
-                                                                 "topics": [decoder.topics]}])
+            response = w3.provider.make_request(
+                "eth_getLogs",
+                [{"fromBlock": "0x0", "toBlock": hex(head), "address": decoder.addresses, "topics": [decoder.topics]}],
+            )
             return len(decoder.decode_all(response["result"]))
 
-        raw = w3.provider.make_request("eth_getLogs", [{"fromBlock": "0x0", "toBlock": hex(head),
-                                                        "address": registry.address, "topics": [topic]}])["result"]
+        raw = w3.provider.make_request(
+            "eth_getLogs", [{"fromBlock": "0x0", "toBlock": hex(head), "address": registry.address, "topics": [topic]}]
+        )["result"]
         formatted = w3.eth.get_logs({"fromBlock": 0, "toBlock": head, "address": registry.address, "topics": [topic]})
         assert naive() == SUBMISSIONS and bulk() == SUBMISSIONS + 1  # bulk also keeps ProjectRegistered
         t_store = _store_seconds(decoder.decode_all(raw), tmp)
         t_naive, t_bulk = _paired_medians(naive, bulk, 3)
-        t_naive_decode, t_bulk_decode = _paired_medians(lambda: [event.process_log(log) for log in formatted],
-                                                        lambda: decoder.decode_all(raw), 3)
+        t_naive_decode, t_bulk_decode = _paired_medians(
+            lambda: [event.process_log(log) for log in formatted], lambda: decoder.decode_all(raw), 3
+        )
     finally:
         anvil.terminate()
         anvil.wait()
     print(f"indexer, {SUBMISSIONS:,} ContributionSubmitted logs from anvil (median of 3):")
-    print(f"  fetch + decode: naive web3.py get_logs + process_log {SUBMISSIONS / t_naive:,.0f} logs/s,"
-          f" OpenMerit raw getLogs + bulk decode {SUBMISSIONS / t_bulk:,.0f} logs/s:"
-          f" ratio = {t_naive / t_bulk:.1f} (target >= 5)")
-    print(f"  decode only: process_log {SUBMISSIONS / t_naive_decode:,.0f} logs/s,"
-          f" bulk decode {SUBMISSIONS / t_bulk_decode:,.0f} logs/s: ratio = {t_naive_decode / t_bulk_decode:.1f}")
-    print(f"  (OpenMerit fetch + decode + store into SQLite: {SUBMISSIONS / (t_bulk + t_store):,.0f} logs/s,"
-          f" {t_naive / (t_bulk + t_store):.1f} x the naive loop, which stores nothing)")
+    print(
+        f"  fetch + decode: naive web3.py get_logs + process_log {SUBMISSIONS / t_naive:,.0f} logs/s,"
+        f" OpenMerit raw getLogs + bulk decode {SUBMISSIONS / t_bulk:,.0f} logs/s:"
+        f" ratio = {t_naive / t_bulk:.1f} (target >= 5)"
+    )
+    print(
+        f"  decode only: process_log {SUBMISSIONS / t_naive_decode:,.0f} logs/s,"
+        f" bulk decode {SUBMISSIONS / t_bulk_decode:,.0f} logs/s: ratio = {t_naive_decode / t_bulk_decode:.1f}"
+    )
+    print(
+        f"  (OpenMerit fetch + decode + store into SQLite: {SUBMISSIONS / (t_bulk + t_store):,.0f} logs/s,"
+        f" {t_naive / (t_bulk + t_store):.1f} x the naive loop, which stores nothing)"
+    )
 
 
 def _store_seconds(events: list, tmp: Path) -> float:
@@ -328,8 +373,9 @@ def _deploy_registry(w3):
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(admin, admin, admin).transact({"from": admin}))
     registry = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
-    w3.eth.wait_for_transaction_receipt(registry.functions.registerProject(
-        "bench", 0, "accuracy", CID, b"\x11" * 32).transact({"from": admin}))
+    w3.eth.wait_for_transaction_receipt(
+        registry.functions.registerProject("bench", 0, "accuracy", CID, b"\x11" * 32).transact({"from": admin})
+    )
     return registry
 
 
@@ -348,9 +394,22 @@ def _submit_many(w3, registry, count: int) -> None:
         batch = []
         for i in range(min(batch_size, count - sent)):
             sender = senders[(sent + i) % len(senders)]
-            batch.append({"jsonrpc": "2.0", "id": i, "method": "eth_sendTransaction",
-                          "params": [{"from": sender, "to": registry.address, "data": data, "gas": hex(120_000),
-                                      "nonce": hex(nonces[sender])}]})
+            batch.append(
+                {
+                    "jsonrpc": "2.0",
+                    "id": i,
+                    "method": "eth_sendTransaction",
+                    "params": [
+                        {
+                            "from": sender,
+                            "to": registry.address,
+                            "data": data,
+                            "gas": hex(120_000),
+                            "nonce": hex(nonces[sender]),
+                        }
+                    ],
+                }
+            )
             nonces[sender] += 1
         answers = requests.post(url, json=batch, timeout=120).json()
         failed = [a for a in answers if "error" in a]
@@ -367,8 +426,10 @@ def main() -> None:
         path = tmp / "contributions.db"
         started = time.perf_counter()
         contributors = build_database(path)
-        print(f"(built {ROWS:,} contributions in {time.perf_counter() - started:.0f} s,"
-              f" {path.stat().st_size / 2**20:.0f} MiB)")
+        print(
+            f"(built {ROWS:,} contributions in {time.perf_counter() - started:.0f} s,"
+            f" {path.stat().st_size / 2**20:.0f} MiB)"
+        )
         bench_pagination(path, contributors)
         bench_requests_per_second(path, tmp)
     if not (REPO / "build" / "contracts" / "ContributionRegistry.json").exists():

@@ -145,7 +145,10 @@ def main() -> None:
         print(f"CID of a {mib:.0f} MiB file (best of {REPEATS}; {cid})")
         print(f"  hashlib.sha256 alone          {sha_seconds:7.3f} s  {mib / sha_seconds:7.0f} MiB/s")
         print(f"  OpenMerit compute_artifact_cid {cid_seconds:6.3f} s  {mib / cid_seconds:7.0f} MiB/s")
-        print(f"  JS ipfs-unixfs-importer       {js_inside:7.3f} s  {mib / js_inside:7.0f} MiB/s  (inside node; {js_whole:.3f} s with node start)")
+        print(
+            f"  JS ipfs-unixfs-importer       {js_inside:7.3f} s  {mib / js_inside:7.0f} MiB/s"
+            f"  (inside node; {js_whole:.3f} s with node start)"
+        )
         print(f"  ratio CID speed / sha256 speed     {sha_seconds / cid_seconds:5.2f} x  (target >= 0.70)")
         print(f"  ratio CID speed / JS importer      {js_inside / cid_seconds:5.2f} x  (target > 1.00)")
         speed_file.unlink()
@@ -160,7 +163,10 @@ def main() -> None:
             raise SystemExit(f"read back {read_bytes} bytes of {MEMORY_FILE_BYTES}")
         print(f"Peak RSS of a process importing {MEMORY_FILE_BYTES // MIB} MiB into the embedded store ({stored_cid})")
         print(f"  interpreter + modules only    {baseline_mib:7.1f} MiB")
-        print(f"  import (put from a file)      {put_mib:7.1f} MiB  (budget {MEMORY_BUDGET_MIB} MiB: {'within' if put_mib < MEMORY_BUDGET_MIB else 'OVER'})")
+        print(
+            f"  import (put from a file)      {put_mib:7.1f} MiB"
+            f"  (budget {MEMORY_BUDGET_MIB} MiB: {'within' if put_mib < MEMORY_BUDGET_MIB else 'OVER'})"
+        )
         print(f"  read back (open, verified)    {read_mib:7.1f} MiB")
         print(f"  ratio import peak / budget         {put_mib / MEMORY_BUDGET_MIB:5.2f}")
 

@@ -100,8 +100,10 @@ def time_js(values: list[list[str]]) -> tuple[Timing, float, dict]:
 
 
 def main() -> None:
-    print("merkle: build + every proof, reward leaves (uint256,address,uint256); "
-          "peer: @openzeppelin/merkle-tree in node", flush=True)
+    print(
+        "merkle: build + every proof, reward leaves (uint256,address,uint256); peer: @openzeppelin/merkle-tree in node",
+        flush=True,
+    )
     for size in SIZES:
         values = reward_values(size)
         python, python_verified, tree, proofs = time_python(values, repeats=3 if size <= 10_000 else 2)
@@ -109,7 +111,8 @@ def main() -> None:
         if report["root"] != tree.root or any(proofs[int(i)] != p for i, p in report["sample"].items()):
             raise SystemExit(f"merkle: the trees differ at {size} leaves: {report['root']} vs {tree.root}")
         print(
-            f"  {size:>7,} leaves  python {python.total_s:7.3f} s (build {python.build_s:.3f} + proofs {python.proofs_s:.3f})"
+            f"  {size:>7,} leaves  python {python.total_s:7.3f} s"
+            f" (build {python.build_s:.3f} + proofs {python.proofs_s:.3f})"
             f"  | with every proof verified {python_verified.total_s:7.3f} s\n"
             f"  {'':>14}  js     {js.total_s:7.3f} s (build {js.build_s:.3f} + proofs {js.proofs_s:.3f}) in node,"
             f" {js_process_s:.3f} s whole process\n"

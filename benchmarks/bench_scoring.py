@@ -36,14 +36,18 @@ def bench_dawid_skene() -> None:
 
     for n_classes in (2, 5):
         table, truth = simulate_large_labels(
-            seed=n_classes, n_items=100_000, n_annotators=1_000, n_labels=1_000_000, n_classes=n_classes,
+            seed=n_classes,
+            n_items=100_000,
+            n_annotators=1_000,
+            n_labels=1_000_000,
+            n_classes=n_classes,
             spammer_share=0.2,
         )
-        ours_seconds, ours = _timed(lambda: dawid_skene(table), repeat=3)  # best of: the machine is shared
+        ours_seconds, ours = _timed(lambda table=table: dawid_skene(table), repeat=3)  # best of: the machine is shared
         frame = pd.DataFrame({"task": table.item_index, "worker": table.annotator_index, "label": table.label_index})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            theirs_seconds, theirs = _timed(lambda: DawidSkene(n_iter=100).fit_predict(frame), repeat=2)
+            theirs_seconds, theirs = _timed(lambda frame=frame: DawidSkene(n_iter=100).fit_predict(frame), repeat=2)
         labelled = theirs.index.to_numpy()
         ours_accuracy = float((ours.labels[labelled] == truth[labelled]).mean())
         theirs_accuracy = float((theirs.to_numpy() == truth[labelled]).mean())
@@ -117,8 +121,9 @@ def bench_epoch() -> None:
     def submit(kind: str, cid: str, data: bytes) -> None:
         artifacts[cid] = data
         order = len(submissions)
-        submissions.append(SubmissionRef(order=order, contributor=to_checksum_address(f"0x{order + 1:040x}"),
-                                         kind=kind, cid=cid))
+        submissions.append(
+            SubmissionRef(order=order, contributor=to_checksum_address(f"0x{order + 1:040x}"), kind=kind, cid=cid)
+        )
 
     skill = 0.6
     champion = artifacts["baseline"]
@@ -131,22 +136,36 @@ def bench_epoch() -> None:
         elif mix == 1:  # an exact copy of the champion
             submit("model_predictions", f"m{step}", champion)
         elif mix == 2:  # a model that only refits the noise
-            submit("model_predictions", f"m{step}", _npy(nested_skill_labels(truth, difficulty, skill, 0.02, 9000 + step)))
+            submit(
+                "model_predictions", f"m{step}", _npy(nested_skill_labels(truth, difficulty, skill, 0.02, 9000 + step))
+            )
         else:  # a weaker model
-            submit("model_predictions", f"m{step}", _npy(nested_skill_labels(truth, difficulty, skill - 0.05, 0.02, 5000 + step)))
+            submit(
+                "model_predictions",
+                f"m{step}",
+                _npy(nested_skill_labels(truth, difficulty, skill - 0.05, 0.02, 5000 + step)),
+            )
     table, _ = simulate_large_labels(7, 100_000, 1_000, 10**6, 3, 0.2)
     by_annotator = np.argsort(table.annotator_index, kind="stable")
     bounds = np.searchsorted(table.annotator_index[by_annotator], np.arange(len(table.annotators) + 1))
     for a in range(len(table.annotators)):
-        rows = by_annotator[bounds[a]:bounds[a + 1]]
+        rows = by_annotator[bounds[a] : bounds[a + 1]]
         text = "item,label\n" + "".join(
             f"i{i},{c}\n" for i, c in zip(table.item_index[rows].tolist(), table.label_index[rows].tolist())
         )
         submit("labels", f"l{a}", text.encode())
-    inputs = EpochInputs(project="bench", epoch=1, chain_id=31337, budget_wei=10**24, answers_cid="answers",
-                         champion_cid="baseline", submissions=submissions)
-    parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=["0", "1", "2"],
-                                   margin=0.0005, bootstrap_seed=1)
+    inputs = EpochInputs(
+        project="bench",
+        epoch=1,
+        chain_id=31337,
+        budget_wei=10**24,
+        answers_cid="answers",
+        champion_cid="baseline",
+        submissions=submissions,
+    )
+    parameters = ScoringParameters(
+        task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=["0", "1", "2"], margin=0.0005, bootstrap_seed=1
+    )
     seconds, report = _timed(lambda: score_epoch(inputs, parameters, artifacts))
     accepted = sum(s.accepted for s in report.model_scores)
     print(

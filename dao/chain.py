@@ -57,8 +57,15 @@ class RetryingHTTPProvider(Web3.HTTPProvider):
     hash is returned and the caller follows it to a receipt.
     """
 
-    def __init__(self, endpoint_uri: str, *, timeout: float = 30.0, retry_seconds: float = 120.0,
-                 backoff_seconds: float = 0.25, max_backoff_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        endpoint_uri: str,
+        *,
+        timeout: float = 30.0,
+        retry_seconds: float = 120.0,
+        backoff_seconds: float = 0.25,
+        max_backoff_seconds: float = 5.0,
+    ) -> None:
         super().__init__(endpoint_uri, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
         self.retry_seconds = retry_seconds
         self.backoff_seconds, self.max_backoff_seconds = backoff_seconds, max_backoff_seconds
@@ -73,8 +80,11 @@ class RetryingHTTPProvider(Web3.HTTPProvider):
                     if attempt and method == "eth_sendRawTransaction" and "error" in response:
                         message = str(response["error"].get("message", "")).lower()
                         if any(text in message for text in ALREADY_SENT):
-                            return {"jsonrpc": "2.0", "id": response.get("id"),
-                                    "result": "0x" + keccak(HexBytes(params[0])).hex()}
+                            return {
+                                "jsonrpc": "2.0",
+                                "id": response.get("id"),
+                                "result": "0x" + keccak(HexBytes(params[0])).hex(),
+                            }
                     return response
                 fault: str = f"rate limited: {response['error']}"
             except (requests.ConnectionError, requests.Timeout) as error:
@@ -88,16 +98,24 @@ class RetryingHTTPProvider(Web3.HTTPProvider):
             pause = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** min(attempt - 1, 16))
             pause *= 0.5 + random.random()  # jitter: many clients must not retry in step
             if time.monotonic() + pause > deadline:
-                raise RpcUnavailableError(f"{method} failed {attempt} times over {self.retry_seconds:g} s "
-                                          f"({fault}) at {self.endpoint_uri}")
-            log.warning("rpc fault, retrying", extra={"rpc_method": method, "fault": fault, "attempt": attempt,
-                                                     "pause_seconds": round(pause, 3)})
+                raise RpcUnavailableError(
+                    f"{method} failed {attempt} times over {self.retry_seconds:g} s ({fault}) at {self.endpoint_uri}"
+                )
+            log.warning(
+                "rpc fault, retrying",
+                extra={"rpc_method": method, "fault": fault, "attempt": attempt, "pause_seconds": round(pause, 3)},
+            )
             time.sleep(pause)
 
 
-
-def connect(rpc_url: str = DEFAULT_RPC_URL, *, timeout: float = 30.0, retry_seconds: float | None = None,
-            backoff_seconds: float = 0.25, max_backoff_seconds: float = 5.0) -> Web3:
+def connect(
+    rpc_url: str = DEFAULT_RPC_URL,
+    *,
+    timeout: float = 30.0,
+    retry_seconds: float | None = None,
+    backoff_seconds: float = 0.25,
+    max_backoff_seconds: float = 5.0,
+) -> Web3:
     """A web3 client with an explicit request timeout (a node that hangs never hangs us forever).
 
     With `retry_seconds` set, every request survives RPC faults (connection errors, timeouts, HTTP
@@ -105,8 +123,15 @@ def connect(rpc_url: str = DEFAULT_RPC_URL, *, timeout: float = 30.0, retry_seco
     without it, a fault raises web3's own error at once (a command that should answer now)."""
     if retry_seconds is None:
         return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
-    return Web3(RetryingHTTPProvider(rpc_url, timeout=timeout, retry_seconds=retry_seconds,
-                                     backoff_seconds=backoff_seconds, max_backoff_seconds=max_backoff_seconds))
+    return Web3(
+        RetryingHTTPProvider(
+            rpc_url,
+            timeout=timeout,
+            retry_seconds=retry_seconds,
+            backoff_seconds=backoff_seconds,
+            max_backoff_seconds=max_backoff_seconds,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -127,7 +152,8 @@ def load_contracts(w3: Web3, deployment: Deployment | Path | str) -> OpenMeritCo
     if chain_id != deployment.chain_id:
         raise ChainMismatchError(
             f"the {deployment.network} deployment is on chain id {deployment.chain_id}, "
-            f"but the node answers chain id {chain_id}")
+            f"but the node answers chain id {chain_id}"
+        )
 
     def bind(key: str) -> Contract:
         record = deployment.contracts[key]
@@ -203,7 +229,7 @@ def decode_revert(exc: Exception) -> str:
     if isinstance(data, (bytes, str)) and len(data) >= 10:
         try:
             return decode_error(data)
-        except Exception:  # noqa: BLE001 - fall back to web3's own message
+        except Exception:
             pass
     return getattr(exc, "message", None) or str(exc)
 

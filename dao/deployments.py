@@ -48,7 +48,7 @@ def _checksum(value: str) -> str:
 def _whole_tokens_to_base_units(value: Any) -> int:
     """Token amounts in configs are whole tokens ("1000000", "0.5", 250): exact, no floats."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError("give token amounts as an integer or a decimal string, e.g. \"1000000\"")
+        raise ValueError('give token amounts as an integer or a decimal string, e.g. "1000000"')
     try:
         amount = Decimal(str(value).replace("_", ""))
     except InvalidOperation:
@@ -113,9 +113,7 @@ class DeployConfig(_Strict):
     def _fits_the_cap(self) -> DeployConfig:
         distributed = sum(g.amount for g in self.initial_distribution)
         if distributed > self.token.cap:
-            raise ValueError(
-                f"initial_distribution totals {distributed} base units, over token.cap {self.token.cap}"
-            )
+            raise ValueError(f"initial_distribution totals {distributed} base units, over token.cap {self.token.cap}")
         if self.rewards.epoch_cap > self.token.cap:
             raise ValueError("rewards.epoch_cap is over token.cap")
         if self.governor.proposal_threshold > self.token.cap:

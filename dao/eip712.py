@@ -27,19 +27,23 @@ BALLOT_TYPE = [
 
 
 def domain(name: str, version: str, chain_id: int, verifying_contract: str) -> dict[str, Any]:
-    return {"name": name, "version": version, "chainId": chain_id,
-            "verifyingContract": to_checksum_address(verifying_contract)}
+    return {
+        "name": name,
+        "version": version,
+        "chainId": chain_id,
+        "verifyingContract": to_checksum_address(verifying_contract),
+    }
 
 
-def ballot(governor_name: str, chain_id: int, governor: str, *, proposal_id: int, support: int,
-           voter: str, nonce: int) -> dict[str, Any]:
+def ballot(
+    governor_name: str, chain_id: int, governor: str, *, proposal_id: int, support: int, voter: str, nonce: int
+) -> dict[str, Any]:
     """Typed data for Governor.castVoteBySig; the governor's EIP-712 version is "1"."""
     return {
         "types": {"EIP712Domain": EIP712_DOMAIN, "Ballot": BALLOT_TYPE},
         "primaryType": "Ballot",
         "domain": domain(governor_name, "1", chain_id, governor),
-        "message": {"proposalId": proposal_id, "support": support,
-                    "voter": to_checksum_address(voter), "nonce": nonce},
+        "message": {"proposalId": proposal_id, "support": support, "voter": to_checksum_address(voter), "nonce": nonce},
     }
 
 
@@ -51,8 +55,7 @@ def sign(typed_data: dict[str, Any], private_key: bytes | str) -> bytes:
 
 def recover(typed_data: dict[str, Any], signature: bytes) -> str:
     """The address that signed the typed data."""
-    return to_checksum_address(Account.recover_message(encode_typed_data(full_message=typed_data),
-                                                      signature=signature))
+    return to_checksum_address(Account.recover_message(encode_typed_data(full_message=typed_data), signature=signature))
 
 
 REGISTRY_DOMAIN_NAME = "OpenMerit ContributionRegistry"
@@ -69,13 +72,20 @@ SUBMISSION_TYPE = [
 """ContributionRegistry.SUBMISSION_TYPEHASH: a contributor's consent to one submission."""
 
 
-def submission(chain_id: int, registry: str, *, contributor: str, project_id: int, kind: int, cid: str,
-               nonce: int, deadline: int) -> dict[str, Any]:
+def submission(
+    chain_id: int, registry: str, *, contributor: str, project_id: int, kind: int, cid: str, nonce: int, deadline: int
+) -> dict[str, Any]:
     """Typed data for ContributionRegistry.submitBySig."""
     return {
         "types": {"EIP712Domain": EIP712_DOMAIN, "Submission": SUBMISSION_TYPE},
         "primaryType": "Submission",
         "domain": domain(REGISTRY_DOMAIN_NAME, REGISTRY_DOMAIN_VERSION, chain_id, registry),
-        "message": {"contributor": to_checksum_address(contributor), "projectId": project_id, "kind": kind,
-                    "cid": cid, "nonce": nonce, "deadline": deadline},
+        "message": {
+            "contributor": to_checksum_address(contributor),
+            "projectId": project_id,
+            "kind": kind,
+            "cid": cid,
+            "nonce": nonce,
+            "deadline": deadline,
+        },
     }

@@ -38,8 +38,9 @@ def brownie_network_ids(network_config: Path | None = None) -> set[str]:
     return ids
 
 
-def ensure_brownie_network(network: LiveNetwork | str, brownie: str = "brownie", *, host: str | None = None,
-                           chain_id: int | None = None) -> None:
+def ensure_brownie_network(
+    network: LiveNetwork | str, brownie: str = "brownie", *, host: str | None = None, chain_id: int | None = None
+) -> None:
     """Adds (or points at `host`) the Brownie entry of a live network."""
     net = TESTNETS[network] if isinstance(network, str) else network
     settings = [f"host={host or '$' + net.rpc_env}", f"chainid={chain_id or net.chain_id}", f"explorer={net.explorer}"]

@@ -106,8 +106,9 @@ class Proposal:
         return self.targets, self.values, self.calldatas, self.description_hash
 
 
-def register_project_proposal(registry: str, *, name: str, task: Task | str, metric: str, benchmark_cid: str,
-                              answers_commitment: bytes) -> Proposal:
+def register_project_proposal(
+    registry: str, *, name: str, task: Task | str, metric: str, benchmark_cid: str, answers_commitment: bytes
+) -> Proposal:
     """The proposal that registers a project in the ContributionRegistry (only the timelock may)."""
     if task not in Task.names():
         raise ValueError(f"task must be one of {', '.join(Task.names())}, not {task!r}")
@@ -115,10 +116,13 @@ def register_project_proposal(registry: str, *, name: str, task: Task | str, met
     if len(answers_commitment) != 32:
         raise ValueError("the answers commitment is a 32-byte hash")
     _check_cid(benchmark_cid)
-    encoded = calldata("ContributionRegistry", "registerProject", name, task.code, metric, benchmark_cid,
-                       bytes(answers_commitment))
-    description = (f"# Register the OpenMerit project '{name}'\n\nTask: {task.value}, metric: {metric}\n"
-                   f"Benchmark inputs: ipfs://{benchmark_cid}\nAnswers commitment: 0x{answers_commitment.hex()}\n")
+    encoded = calldata(
+        "ContributionRegistry", "registerProject", name, task.code, metric, benchmark_cid, bytes(answers_commitment)
+    )
+    description = (
+        f"# Register the OpenMerit project '{name}'\n\nTask: {task.value}, metric: {metric}\n"
+        f"Benchmark inputs: ipfs://{benchmark_cid}\nAnswers commitment: 0x{answers_commitment.hex()}\n"
+    )
     return Proposal((Action(registry, encoded),), description)
 
 
@@ -177,9 +181,13 @@ def decode_fund_epoch(data: bytes) -> FundEpochCall | None:
     args = decode_calldata("RewardDistributor", "fundEpoch", data)
     if args is None:
         return None
-    return FundEpochCall(epoch_id=int(args["epochId"]), merkle_root="0x" + bytes(args["merkleRoot"]).hex(),
-                         total=int(args["total"]), report_cid=str(args["reportCid"]),
-                         claim_deadline=int(args["claimDeadline"]))
+    return FundEpochCall(
+        epoch_id=int(args["epochId"]),
+        merkle_root="0x" + bytes(args["merkleRoot"]).hex(),
+        total=int(args["total"]),
+        report_cid=str(args["reportCid"]),
+        claim_deadline=int(args["claimDeadline"]),
+    )
 
 
 def fund_epoch_description(epoch_id: int, report_cid: str, description: str = "") -> str:
@@ -197,8 +205,16 @@ def parse_fund_epoch_description(description: str) -> tuple[int, str] | None:
     return (int(match.group(1)), match.group(2)) if match else None
 
 
-def fund_epoch_proposal(token: str, distributor: str, epoch_id: int, merkle_root: str | bytes, total: int,
-                        report_cid: str, claim_deadline: int, description: str = "") -> Proposal:
+def fund_epoch_proposal(
+    token: str,
+    distributor: str,
+    epoch_id: int,
+    merkle_root: str | bytes,
+    total: int,
+    report_cid: str,
+    claim_deadline: int,
+    description: str = "",
+) -> Proposal:
     """The proposal that funds a reward epoch from the treasury (the timelock): two actions,
     ``token.approve(distributor, total)`` then ``distributor.fundEpoch(epochId, merkleRoot, total,
     reportCid, claimDeadline)``, and a description following fund_epoch_description.
@@ -220,8 +236,9 @@ def fund_epoch_proposal(token: str, distributor: str, epoch_id: int, merkle_root
         raise ValueError(f"claim_deadline must be a unix time in uint64, got {claim_deadline!r}")
     text = fund_epoch_description(epoch_id, report_cid, description)
     approve = Action(token, calldata("MeritToken", "approve", to_checksum_address(distributor), total))
-    fund = Action(distributor, calldata("RewardDistributor", "fundEpoch", epoch_id, root, total, report_cid,
-                                        claim_deadline))
+    fund = Action(
+        distributor, calldata("RewardDistributor", "fundEpoch", epoch_id, root, total, report_cid, claim_deadline)
+    )
     return Proposal((approve, fund), text)
 
 

@@ -8,29 +8,34 @@ from typing import Any
 from dao.proposals import Action, Proposal, fund_epoch_proposal
 
 
-def funding_proposal(*, token: str, distributor: str, epoch: int, merkle_root: str, total: int, report_cid: str,
-                     claim_deadline: int) -> Proposal:
+def funding_proposal(
+    *, token: str, distributor: str, epoch: int, merkle_root: str, total: int, report_cid: str, claim_deadline: int
+) -> Proposal:
     """approve(distributor, total) then fundEpoch(epoch, root, total, reportCid, claimDeadline),
     described with the epoch and the report CID (dao.proposals.fund_epoch_proposal)."""
-    details = (f"Merkle root: {merkle_root}\nTotal: {total} token base units\n"
-               f"Claim deadline: {claim_deadline} (unix time)")
-    return fund_epoch_proposal(token, distributor, epoch, merkle_root, total, report_cid, claim_deadline,
-                               description=details)
+    details = (
+        f"Merkle root: {merkle_root}\nTotal: {total} token base units\nClaim deadline: {claim_deadline} (unix time)"
+    )
+    return fund_epoch_proposal(
+        token, distributor, epoch, merkle_root, total, report_cid, claim_deadline, description=details
+    )
 
 
 def proposal_to_json(proposal: Proposal) -> dict[str, Any]:
     return {
         "description": proposal.description,
-        "actions": [{"target": a.target, "value": str(a.value), "calldata": "0x" + a.calldata.hex()}
-                    for a in proposal.actions],
+        "actions": [
+            {"target": a.target, "value": str(a.value), "calldata": "0x" + a.calldata.hex()} for a in proposal.actions
+        ],
         "proposal_id": str(proposal.proposal_id),
     }
 
 
 def proposal_from_json(data: dict[str, Any]) -> Proposal:
     proposal = Proposal(
-        actions=tuple(Action(target=a["target"], calldata=a["calldata"], value=int(a["value"]))
-                      for a in data["actions"]),
+        actions=tuple(
+            Action(target=a["target"], calldata=a["calldata"], value=int(a["value"])) for a in data["actions"]
+        ),
         description=data["description"],
     )
     if str(proposal.proposal_id) != data["proposal_id"]:

@@ -42,5 +42,6 @@ def load_hidden_answers(path: Path, committed: bytes) -> HiddenAnswers:
     if answers.commitment != bytes(committed):
         raise HiddenAnswersError(
             f"the hidden answers in {path} hash to 0x{answers.commitment.hex()}, but the project committed "
-            f"to 0x{bytes(committed).hex()}")
+            f"to 0x{bytes(committed).hex()}"
+        )
     return answers

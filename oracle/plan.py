@@ -40,17 +40,41 @@ def last_closed_epoch(first_block: int, length_blocks: int, safe_head: int) -> i
 
 def submission_refs(submissions: Sequence[Mapping[str, Any]]) -> list[SubmissionRef]:
     """The report's view of chain submissions: the contribution id is the submission order."""
-    return [SubmissionRef(order=int(s["contribution_id"]), contributor=s["contributor"],
-                          kind=ContributionKind(s["kind"]), cid=s["cid"])
-            for s in submissions if s["kind"] in ContributionKind.names()]
+    return [
+        SubmissionRef(
+            order=int(s["contribution_id"]),
+            contributor=s["contributor"],
+            kind=ContributionKind(s["kind"]),
+            cid=s["cid"],
+        )
+        for s in submissions
+        if s["kind"] in ContributionKind.names()
+    ]
 
 
-def epoch_inputs(*, project: str, epoch: int, chain_id: int, budget_wei: int, submissions: Sequence[Mapping[str, Any]],
-                 answers_cid: str | None, champion_cid: str | None, label_items_cid: str | None,
-                 gold_cid: str | None) -> EpochInputs:
-    return EpochInputs(project=project, epoch=epoch, chain_id=chain_id, budget_wei=budget_wei,
-                       answers_cid=answers_cid, champion_cid=champion_cid, label_items_cid=label_items_cid,
-                       gold_cid=gold_cid, submissions=submission_refs(submissions))
+def epoch_inputs(
+    *,
+    project: str,
+    epoch: int,
+    chain_id: int,
+    budget_wei: int,
+    submissions: Sequence[Mapping[str, Any]],
+    answers_cid: str | None,
+    champion_cid: str | None,
+    label_items_cid: str | None,
+    gold_cid: str | None,
+) -> EpochInputs:
+    return EpochInputs(
+        project=project,
+        epoch=epoch,
+        chain_id=chain_id,
+        budget_wei=budget_wei,
+        answers_cid=answers_cid,
+        champion_cid=champion_cid,
+        label_items_cid=label_items_cid,
+        gold_cid=gold_cid,
+        submissions=submission_refs(submissions),
+    )
 
 
 def contribution_scores(report: EpochReport) -> list[tuple[int, int]]:
@@ -77,4 +101,4 @@ def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
     if size < 1:
         raise ValueError("a batch holds at least one item")
     for start in range(0, len(items), size):
-        yield list(items[start:start + size])
+        yield list(items[start : start + size])

@@ -61,7 +61,8 @@ def canonical(w3: Web3, number: int, expected_hash: str | None) -> bool:
 def read_submissions(registry: Contract, project_id: int, from_block: int, to_block: int) -> list[Submission]:
     """The project's ContributionSubmitted events in [from_block, to_block], in contribution order."""
     logs = registry.events.ContributionSubmitted().get_logs(
-        from_block=from_block, to_block=to_block, argument_filters={"projectId": project_id})
+        from_block=from_block, to_block=to_block, argument_filters={"projectId": project_id}
+    )
     found = [
         Submission(
             contribution_id=int(entry["args"]["contributionId"]),

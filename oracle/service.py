@@ -60,14 +60,24 @@ TRANSIENT_ERRORS = (RpcUnavailableError, StoreUnavailableError, TimeoutError)
 class OracleService:
     """Turns each closed epoch into a report, attestations and an executed funding proposal."""
 
-    def __init__(self, settings: Settings, *, progress: ProgressCallback | None = None,
-                 store: ArtifactStore | None = None, journal: Journal | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        progress: ProgressCallback | None = None,
+        store: ArtifactStore | None = None,
+        journal: Journal | None = None,
+    ) -> None:
         self.settings = settings
         project = settings.require_project()
         signer = settings.signer()
-        self.w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout_seconds,
-                          retry_seconds=settings.rpc_retry_seconds, backoff_seconds=settings.rpc_backoff_seconds,
-                          max_backoff_seconds=settings.rpc_max_backoff_seconds)
+        self.w3 = connect(
+            settings.rpc_url,
+            timeout=settings.rpc_timeout_seconds,
+            retry_seconds=settings.rpc_retry_seconds,
+            backoff_seconds=settings.rpc_backoff_seconds,
+            max_backoff_seconds=settings.rpc_max_backoff_seconds,
+        )
         deployment = load_deployment(settings.deployment)
         contracts = load_contracts(self.w3, deployment)
         self.chain_id = deployment.chain_id
@@ -75,21 +85,45 @@ class OracleService:
         self.store = store or open_artifact_store(settings.artifacts)
         sender = None
         if signer is not None:
-            sender = TxSender(self.w3, signer, self.journal, self.chain_id,
-                              stuck_seconds=settings.tx_stuck_seconds, fee_bump_percent=settings.tx_fee_bump_percent,
-                              max_fee_wei=settings.tx_max_fee_wei)
+            sender = TxSender(
+                self.w3,
+                signer,
+                self.journal,
+                self.chain_id,
+                stuck_seconds=settings.tx_stuck_seconds,
+                fee_bump_percent=settings.tx_fee_bump_percent,
+                max_fee_wei=settings.tx_max_fee_wei,
+            )
         first_block = settings.schedule.first_block
         if first_block is None:
             first_block = deployment.contracts["registry"].block_number
-        self.ctx = Context(settings=settings, project=project, w3=self.w3, chain_id=self.chain_id,
-                           contracts=contracts, journal=self.journal, store=self.store, sender=sender,
-                           first_block=first_block, progress=progress or (lambda what, done, total: None))
+        self.ctx = Context(
+            settings=settings,
+            project=project,
+            w3=self.w3,
+            chain_id=self.chain_id,
+            contracts=contracts,
+            journal=self.journal,
+            store=self.store,
+            sender=sender,
+            first_block=first_block,
+            progress=progress or (lambda what, done, total: None),
+        )
         if sender is None:
-            log.warning("dry mode: no signer configured; reading, scoring and pinning only, nothing is sent",
-                        extra={"chain_id": self.chain_id})
+            log.warning(
+                "dry mode: no signer configured; reading, scoring and pinning only, nothing is sent",
+                extra={"chain_id": self.chain_id},
+            )
         else:
-            log.info("oracle ready", extra={"chain_id": self.chain_id, "signer": sender.address,
-                                            "project_id": project.project_id, "first_block": first_block})
+            log.info(
+                "oracle ready",
+                extra={
+                    "chain_id": self.chain_id,
+                    "signer": sender.address,
+                    "project_id": project.project_id,
+                    "first_block": first_block,
+                },
+            )
 
     @property
     def dry_run(self) -> bool:
@@ -105,8 +139,9 @@ class OracleService:
         """Runs the epoch's steps as far as they go now; returns the journal record, finished or
         waiting (its `note` says for what). Raises one of BLOCKING_ERRORS, recorded in the note."""
         first, last = self.ctx.blocks(epoch)
-        record = self.journal.open_epoch(self.chain_id, epoch, project_id=self.ctx.project.project_id,
-                                         from_block=first, to_block=last)
+        record = self.journal.open_epoch(
+            self.chain_id, epoch, project_id=self.ctx.project.project_id, from_block=first, to_block=last
+        )
         while not record.current_step.finished:
             step = record.current_step
             if step in _REORG_CHECKED and reorged(self.ctx, record):
@@ -152,7 +187,7 @@ class OracleService:
         closed = self.last_closed_epoch()
         known = {r.epoch: r for r in self.journal.epochs(self.chain_id)}
         advanced = []
-        for epoch in range(0, closed + 1):
+        for epoch in range(closed + 1):
             if epoch in known and known[epoch].current_step.finished:
                 continue
             try:

@@ -60,9 +60,11 @@ class ProjectConfig(BaseModel):
     budget_wei: int = Field(gt=0, description="each epoch's budget, token base units")
     parameters: ScoringParameters
     answers_path: Path | None = Field(
-        default=None, description="the hidden answers (id,answer CSV); its keccak256 is the on-chain commitment")
+        default=None, description="the hidden answers (id,answer CSV); its keccak256 is the on-chain commitment"
+    )
     champion_path: Path | None = Field(
-        default=None, description="the project's baseline predictions: the champion entering the first epoch")
+        default=None, description="the project's baseline predictions: the champion entering the first epoch"
+    )
     label_items_path: Path | None = Field(default=None, description="CSV with header `item`: items open for labels")
     gold_path: Path | None = Field(default=None, description="hidden gold labels for label epochs")
 
@@ -73,7 +75,8 @@ class EpochSchedule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     first_block: int | None = Field(
-        default=None, ge=0, description="the first block of epoch 0 (default: the registry's deployment block)")
+        default=None, ge=0, description="the first block of epoch 0 (default: the registry's deployment block)"
+    )
     length_blocks: int = Field(default=7200, ge=1)
 
 
@@ -85,7 +88,8 @@ class Settings(BaseSettings):
     rpc_url: str = "http://127.0.0.1:8545"
     rpc_timeout_seconds: float = Field(default=30.0, gt=0)
     rpc_retry_seconds: float = Field(
-        default=120.0, ge=0, description="how long an RPC fault is retried (with backoff) before a step gives up")
+        default=120.0, ge=0, description="how long an RPC fault is retried (with backoff) before a step gives up"
+    )
     rpc_backoff_seconds: float = Field(default=0.25, gt=0, description="the first retry's pause; it doubles")
     rpc_max_backoff_seconds: float = Field(default=5.0, gt=0)
     deployment: Path = Path("deployments/development.json")
@@ -96,7 +100,8 @@ class Settings(BaseSettings):
 
     schedule: EpochSchedule = EpochSchedule()
     finality: Literal["confirmations", "finalized"] = Field(
-        default="confirmations", description="wait for N confirmations, or for the chain's `finalized` tag")
+        default="confirmations", description="wait for N confirmations, or for the chain's `finalized` tag"
+    )
     confirmations: int = Field(default=12, ge=0, le=1024)
 
     artifacts: ArtifactStoreSettings = Field(default_factory=ArtifactStoreSettings)
@@ -107,7 +112,8 @@ class Settings(BaseSettings):
     claim_window_seconds: int = Field(default=30 * 86400, gt=0)
     poll_interval_seconds: float = Field(default=5.0, gt=0)
     tx_stuck_seconds: float = Field(
-        default=90.0, gt=0, description="a transaction not mined after this long is replaced at a higher fee")
+        default=90.0, gt=0, description="a transaction not mined after this long is replaced at a higher fee"
+    )
     tx_fee_bump_percent: int = Field(default=25, ge=11, le=500)
     tx_max_fee_wei: int = Field(default=500 * 10**9, gt=0, description="the highest max fee per gas ever offered")
 

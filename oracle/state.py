@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,16 @@ class Step(str, enum.Enum):
         return self in (Step.EXECUTED, Step.NOTHING_TO_FUND, Step.DEFEATED)
 
 
-STEP_ORDER = [Step.NEW, Step.COLLECTED, Step.SCORED, Step.PINNED, Step.ATTESTED, Step.PROPOSED, Step.QUEUED,
-              Step.EXECUTED]
+STEP_ORDER = [
+    Step.NEW,
+    Step.COLLECTED,
+    Step.SCORED,
+    Step.PINNED,
+    Step.ATTESTED,
+    Step.PROPOSED,
+    Step.QUEUED,
+    Step.EXECUTED,
+]
 
 
 class TxStatus(str, enum.Enum):
@@ -60,7 +68,7 @@ class TxStatus(str, enum.Enum):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -134,14 +142,25 @@ class TxView:
 
 
 def _view(row: TxRecord) -> TxView:
-    return TxView(row.id, row.purpose, row.sender, row.nonce, list(row.hashes), row.raw_tx, dict(row.params),
-                  _aware(row.broadcast_at), TxStatus(row.status),
-                  row.mined_hash, row.block_number, row.block_hash)
+    return TxView(
+        row.id,
+        row.purpose,
+        row.sender,
+        row.nonce,
+        list(row.hashes),
+        row.raw_tx,
+        dict(row.params),
+        _aware(row.broadcast_at),
+        TxStatus(row.status),
+        row.mined_hash,
+        row.block_number,
+        row.block_hash,
+    )
 
 
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything here is written in UTC
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _engine(url: str) -> Engine:
@@ -149,6 +168,7 @@ def _engine(url: str) -> Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
+
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection: Any, _record: Any) -> None:
             cursor = connection.cursor()
@@ -158,6 +178,7 @@ def _engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
+
     return engine
 
 
@@ -190,8 +211,15 @@ class Journal:
         with self._sessions() as session:
             record = session.get(EpochRecord, (chain_id, epoch))
             if record is None:
-                record = EpochRecord(chain_id=chain_id, epoch=epoch, project_id=project_id, step=Step.NEW.value,
-                                     from_block=from_block, to_block=to_block, reorgs=0)
+                record = EpochRecord(
+                    chain_id=chain_id,
+                    epoch=epoch,
+                    project_id=project_id,
+                    step=Step.NEW.value,
+                    from_block=from_block,
+                    to_block=to_block,
+                    reorgs=0,
+                )
                 session.add(record)
                 session.commit()
             return record
@@ -210,12 +238,31 @@ class Journal:
 
     # -- transactions ------------------------------------------------------------------------
 
-    def record_tx(self, chain_id: int, epoch: int, *, purpose: str, sender: str, nonce: int, tx_hash: str,
-                  raw_tx: str, params: dict[str, Any]) -> TxView:
+    def record_tx(
+        self,
+        chain_id: int,
+        epoch: int,
+        *,
+        purpose: str,
+        sender: str,
+        nonce: int,
+        tx_hash: str,
+        raw_tx: str,
+        params: dict[str, Any],
+    ) -> TxView:
         with self._sessions() as session:
-            row = TxRecord(chain_id=chain_id, epoch=epoch, purpose=purpose, sender=sender, nonce=nonce,
-                           hashes=[tx_hash], raw_tx=raw_tx, params=params, status=TxStatus.PENDING.value,
-                           broadcast_at=utcnow())
+            row = TxRecord(
+                chain_id=chain_id,
+                epoch=epoch,
+                purpose=purpose,
+                sender=sender,
+                nonce=nonce,
+                hashes=[tx_hash],
+                raw_tx=raw_tx,
+                params=params,
+                status=TxStatus.PENDING.value,
+                broadcast_at=utcnow(),
+            )
             session.add(row)
             session.commit()
             return _view(row)
@@ -228,8 +275,15 @@ class Journal:
             session.commit()
             return _view(row)
 
-    def settle_tx(self, tx_id: int, status: TxStatus, *, mined_hash: str | None = None,
-                  block_number: int | None = None, block_hash: str | None = None) -> TxView:
+    def settle_tx(
+        self,
+        tx_id: int,
+        status: TxStatus,
+        *,
+        mined_hash: str | None = None,
+        block_number: int | None = None,
+        block_hash: str | None = None,
+    ) -> TxView:
         with self._sessions() as session:
             row = session.get_one(TxRecord, tx_id)
             row.status = status.value
@@ -241,8 +295,9 @@ class Journal:
         """Back to PENDING: its block was reorganized away."""
         return self.settle_tx(tx_id, TxStatus.PENDING)
 
-    def transactions(self, chain_id: int, epoch: int | None = None, *, status: TxStatus | None = None,
-                     sender: str | None = None) -> list[TxView]:
+    def transactions(
+        self, chain_id: int, epoch: int | None = None, *, status: TxStatus | None = None, sender: str | None = None
+    ) -> list[TxView]:
         with self._sessions() as session:
             query = select(TxRecord).where(TxRecord.chain_id == chain_id).order_by(TxRecord.id)
             if epoch is not None:

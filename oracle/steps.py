@@ -87,10 +87,18 @@ def collect(ctx: Context, record: EpochRecord) -> EpochRecord:
         raise Waiting(f"epoch {record.epoch} ends at block {record.to_block}; the final head is {head}")
     found = read_submissions(ctx.contracts.registry, ctx.project.project_id, record.from_block, record.to_block)
     last_hash = block_hash(ctx.w3, record.to_block)
-    log.info("submissions read", extra={"epoch": record.epoch, "submissions": len(found),
-                                        "from_block": record.from_block, "to_block": record.to_block})
-    return ctx.update(record, submissions=[s.as_json() for s in found], to_block_hash=last_hash,
-                      step=Step.COLLECTED, note=None)
+    log.info(
+        "submissions read",
+        extra={
+            "epoch": record.epoch,
+            "submissions": len(found),
+            "from_block": record.from_block,
+            "to_block": record.to_block,
+        },
+    )
+    return ctx.update(
+        record, submissions=[s.as_json() for s in found], to_block_hash=last_hash, step=Step.COLLECTED, note=None
+    )
 
 
 def reorged(ctx: Context, record: EpochRecord) -> bool:
@@ -99,11 +107,24 @@ def reorged(ctx: Context, record: EpochRecord) -> bool:
 
 
 def restart_after_reorg(ctx: Context, record: EpochRecord) -> EpochRecord:
-    log.warning("reorg below the confirmation depth: reading the epoch again",
-                extra={"epoch": record.epoch, "to_block": record.to_block, "recorded_hash": record.to_block_hash})
-    return ctx.update(record, step=Step.NEW, submissions=None, to_block_hash=None, report_json=None, tree_json=None,
-                      report_cid=None, tree_cid=None, champion_after=None, proposal=None, proposal_id=None,
-                      reorgs=record.reorgs + 1)
+    log.warning(
+        "reorg below the confirmation depth: reading the epoch again",
+        extra={"epoch": record.epoch, "to_block": record.to_block, "recorded_hash": record.to_block_hash},
+    )
+    return ctx.update(
+        record,
+        step=Step.NEW,
+        submissions=None,
+        to_block_hash=None,
+        report_json=None,
+        tree_json=None,
+        report_cid=None,
+        tree_cid=None,
+        champion_after=None,
+        proposal=None,
+        proposal_id=None,
+        reorgs=record.reorgs + 1,
+    )
 
 
 # -- 2-3. fetch and check the artifacts, score, allocate, build the tree and the report -------------
@@ -176,23 +197,51 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
     for done, submission in enumerate(submissions, start=1):
         data, why = fetch_checked(ctx.store, submission["cid"])
         if data is None:
-            log.warning("artifact rejected", extra={"epoch": record.epoch, "cid": submission["cid"],
-                                                    "contribution_id": submission["contribution_id"], "reason": why})
+            log.warning(
+                "artifact rejected",
+                extra={
+                    "epoch": record.epoch,
+                    "cid": submission["cid"],
+                    "contribution_id": submission["contribution_id"],
+                    "reason": why,
+                },
+            )
         else:
             artifacts[submission["cid"]] = data
         ctx.progress("fetching artifacts", done, len(submissions))
-    inputs = epoch_inputs(project=project.name, epoch=record.epoch, chain_id=record.chain_id,
-                          budget_wei=project.budget_wei, submissions=submissions, answers_cid=answers_cid,
-                          champion_cid=champion_cid, label_items_cid=items_cid, gold_cid=gold_cid)
+    inputs = epoch_inputs(
+        project=project.name,
+        epoch=record.epoch,
+        chain_id=record.chain_id,
+        budget_wei=project.budget_wei,
+        submissions=submissions,
+        answers_cid=answers_cid,
+        champion_cid=champion_cid,
+        label_items_cid=items_cid,
+        gold_cid=gold_cid,
+    )
     report = score_epoch(inputs, project.parameters, artifacts)
     tree_json = None
     if report.allocations:
         tree = reward_tree([RewardLeaf(a.index, a.account, a.amount_wei) for a in report.allocations])
         tree_json = canonical_dump(tree.dump())
-    log.info("epoch scored", extra={"epoch": record.epoch, "allocations": len(report.allocations),
-                                    "root": report.merkle_root, "funded_wei": str(funded_total(report))})
-    return ctx.update(record, report_json=canonical_json(report), tree_json=tree_json,
-                      champion_after=report.champion_after, step=Step.SCORED, note=None)
+    log.info(
+        "epoch scored",
+        extra={
+            "epoch": record.epoch,
+            "allocations": len(report.allocations),
+            "root": report.merkle_root,
+            "funded_wei": str(funded_total(report)),
+        },
+    )
+    return ctx.update(
+        record,
+        report_json=canonical_json(report),
+        tree_json=tree_json,
+        champion_after=report.champion_after,
+        step=Step.SCORED,
+        note=None,
+    )
 
 
 def canonical_dump(data: Any) -> str:
@@ -233,8 +282,10 @@ def resume_transactions(ctx: Context, record: EpochRecord) -> None:
         if tx.block_number is not None and not canonical(ctx.w3, tx.block_number, tx.block_hash):
             # its block was reorganized away: the same signed bytes go out again (same nonce, so
             # they cannot land twice); the step's own chain check decides what else is needed
-            log.warning("a mined transaction was reorganized away", extra={
-                "epoch": record.epoch, "purpose": tx.purpose, "tx_hash": tx.mined_hash})
+            log.warning(
+                "a mined transaction was reorganized away",
+                extra={"epoch": record.epoch, "purpose": tx.purpose, "tx_hash": tx.mined_hash},
+            )
             ctx.journal.reopen_tx(tx.id)
     for tx in ctx.journal.transactions(record.chain_id, record.epoch, status=TxStatus.PENDING):
         ctx.sender.follow(tx)
@@ -243,8 +294,10 @@ def resume_transactions(ctx: Context, record: EpochRecord) -> None:
 def _dry(ctx: Context, record: EpochRecord, what: str, call: Any) -> EpochRecord:
     sender = ctx.contracts.deployment.config.get("rewards", {}).get("oracle") or ctx.contracts.timelock.address
     problem = simulate(call, sender)
-    log.warning("dry mode: not sending", extra={"epoch": record.epoch, "would_send": what,
-                                                 "simulated_as": sender, "simulation": problem or "ok"})
+    log.warning(
+        "dry mode: not sending",
+        extra={"epoch": record.epoch, "would_send": what, "simulated_as": sender, "simulation": problem or "ok"},
+    )
     raise Waiting(f"dry mode: {what} not sent (no signer configured)")
 
 
@@ -259,8 +312,12 @@ def attest(ctx: Context, record: EpochRecord) -> EpochRecord:
         call = registry.attestScores(ids, values, record.report_cid)
         if ctx.sender is None:
             return _dry(ctx, record, f"attestScores of {len(ids)} contributions", call)
-        ctx.sender.send(record.epoch, f"attest {ids[0]}..{ids[-1]}", call,
-                        already_done=lambda ids=ids: not _unattested(ctx, [(i, 0) for i in ids]))
+        ctx.sender.send(
+            record.epoch,
+            f"attest {ids[0]}..{ids[-1]}",
+            call,
+            already_done=lambda ids=ids: not _unattested(ctx, [(i, 0) for i in ids]),
+        )
         ctx.progress("attesting", done, total_batches)
     if _unattested(ctx, contribution_scores(report_of(record))):
         raise Waiting(f"epoch {record.epoch}: attestations not all on chain yet")
@@ -281,27 +338,31 @@ def _proposal(ctx: Context, record: EpochRecord) -> Proposal | None:
         return None
     found = _proposal_on_chain(ctx, record)
     if found is not None:  # the journal was lost or restored from an old copy: the chain knows
-        log.warning("found the epoch's proposal on chain, not in the journal", extra={
-            "epoch": record.epoch, "proposal_id": str(found.proposal_id)})
+        log.warning(
+            "found the epoch's proposal on chain, not in the journal",
+            extra={"epoch": record.epoch, "proposal_id": str(found.proposal_id)},
+        )
         ctx.update(record, proposal=proposal_to_json(found), proposal_id=str(found.proposal_id))
         return found
     governor, timelock = ctx.contracts.governor.functions, ctx.contracts.timelock.functions
     now = int(ctx.w3.eth.get_block("latest")["timestamp"])
-    governance_seconds = (governor.votingDelay().call() + governor.votingPeriod().call()
-                          + timelock.getMinDelay().call())
+    governance_seconds = governor.votingDelay().call() + governor.votingPeriod().call() + timelock.getMinDelay().call()
     proposal = _build_proposal(ctx, record, now + governance_seconds + ctx.settings.claim_window_seconds)
     ctx.update(record, proposal=proposal_to_json(proposal), proposal_id=str(proposal.proposal_id))
     return proposal
 
 
-
-
 def _build_proposal(ctx: Context, record: EpochRecord, claim_deadline: int) -> Proposal:
     report = report_of(record)
     return funding_proposal(
-        token=ctx.contracts.token.address, distributor=ctx.contracts.distributor.address, epoch=record.epoch,
-        merkle_root=report.merkle_root, total=funded_total(report), report_cid=str(record.report_cid),
-        claim_deadline=claim_deadline)
+        token=ctx.contracts.token.address,
+        distributor=ctx.contracts.distributor.address,
+        epoch=record.epoch,
+        merkle_root=report.merkle_root,
+        total=funded_total(report),
+        report_cid=str(record.report_cid),
+        claim_deadline=claim_deadline,
+    )
 
 
 _GONE = (ProposalState.CANCELED, ProposalState.DEFEATED, ProposalState.EXPIRED)
@@ -347,8 +408,9 @@ def propose(ctx: Context, record: EpochRecord) -> EpochRecord:
     call = governor.propose(*proposal.propose_args())
     if ctx.sender is None:
         return _dry(ctx, record, "propose", call)
-    ctx.sender.send(record.epoch, "propose", call,
-                    already_done=lambda: governor.proposalSnapshot(proposal.proposal_id).call() != 0)
+    ctx.sender.send(
+        record.epoch, "propose", call, already_done=lambda: governor.proposalSnapshot(proposal.proposal_id).call() != 0
+    )
     log.info("proposal on chain", extra={"epoch": record.epoch, "proposal_id": str(proposal.proposal_id)})
     return ctx.update(record, step=Step.PROPOSED)
 
@@ -375,8 +437,12 @@ def follow(ctx: Context, record: EpochRecord) -> EpochRecord:
         raise Waiting(f"dry mode: proposal {state.name.lower()}, not queued or executed here")
     if state is ProposalState.SUCCEEDED:
         assert ctx.sender is not None
-        ctx.sender.send(record.epoch, "queue", governor.queue(*proposal.lifecycle_args()),
-                        already_done=lambda: state_of() in (ProposalState.QUEUED, ProposalState.EXECUTED))
+        ctx.sender.send(
+            record.epoch,
+            "queue",
+            governor.queue(*proposal.lifecycle_args()),
+            already_done=lambda: state_of() in (ProposalState.QUEUED, ProposalState.EXECUTED),
+        )
         return ctx.update(record, step=Step.QUEUED)
     if state is ProposalState.QUEUED:
         assert ctx.sender is not None
@@ -386,8 +452,12 @@ def follow(ctx: Context, record: EpochRecord) -> EpochRecord:
         now = int(ctx.w3.eth.get_block("latest")["timestamp"])
         if now < eta:
             raise Waiting(f"epoch {record.epoch}: timelock delay until {eta} (now {now})")
-        ctx.sender.send(record.epoch, "execute", governor.execute(*proposal.lifecycle_args()),
-                        already_done=lambda: state_of() is ProposalState.EXECUTED)
+        ctx.sender.send(
+            record.epoch,
+            "execute",
+            governor.execute(*proposal.lifecycle_args()),
+            already_done=lambda: state_of() is ProposalState.EXECUTED,
+        )
     if _funded_root(ctx, record.epoch) != to_bytes(hexstr=report_of(record).merkle_root):
         raise EpochBlocked(f"epoch {record.epoch}: executed, but the distributor holds another root")
     log.info("epoch funded", extra={"epoch": record.epoch, "report_cid": record.report_cid})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -42,9 +42,19 @@ class TxSender:
     settles it, so a stuck transaction is replaced, never duplicated.
     """
 
-    def __init__(self, w3: Web3, account: LocalAccount, journal: Journal, chain_id: int, *,
-                 stuck_seconds: float = 90.0, fee_bump_percent: int = 25, max_fee_wei: int = 500 * 10**9,
-                 poll_seconds: float = 0.25, wait_seconds: float = 900.0) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        journal: Journal,
+        chain_id: int,
+        *,
+        stuck_seconds: float = 90.0,
+        fee_bump_percent: int = 25,
+        max_fee_wei: int = 500 * 10**9,
+        poll_seconds: float = 0.25,
+        wait_seconds: float = 900.0,
+    ) -> None:
         self.w3, self.account, self.journal, self.chain_id = w3, account, journal, chain_id
         self.stuck_seconds, self.fee_bump_percent, self.max_fee_wei = stuck_seconds, fee_bump_percent, max_fee_wei
         self.poll_seconds, self.wait_seconds = poll_seconds, wait_seconds
@@ -53,8 +63,9 @@ class TxSender:
     def address(self) -> str:
         return self.account.address
 
-    def send(self, epoch: int, purpose: str, call: ContractFunction, *,
-             already_done: Callable[[], bool]) -> TxView | None:
+    def send(
+        self, epoch: int, purpose: str, call: ContractFunction, *, already_done: Callable[[], bool]
+    ) -> TxView | None:
         """Makes the chain hold this call's effect; returns the mined transaction, or None when the
         chain already had it. Raises TxSimulationError (nothing sent) or TxRevertedError."""
         for unfinished in self.journal.transactions(self.chain_id, epoch, status=TxStatus.PENDING):
@@ -71,16 +82,28 @@ class TxSender:
                 raise TxSimulationError(f"{purpose}: eth_call says it would revert: {error}") from None
             params = self._params(call)
             raw, tx_hash = self._sign(params)
-            tx = self.journal.record_tx(self.chain_id, epoch, purpose=purpose, sender=self.address,
-                                        nonce=params["nonce"], tx_hash=tx_hash, raw_tx=raw, params=params)
-            log.info("transaction signed", extra={"epoch": epoch, "purpose": purpose, "nonce": params["nonce"],
-                                                  "tx_hash": tx_hash})
+            tx = self.journal.record_tx(
+                self.chain_id,
+                epoch,
+                purpose=purpose,
+                sender=self.address,
+                nonce=params["nonce"],
+                tx_hash=tx_hash,
+                raw_tx=raw,
+                params=params,
+            )
+            log.info(
+                "transaction signed",
+                extra={"epoch": epoch, "purpose": purpose, "nonce": params["nonce"], "tx_hash": tx_hash},
+            )
             mined = self.follow(tx)  # broadcasts it
             if mined is not None:
                 return mined
             # another transaction from this key took the nonce: look at the chain again
-        raise RuntimeError(f"{purpose}: the nonce was taken three times by transactions this oracle did not "
-                           f"send; is another process using the key {self.address}?")
+        raise RuntimeError(
+            f"{purpose}: the nonce was taken three times by transactions this oracle did not "
+            f"send; is another process using the key {self.address}?"
+        )
 
     def follow(self, tx: TxView) -> TxView | None:
         """Waits for one of the transaction's versions to be mined (rebroadcasting, replacing when
@@ -100,7 +123,7 @@ class TxSender:
                 self.journal.settle_tx(tx.id, TxStatus.SUPERSEDED)
                 log.warning("transaction superseded", extra={"purpose": tx.purpose, "nonce": tx.nonce})
                 return None
-            if (datetime.now(timezone.utc) - tx.broadcast_at).total_seconds() > self.stuck_seconds:
+            if (datetime.now(UTC) - tx.broadcast_at).total_seconds() > self.stuck_seconds:
                 tx = self._replace(tx)
             if time.monotonic() - started > self.wait_seconds:
                 raise TimeoutError(f"{tx.purpose}: not mined after {self.wait_seconds:.0f} s (nonce {tx.nonce})")
@@ -116,10 +139,17 @@ class TxSender:
             if receipt is None or receipt.get("blockNumber") is None:
                 continue
             status = TxStatus.MINED if receipt["status"] == 1 else TxStatus.REVERTED
-            tx = self.journal.settle_tx(tx.id, status, mined_hash=tx_hash, block_number=int(receipt["blockNumber"]),
-                                        block_hash=_hex(receipt["blockHash"]))
-            log.info("transaction mined", extra={"purpose": tx.purpose, "tx_hash": tx_hash,
-                                                 "status": status.value, "block": tx.block_number})
+            tx = self.journal.settle_tx(
+                tx.id,
+                status,
+                mined_hash=tx_hash,
+                block_number=int(receipt["blockNumber"]),
+                block_hash=_hex(receipt["blockHash"]),
+            )
+            log.info(
+                "transaction mined",
+                extra={"purpose": tx.purpose, "tx_hash": tx_hash, "status": status.value, "block": tx.block_number},
+            )
             if status is TxStatus.REVERTED:
                 raise TxRevertedError(f"{tx.purpose}: transaction {tx_hash} reverted")
             return tx
@@ -134,8 +164,17 @@ class TxSender:
         priority = min(int(self.w3.eth.max_priority_fee), self.max_fee_wei)
         max_fee = min(2 * base_fee + priority, self.max_fee_wei)
         data = call._encode_transaction_data()
-        return {"chainId": self.chain_id, "nonce": nonce, "to": call.address, "value": 0, "data": data,
-                "gas": gas, "maxFeePerGas": max(max_fee, priority), "maxPriorityFeePerGas": priority, "type": 2}
+        return {
+            "chainId": self.chain_id,
+            "nonce": nonce,
+            "to": call.address,
+            "value": 0,
+            "data": data,
+            "gas": gas,
+            "maxFeePerGas": max(max_fee, priority),
+            "maxPriorityFeePerGas": priority,
+            "type": 2,
+        }
 
     def _sign(self, params: dict[str, Any]) -> tuple[str, str]:
         signed = self.account.sign_transaction(params)
@@ -161,8 +200,10 @@ class TxSender:
         params.update(maxPriorityFeePerGas=priority, maxFeePerGas=max_fee)
         raw, tx_hash = self._sign(params)
         tx = self.journal.add_replacement(tx.id, tx_hash=tx_hash, raw_tx=raw, params=params)
-        log.warning("transaction replaced at a higher fee", extra={
-            "purpose": tx.purpose, "nonce": tx.nonce, "tx_hash": tx_hash, "max_fee_per_gas": max_fee})
+        log.warning(
+            "transaction replaced at a higher fee",
+            extra={"purpose": tx.purpose, "nonce": tx.nonce, "tx_hash": tx_hash, "max_fee_per_gas": max_fee},
+        )
         self._broadcast(raw)
         return tx
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from brownie import accounts, network, web3
 from brownie.network.account import Account
@@ -100,8 +101,10 @@ def _jsonable(value: Any) -> Any:
 def _role_step(run: DeployRun, name: str, contract_key: str, role_name: str, account_key: str, grant: bool) -> None:
     contract = run.contracts[contract_key]
     role = getattr(contract, role_name)()
-    account = ZERO_ADDRESS if account_key == "anyone" else (
-        run.deployer.address if account_key == "deployer" else run.contracts[account_key].address
+    account = (
+        ZERO_ADDRESS
+        if account_key == "anyone"
+        else (run.deployer.address if account_key == "deployer" else run.contracts[account_key].address)
     )
     holds = contract.hasRole(role, account)
     if holds != grant:
@@ -122,32 +125,88 @@ def _steps(run: DeployRun) -> list[tuple[str, Callable[[], None]]]:
     cfg = run.config
     gov = cfg.governor
     return [
-        ("timelock", lambda: _deploy_contract(
-            run, "timelock", "MeritTimelock",
-            [cfg.timelock.min_delay, [], [ZERO_ADDRESS], run.deployer.address])),
-        ("token", lambda: _deploy_contract(
-            run, "token", "MeritToken",
-            [cfg.token.name, cfg.token.symbol, cfg.token.cap, run.contracts["timelock"].address,
-             *_distribution(run)])),
-        ("governor", lambda: _deploy_contract(
-            run, "governor", "MeritGovernor",
-            [gov.name, run.contracts["token"].address, run.contracts["timelock"].address,
-             (gov.voting_delay, gov.voting_period, gov.proposal_threshold, gov.quorum_percent,
-              gov.late_quorum_extension)])),
-        ("registry", lambda: _deploy_contract(
-            run, "registry", "ContributionRegistry",
-            [run.contracts["timelock"].address, cfg.rewards.guardian or ZERO_ADDRESS,
-             cfg.rewards.oracle or ZERO_ADDRESS])),
-        ("distributor", lambda: _deploy_contract(
-            run, "distributor", "RewardDistributor",
-            [run.contracts["token"].address, run.contracts["timelock"].address,
-             cfg.rewards.guardian or ZERO_ADDRESS, cfg.rewards.epoch_cap])),
-        ("timelock: governor proposes", lambda: _role_step(
-            run, "timelock: governor proposes", "timelock", "PROPOSER_ROLE", "governor", True)),
-        ("timelock: governor cancels", lambda: _role_step(
-            run, "timelock: governor cancels", "timelock", "CANCELLER_ROLE", "governor", True)),
-        ("timelock: deployer renounces admin", lambda: _role_step(
-            run, "timelock: deployer renounces admin", "timelock", "DEFAULT_ADMIN_ROLE", "deployer", False)),
+        (
+            "timelock",
+            lambda: _deploy_contract(
+                run, "timelock", "MeritTimelock", [cfg.timelock.min_delay, [], [ZERO_ADDRESS], run.deployer.address]
+            ),
+        ),
+        (
+            "token",
+            lambda: _deploy_contract(
+                run,
+                "token",
+                "MeritToken",
+                [
+                    cfg.token.name,
+                    cfg.token.symbol,
+                    cfg.token.cap,
+                    run.contracts["timelock"].address,
+                    *_distribution(run),
+                ],
+            ),
+        ),
+        (
+            "governor",
+            lambda: _deploy_contract(
+                run,
+                "governor",
+                "MeritGovernor",
+                [
+                    gov.name,
+                    run.contracts["token"].address,
+                    run.contracts["timelock"].address,
+                    (
+                        gov.voting_delay,
+                        gov.voting_period,
+                        gov.proposal_threshold,
+                        gov.quorum_percent,
+                        gov.late_quorum_extension,
+                    ),
+                ],
+            ),
+        ),
+        (
+            "registry",
+            lambda: _deploy_contract(
+                run,
+                "registry",
+                "ContributionRegistry",
+                [
+                    run.contracts["timelock"].address,
+                    cfg.rewards.guardian or ZERO_ADDRESS,
+                    cfg.rewards.oracle or ZERO_ADDRESS,
+                ],
+            ),
+        ),
+        (
+            "distributor",
+            lambda: _deploy_contract(
+                run,
+                "distributor",
+                "RewardDistributor",
+                [
+                    run.contracts["token"].address,
+                    run.contracts["timelock"].address,
+                    cfg.rewards.guardian or ZERO_ADDRESS,
+                    cfg.rewards.epoch_cap,
+                ],
+            ),
+        ),
+        (
+            "timelock: governor proposes",
+            lambda: _role_step(run, "timelock: governor proposes", "timelock", "PROPOSER_ROLE", "governor", True),
+        ),
+        (
+            "timelock: governor cancels",
+            lambda: _role_step(run, "timelock: governor cancels", "timelock", "CANCELLER_ROLE", "governor", True),
+        ),
+        (
+            "timelock: deployer renounces admin",
+            lambda: _role_step(
+                run, "timelock: deployer renounces admin", "timelock", "DEFAULT_ADMIN_ROLE", "deployer", False
+            ),
+        ),
     ]
 
 
@@ -158,18 +217,25 @@ def describe_config(config: DeployConfig, network_name: str, deployer: str) -> l
         if isinstance(values, dict):
             lines += [f"{section}.{k}: {v}" for k, v in values.items()]
         elif isinstance(values, list):
-            lines += [f"{section}[{i}]: {v['recipient']} <- {v['amount']} base units"
-                      for i, v in enumerate(values)]
+            lines += [f"{section}[{i}]: {v['recipient']} <- {v['amount']} base units" for i, v in enumerate(values)]
         else:
             lines.append(f"{section}: {values}")
     return lines
 
 
-def _start_or_resume(network_name: str, live: bool, deployer: Account, config: DeployConfig,
-                     raw_config: dict[str, Any], manifest: Path, overwrite: bool,
-                     log: Callable[[str], None]) -> Deployment:
-    fresh = Deployment(network=network_name, chain_id=web3.eth.chain_id, deployer=deployer.address,
-                       live=live, config=raw_config)
+def _start_or_resume(
+    network_name: str,
+    live: bool,
+    deployer: Account,
+    config: DeployConfig,
+    raw_config: dict[str, Any],
+    manifest: Path,
+    overwrite: bool,
+    log: Callable[[str], None],
+) -> Deployment:
+    fresh = Deployment(
+        network=network_name, chain_id=web3.eth.chain_id, deployer=deployer.address, live=live, config=raw_config
+    )
     if not manifest.exists():
         return fresh
     previous = load_deployment(manifest)
@@ -179,17 +245,16 @@ def _start_or_resume(network_name: str, live: bool, deployer: Account, config: D
     if previous.chain_id != web3.eth.chain_id:
         raise DeploymentRefused(
             f"{manifest} is for chain id {previous.chain_id}, but this network is chain id "
-            f"{web3.eth.chain_id}; pass overwrite to replace it")
+            f"{web3.eth.chain_id}; pass overwrite to replace it"
+        )
     vanished = [k for k, r in previous.contracts.items() if not _has_code(r.address)]
     if vanished and not live:
         log(f"{manifest} names contracts this local chain does not have: deploying afresh")
         return fresh
     if vanished:
-        raise DeploymentRefused(
-            f"{manifest} names contracts with no code on {network_name}: {', '.join(vanished)}")
+        raise DeploymentRefused(f"{manifest} names contracts with no code on {network_name}: {', '.join(vanished)}")
     if previous.complete and live:
-        raise DeploymentRefused(
-            f"{manifest} holds a finished live deployment; pass overwrite to replace it")
+        raise DeploymentRefused(f"{manifest} holds a finished live deployment; pass overwrite to replace it")
     if previous.complete:
         log(f"{manifest}: a finished local deployment is running; deploying afresh")
         return fresh
@@ -199,9 +264,17 @@ def _start_or_resume(network_name: str, live: bool, deployer: Account, config: D
     return previous
 
 
-def deploy(project: Project, config_path: Path, deployer: Account, *, network_name: str | None = None,
-           manifest: Path | None = None, overwrite: bool = False, dry_run: bool = False,
-           log: Callable[[str], None] = print) -> Deployment | None:
+def deploy(
+    project: Project,
+    config_path: Path,
+    deployer: Account,
+    *,
+    network_name: str | None = None,
+    manifest: Path | None = None,
+    overwrite: bool = False,
+    dry_run: bool = False,
+    log: Callable[[str], None] = print,
+) -> Deployment | None:
     """Deploys and wires everything on the connected network; returns the finished manifest.
 
     The config is validated in full before anything is sent (DeployConfigError names the key).
@@ -218,15 +291,26 @@ def deploy(project: Project, config_path: Path, deployer: Account, *, network_na
     deployment = _start_or_resume(network_name, live, deployer, config, raw_config, manifest, overwrite, log)
     if dry_run:
         log(f"dry run: nothing is sent; the manifest would be {manifest}")
-        for name, _ in _steps(DeployRun(project=project, config=config, deployer=deployer,
-                                        deployment=deployment, manifest=manifest, log=log)):
+        for name, _ in _steps(
+            DeployRun(
+                project=project, config=config, deployer=deployer, deployment=deployment, manifest=manifest, log=log
+            )
+        ):
             record = deployment.contracts.get(name)
-            log(f"  {name}: " + (f"reuse {record.address}" if record else
-                                 "deploy" if name in ("timelock", "token", "governor", "registry", "distributor")
-                                 else "check on chain, send if missing"))
+            log(
+                f"  {name}: "
+                + (
+                    f"reuse {record.address}"
+                    if record
+                    else "deploy"
+                    if name in ("timelock", "token", "governor", "registry", "distributor")
+                    else "check on chain, send if missing"
+                )
+            )
         return None
-    run = DeployRun(project=project, config=config, deployer=deployer, deployment=deployment,
-                    manifest=manifest, log=log)
+    run = DeployRun(
+        project=project, config=config, deployer=deployer, deployment=deployment, manifest=manifest, log=log
+    )
     run.save()
     # every step is idempotent (a contract already recorded is reused, a role already in place is
     # left alone), so resuming is running the whole list again
@@ -267,5 +351,12 @@ def main(*flags: str, config: str | None = None) -> Deployment | None:
     config_path = Path(config) if config else Path(project._path) / "config" / "deploy" / f"{network_name}.json"
     manifest_dir = os.environ.get("MERIT_DEPLOYMENT_DIR")
     manifest = Path(manifest_dir) / f"{network_name}.json" if manifest_dir else None
-    return deploy(project, config_path, _deployer_account(network_name), network_name=network_name,
-                  manifest=manifest, overwrite="overwrite" in flags, dry_run="dry-run" in flags)
+    return deploy(
+        project,
+        config_path,
+        _deployer_account(network_name),
+        network_name=network_name,
+        manifest=manifest,
+        overwrite="overwrite" in flags,
+        dry_run="dry-run" in flags,
+    )

@@ -22,6 +22,7 @@ def free_port() -> int:
 def revert_message(error: str, *args: Any) -> str:
     """The message Brownie decodes a custom error into: ``Name: arg1, arg2`` (addresses in
     lower case, fixed-size bytes as Python's bytes repr)."""
+
     def show(value: Any) -> str:
         if isinstance(value, (bytes, bytearray)):
             return str(bytes(value))
@@ -34,8 +35,18 @@ def revert_message(error: str, *args: Any) -> str:
     return f"{error}: {', '.join(show(a) for a in args)}"
 
 
-def fund_epoch(distributor, token, treasury, epoch_id, tree, total, chain, *, window=7 * 86400,
-               report_cid="bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"):
+def fund_epoch(
+    distributor,
+    token,
+    treasury,
+    epoch_id,
+    tree,
+    total,
+    chain,
+    *,
+    window=7 * 86400,
+    report_cid="bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+):
     """Funds an epoch from the treasury as a passed proposal would: approve, then fundEpoch."""
     token.approve(distributor, total, {"from": treasury})
     return distributor.fundEpoch(epoch_id, tree.root, total, report_cid, chain.time() + window, {"from": treasury})

@@ -23,12 +23,23 @@ from dao.abi import abi
 INDEXED_EVENTS: dict[str, tuple[str, ...]] = {
     "registry": ("ProjectRegistered", "ProjectPaused", "ProjectUnpaused", "ContributionSubmitted", "ScoreAttested"),
     "distributor": ("EpochFunded", "Claimed", "EpochSwept"),
-    "governor": ("ProposalCreated", "ProposalQueued", "ProposalExecuted", "ProposalCanceled", "ProposalExtended",
-                 "VoteCast", "VoteCastWithParams"),
+    "governor": (
+        "ProposalCreated",
+        "ProposalQueued",
+        "ProposalExecuted",
+        "ProposalCanceled",
+        "ProposalExtended",
+        "VoteCast",
+        "VoteCastWithParams",
+    ),
     "token": ("DelegateChanged",),
 }
-ARTIFACTS = {"registry": "ContributionRegistry", "distributor": "RewardDistributor", "governor": "MeritGovernor",
-             "token": "MeritToken"}
+ARTIFACTS = {
+    "registry": "ContributionRegistry",
+    "distributor": "RewardDistributor",
+    "governor": "MeritGovernor",
+    "token": "MeritToken",
+}
 
 
 @lru_cache(maxsize=65536)
@@ -102,9 +113,12 @@ class EventDecoder:
         if len(topics) != len(self.topic_readers) + 1:
             raise ValueError(f"{self.name}: expected {len(self.topic_readers) + 1} topics, got {len(topics)}")
         record: dict[str, Any] = {
-            "event": self.name, "contract": self.contract,
-            "block_number": int(log["blockNumber"], 16), "block_hash": log["blockHash"].lower(),
-            "log_index": int(log["logIndex"], 16), "tx_hash": log["transactionHash"].lower(),
+            "event": self.name,
+            "contract": self.contract,
+            "block_number": int(log["blockNumber"], 16),
+            "block_hash": log["blockHash"].lower(),
+            "log_index": int(log["logIndex"], 16),
+            "tx_hash": log["transactionHash"].lower(),
         }
         for name, read, topic in zip(self.topic_names, self.topic_readers, topics[1:]):
             record[name] = read(topic)
@@ -140,10 +154,13 @@ def event_decoder(contract_key: str, event: str) -> EventDecoder:
     plain = [i for i in entry["inputs"] if not i["indexed"]]
     readers = [_word_reader(i["type"]) for i in plain]
     return EventDecoder(
-        contract=contract_key, name=event, topic0="0x" + keccak(text=_signature(entry)).hex(),
+        contract=contract_key,
+        name=event,
+        topic0="0x" + keccak(text=_signature(entry)).hex(),
         topic_names=tuple(i["name"] for i in indexed),
         topic_readers=tuple(_topic_reader(i["type"]) for i in indexed),
-        data_names=tuple(i["name"] for i in plain), data_types=tuple(i["type"] for i in plain),
+        data_names=tuple(i["name"] for i in plain),
+        data_types=tuple(i["type"] for i in plain),
         data_readers=None if any(r is None for r in readers) else tuple(readers),  # type: ignore[arg-type]
     )
 

@@ -57,8 +57,16 @@ class IndexerStats:
 class Indexer:
     """Indexes one deployment into one database."""
 
-    def __init__(self, w3: Web3, deployment: Deployment, sessions: sessionmaker[Session], store: ArtifactStore, *,
-                 max_range: int = 10_000, confirmations: int = 0) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        deployment: Deployment,
+        sessions: sessionmaker[Session],
+        store: ArtifactStore,
+        *,
+        max_range: int = 10_000,
+        confirmations: int = 0,
+    ) -> None:
         self.w3 = w3
         self.deployment = deployment
         self.sessions = sessions
@@ -88,8 +96,17 @@ class Indexer:
 
     def get_logs(self, from_block: int, to_block: int) -> list[dict[str, Any]]:
         try:
-            return self._call("eth_getLogs", [{"fromBlock": hex(from_block), "toBlock": hex(to_block),
-                                               "address": self.decoder.addresses, "topics": [self.decoder.topics]}])
+            return self._call(
+                "eth_getLogs",
+                [
+                    {
+                        "fromBlock": hex(from_block),
+                        "toBlock": hex(to_block),
+                        "address": self.decoder.addresses,
+                        "topics": [self.decoder.topics],
+                    }
+                ],
+            )
         except RpcError as exc:
             raise RangeRefused(str(exc)) from exc
         except (OSError, ValueError) as exc:  # timeouts, oversized answers cut by a proxy
@@ -132,8 +149,10 @@ class Indexer:
                 self.stats.refusals += 1
                 to_block = from_block + (to_block - from_block + 1) // 2 - 1
                 self._range = to_block - from_block + 1
-                log.info("range refused, halving", extra={"from_block": from_block, "range": self._range,
-                                                          "error": str(exc)[:200]})
+                log.info(
+                    "range refused, halving",
+                    extra={"from_block": from_block, "range": self._range, "error": str(exc)[:200]},
+                )
                 continue
             end_hash = self.block_hash(to_block)
             if end_hash is None:
@@ -176,8 +195,11 @@ class Indexer:
                 return None
             ancestor = self.start_block - 1
             ancestor_hash = ""
-            for block in session.scalars(select(m.IndexedBlock).where(m.IndexedBlock.number < cursor.block_number)
-                                         .order_by(m.IndexedBlock.number.desc())):
+            for block in session.scalars(
+                select(m.IndexedBlock)
+                .where(m.IndexedBlock.number < cursor.block_number)
+                .order_by(m.IndexedBlock.number.desc())
+            ):
                 if self.block_hash(block.number) == block.hash:
                     ancestor, ancestor_hash = block.number, block.hash
                     break
@@ -200,8 +222,9 @@ class Indexer:
             for epoch in session.scalars(select(m.Epoch).where(m.Epoch.report_status == "missing")):
                 load_epoch_report(session, self.store, epoch)
 
-    def follow(self, stop: threading.Event, *, poll_seconds: float = 2.0,
-               on_error: Callable[[Exception], None] | None = None) -> None:
+    def follow(
+        self, stop: threading.Event, *, poll_seconds: float = 2.0, on_error: Callable[[Exception], None] | None = None
+    ) -> None:
         """Indexes until `stop` is set, polling for new blocks."""
         while not stop.is_set():
             try:
@@ -211,4 +234,3 @@ class Indexer:
                 if on_error is not None:
                     on_error(exc)
             stop.wait(poll_seconds)
-

@@ -66,52 +66,132 @@ def store_events(session: Session, events: Iterable[dict[str, Any]]) -> tuple[se
             continue
         at = {"block_number": block, "log_index": e["log_index"]}
         if name == "ContributionSubmitted":
-            rows[m.Contribution].append(dict(
-                contribution_id=e["contributionId"], project_id=e["projectId"], contributor=e["contributor"],
-                kind=e["kind"], cid=e["cid"], block_number=block, tx_hash=tx, status="pending",
-                relayer=None if int(e["relayer"], 16) == 0 else e["relayer"]))
+            rows[m.Contribution].append(
+                dict(
+                    contribution_id=e["contributionId"],
+                    project_id=e["projectId"],
+                    contributor=e["contributor"],
+                    kind=e["kind"],
+                    cid=e["cid"],
+                    block_number=block,
+                    tx_hash=tx,
+                    status="pending",
+                    relayer=None if int(e["relayer"], 16) == 0 else e["relayer"],
+                )
+            )
         elif name == "ScoreAttested":
-            rows[m.Attestation].append(dict(contribution_id=e["contributionId"], score=e["score"],
-                                            report_cid=e["reportCid"], block_number=block))
+            rows[m.Attestation].append(
+                dict(
+                    contribution_id=e["contributionId"], score=e["score"], report_cid=e["reportCid"], block_number=block
+                )
+            )
             attested.add(e["contributionId"])
         elif name == "ProjectRegistered":
-            rows[m.Project].append(dict(
-                project_id=e["projectId"], name=e["name"], task=e["task"], metric=e["metric"],
-                benchmark_cid=e["benchmarkCid"], answers_commitment=e["answersCommitment"], block_number=block,
-                tx_hash=tx))
+            rows[m.Project].append(
+                dict(
+                    project_id=e["projectId"],
+                    name=e["name"],
+                    task=e["task"],
+                    metric=e["metric"],
+                    benchmark_cid=e["benchmarkCid"],
+                    answers_commitment=e["answersCommitment"],
+                    block_number=block,
+                    tx_hash=tx,
+                )
+            )
         elif name in ("ProjectPaused", "ProjectUnpaused"):
-            rows[m.ProjectPause].append(dict(at, project_id=e["projectId"], paused=name == "ProjectPaused",
-                                             guardian=e.get("guardian")))
+            rows[m.ProjectPause].append(
+                dict(at, project_id=e["projectId"], paused=name == "ProjectPaused", guardian=e.get("guardian"))
+            )
         elif name == "EpochFunded":
-            rows[m.Epoch].append(dict(
-                epoch_id=e["epochId"], merkle_root=e["merkleRoot"], total=e["total"], report_cid=e["reportCid"],
-                claim_deadline=e["claimDeadline"], block_number=block, tx_hash=tx, report_status="missing"))
+            rows[m.Epoch].append(
+                dict(
+                    epoch_id=e["epochId"],
+                    merkle_root=e["merkleRoot"],
+                    total=e["total"],
+                    report_cid=e["reportCid"],
+                    claim_deadline=e["claimDeadline"],
+                    block_number=block,
+                    tx_hash=tx,
+                    report_status="missing",
+                )
+            )
             funded.append(e["epochId"])
         elif name == "Claimed":
-            rows[m.Claim].append(dict(epoch_id=e["epochId"], leaf_index=e["index"], account=e["account"],
-                                      amount=e["amount"], block_number=block, tx_hash=tx))
+            rows[m.Claim].append(
+                dict(
+                    epoch_id=e["epochId"],
+                    leaf_index=e["index"],
+                    account=e["account"],
+                    amount=e["amount"],
+                    block_number=block,
+                    tx_hash=tx,
+                )
+            )
         elif name == "EpochSwept":
-            rows[m.Sweep].append(dict(epoch_id=e["epochId"], treasury=e["treasury"], amount=e["amount"],
-                                      block_number=block, tx_hash=tx))
+            rows[m.Sweep].append(
+                dict(epoch_id=e["epochId"], treasury=e["treasury"], amount=e["amount"], block_number=block, tx_hash=tx)
+            )
         elif name == "ProposalCreated":
-            rows[m.Proposal].append(dict(
-                proposal_id=e["proposalId"], proposer=e["proposer"], targets=json.dumps(e["targets"]),
-                values=json.dumps([str(v) for v in e["values"]]), calldatas=json.dumps(e["calldatas"]),
-                vote_start=e["voteStart"], vote_end=e["voteEnd"], description=e["description"],
-                block_number=block, tx_hash=tx))
+            rows[m.Proposal].append(
+                dict(
+                    proposal_id=e["proposalId"],
+                    proposer=e["proposer"],
+                    targets=json.dumps(e["targets"]),
+                    values=json.dumps([str(v) for v in e["values"]]),
+                    calldatas=json.dumps(e["calldatas"]),
+                    vote_start=e["voteStart"],
+                    vote_end=e["voteEnd"],
+                    description=e["description"],
+                    block_number=block,
+                    tx_hash=tx,
+                )
+            )
         elif name in ("ProposalQueued", "ProposalExecuted", "ProposalCanceled", "ProposalExtended"):
-            rows[m.ProposalEvent].append(dict(
-                at, proposal_id=e["proposalId"], event=name.removeprefix("Proposal").lower(),
-                eta_or_deadline=e.get("etaSeconds", e.get("extendedDeadline"))))
+            rows[m.ProposalEvent].append(
+                dict(
+                    at,
+                    proposal_id=e["proposalId"],
+                    event=name.removeprefix("Proposal").lower(),
+                    eta_or_deadline=e.get("etaSeconds", e.get("extendedDeadline")),
+                )
+            )
         elif name in ("VoteCast", "VoteCastWithParams"):
-            rows[m.Vote].append(dict(at, proposal_id=e["proposalId"], voter=e["voter"], support=e["support"],
-                                     weight=e["weight"], reason=e["reason"], tx_hash=tx))
+            rows[m.Vote].append(
+                dict(
+                    at,
+                    proposal_id=e["proposalId"],
+                    voter=e["voter"],
+                    support=e["support"],
+                    weight=e["weight"],
+                    reason=e["reason"],
+                    tx_hash=tx,
+                )
+            )
         elif name == "DelegateChanged":
-            rows[m.Delegation].append(dict(at, delegator=e["delegator"], from_delegate=e["fromDelegate"],
-                                           to_delegate=e["toDelegate"], tx_hash=tx))
+            rows[m.Delegation].append(
+                dict(
+                    at,
+                    delegator=e["delegator"],
+                    from_delegate=e["fromDelegate"],
+                    to_delegate=e["toDelegate"],
+                    tx_hash=tx,
+                )
+            )
     # Parents before children: contributions before attestations, epochs before claims.
-    for model in (m.Project, m.ProjectPause, m.Contribution, m.Attestation, m.Epoch, m.Claim, m.Sweep,
-                  m.Proposal, m.ProposalEvent, m.Vote, m.Delegation):
+    for model in (
+        m.Project,
+        m.ProjectPause,
+        m.Contribution,
+        m.Attestation,
+        m.Epoch,
+        m.Claim,
+        m.Sweep,
+        m.Proposal,
+        m.ProposalEvent,
+        m.Vote,
+        m.Delegation,
+    ):
         insert_ignoring_duplicates(session, model, rows.get(model, []))
     record_blocks(session, blocks)
     return attested, funded
@@ -138,23 +218,35 @@ def refresh_contributions(session: Session, contribution_ids: Iterable[int]) -> 
     ids = sorted(set(contribution_ids))
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        attestations = {a.contribution_id: a for a in session.scalars(
-            select(m.Attestation).where(m.Attestation.contribution_id.in_(chunk)))}
+        attestations = {
+            a.contribution_id: a
+            for a in session.scalars(select(m.Attestation).where(m.Attestation.contribution_id.in_(chunk)))
+        }
         explanations: dict[int, m.ScoreExplanation] = {}
-        for x in session.scalars(select(m.ScoreExplanation).where(m.ScoreExplanation.contribution_id.in_(chunk))
-                                 .order_by(m.ScoreExplanation.epoch_id)):
+        for x in session.scalars(
+            select(m.ScoreExplanation)
+            .where(m.ScoreExplanation.contribution_id.in_(chunk))
+            .order_by(m.ScoreExplanation.epoch_id)
+        ):
             explanations[x.contribution_id] = x
-        existing = set(session.scalars(select(m.Contribution.contribution_id)
-                                       .where(m.Contribution.contribution_id.in_(chunk))))
+        existing = set(
+            session.scalars(select(m.Contribution.contribution_id).where(m.Contribution.contribution_id.in_(chunk)))
+        )
         updates = []
         for cid in chunk:
             if cid not in existing:
                 continue
             a, x = attestations.get(cid), explanations.get(cid)
             status = "rejected" if x is not None and not x.accepted else "scored" if a is not None else "pending"
-            updates.append({"contribution_id": cid, "status": status, "score": a.score if a else None,
-                            "report_cid": a.report_cid if a else (x.report_cid if x else None),
-                            "epoch_id": x.epoch_id if x else None})
+            updates.append(
+                {
+                    "contribution_id": cid,
+                    "status": status,
+                    "score": a.score if a else None,
+                    "report_cid": a.report_cid if a else (x.report_cid if x else None),
+                    "epoch_id": x.epoch_id if x else None,
+                }
+            )
         if updates:
             session.execute(update(m.Contribution), updates)
 
@@ -181,11 +273,24 @@ def load_epoch_report(session: Session, store: ArtifactStore, epoch: m.Epoch) ->
         _invalid(epoch, f"the report's allocations do not form a tree: {exc}")
         return
     if tree is None or tree.root.lower() != epoch.merkle_root.lower():
-        _invalid(epoch, f"the report's merkle root {tree.root if tree else None} is not the funded root {epoch.merkle_root}")
+        _invalid(
+            epoch, f"the report's merkle root {tree.root if tree else None} is not the funded root {epoch.merkle_root}"
+        )
         return
-    insert_ignoring_duplicates(session, m.AllocationRow, [
-        {"epoch_id": epoch.epoch_id, "leaf_index": leaf.index, "account": leaf.account, "amount": leaf.amount,
-         "proof": json.dumps(tree.get_proof(position))} for position, leaf in enumerate(leaves)])
+    insert_ignoring_duplicates(
+        session,
+        m.AllocationRow,
+        [
+            {
+                "epoch_id": epoch.epoch_id,
+                "leaf_index": leaf.index,
+                "account": leaf.account,
+                "amount": leaf.amount,
+                "proof": json.dumps(tree.get_proof(position)),
+            }
+            for position, leaf in enumerate(leaves)
+        ],
+    )
     explained = _explanations(session, epoch, report)
     insert_ignoring_duplicates(session, m.ScoreExplanation, explained)
     epoch.report_status, epoch.report_error, epoch.project = "ok", None, report.inputs.project
@@ -209,27 +314,51 @@ def _explanations(session: Session, epoch: m.Epoch, report: EpochReport) -> list
     cids = {s.cid for s in report.model_scores} | {s.cid for s in report.label_submissions}
     by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
     raw_cids = set(cids) | {normalize_cid(c) for c in cids if is_cid(c)}
-    for row in session.execute(select(m.Contribution.contribution_id, m.Contribution.contributor, m.Contribution.cid)
-                               .where(m.Contribution.cid.in_(sorted(raw_cids)))):
+    for row in session.execute(
+        select(m.Contribution.contribution_id, m.Contribution.contributor, m.Contribution.cid).where(
+            m.Contribution.cid.in_(sorted(raw_cids))
+        )
+    ):
         by_key[(row.contributor, _cid_key(row.cid))].append(row.contribution_id)
     accuracy = {a.annotator: a for a in report.annotator_scores}
     rows = []
     base = {"epoch_id": epoch.epoch_id, "report_cid": epoch.report_cid}
     for s in report.model_scores:
         for contribution_id in by_key.get((s.contributor, _cid_key(s.cid)), []):
-            rows.append(dict(base, contribution_id=contribution_id, accepted=s.accepted,
-                             metric=report.parameters.metric.value, metric_value=s.metric_value, gain=s.gain,
-                             gain_lower=s.gain_lower, gain_upper=s.gain_upper,
-                             reason=s.reason.value if s.reason else None, detail=s.detail, copy_of=s.copy_of))
+            rows.append(
+                dict(
+                    base,
+                    contribution_id=contribution_id,
+                    accepted=s.accepted,
+                    metric=report.parameters.metric.value,
+                    metric_value=s.metric_value,
+                    gain=s.gain,
+                    gain_lower=s.gain_lower,
+                    gain_upper=s.gain_upper,
+                    reason=s.reason.value if s.reason else None,
+                    detail=s.detail,
+                    copy_of=s.copy_of,
+                )
+            )
     for s in report.label_submissions:
         annotator = accuracy.get(s.contributor)
         reason = s.reason or (annotator.reason if annotator else None)
         for contribution_id in by_key.get((s.contributor, _cid_key(s.cid)), []):
-            rows.append(dict(base, contribution_id=contribution_id, accepted=s.accepted and reason is None,
-                             metric="annotator_accuracy", metric_value=annotator.accuracy if annotator else None,
-                             gain=None, gain_lower=None, gain_upper=None,
-                             reason=reason.value if reason else None, detail=s.detail,
-                             copy_of=annotator.copy_of if annotator else None))
+            rows.append(
+                dict(
+                    base,
+                    contribution_id=contribution_id,
+                    accepted=s.accepted and reason is None,
+                    metric="annotator_accuracy",
+                    metric_value=annotator.accuracy if annotator else None,
+                    gain=None,
+                    gain_lower=None,
+                    gain_upper=None,
+                    reason=reason.value if reason else None,
+                    detail=s.detail,
+                    copy_of=annotator.copy_of if annotator else None,
+                )
+            )
     return rows
 
 
@@ -239,8 +368,11 @@ def rollback_above(session: Session, ancestor: int) -> int:
     touched = set(session.scalars(select(m.Attestation.contribution_id).where(m.Attestation.block_number > ancestor)))
     doomed_epochs = list(session.scalars(select(m.Epoch.epoch_id).where(m.Epoch.block_number > ancestor)))
     if doomed_epochs:
-        touched |= set(session.scalars(select(m.ScoreExplanation.contribution_id)
-                                       .where(m.ScoreExplanation.epoch_id.in_(doomed_epochs))))
+        touched |= set(
+            session.scalars(
+                select(m.ScoreExplanation.contribution_id).where(m.ScoreExplanation.epoch_id.in_(doomed_epochs))
+            )
+        )
         session.execute(delete(m.ScoreExplanation).where(m.ScoreExplanation.epoch_id.in_(doomed_epochs)))
         session.execute(delete(m.AllocationRow).where(m.AllocationRow.epoch_id.in_(doomed_epochs)))
     deleted = 0

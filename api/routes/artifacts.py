@@ -20,11 +20,19 @@ from dao.artifacts.errors import (
 router = APIRouter(prefix="/artifacts", tags=["artifacts"])
 
 
-@router.get("/{cid}", summary="An artifact's bytes, streamed and verified block by block",
-            response_class=StreamingResponse,
-            responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "not in the store"},
-                       422: {"description": "not a CID"}})
-def get_artifact(cid: Annotated[CidStr, Path(description="IPFS CID, any spelling")], store: StoreDep) -> StreamingResponse:
+@router.get(
+    "/{cid}",
+    summary="An artifact's bytes, streamed and verified block by block",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        404: {"description": "not in the store"},
+        422: {"description": "not a CID"},
+    },
+)
+def get_artifact(
+    cid: Annotated[CidStr, Path(description="IPFS CID, any spelling")], store: StoreDep
+) -> StreamingResponse:
     try:
         pieces = store.iter_content(cid)  # reads the root now: a missing artifact is a 404, not a cut stream
         first = next(pieces, b"")
@@ -44,20 +52,37 @@ def get_artifact(cid: Annotated[CidStr, Path(description="IPFS CID, any spelling
     return StreamingResponse(stream(), media_type="application/octet-stream", headers={"X-Artifact-Cid": cid})
 
 
-@router.post("", response_model=ArtifactPublic, status_code=201, dependencies=[WriteLimit],
-             summary="Store an artifact (the request body, raw) and get its CID",
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-                 "text/csv": {"schema": {"type": "string"}},
-                 "application/json": {"schema": {"type": "object"}}}}},
-             responses={413: {"description": "over the size limit"}, 415: {"description": "content type refused"},
-                        429: {"description": "too many writes"}})
+@router.post(
+    "",
+    response_model=ArtifactPublic,
+    status_code=201,
+    dependencies=[WriteLimit],
+    summary="Store an artifact (the request body, raw) and get its CID",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+    responses={
+        413: {"description": "over the size limit"},
+        415: {"description": "content type refused"},
+        429: {"description": "too many writes"},
+    },
+)
 async def upload_artifact(request: Request, state: StateDep) -> ArtifactPublic:
     settings = state.settings
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in settings.upload_content_types:
-        raise HTTPException(415, f"content type {content_type or '(none)'!r} is not accepted; "
-                                 f"use one of {', '.join(settings.upload_content_types)}")
+        raise HTTPException(
+            415,
+            f"content type {content_type or '(none)'!r} is not accepted; "
+            f"use one of {', '.join(settings.upload_content_types)}",
+        )
     limit = settings.upload_max_bytes
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):

@@ -34,26 +34,58 @@ KIND_NAMES = ContributionKind.names()
 # Core columns of the table, not ORM attributes: a Core select of plain rows skips the ORM's
 # per-query work (about 0.6 ms of the 0.75 ms a page took through the ORM).
 _TABLE = m.Contribution.__table__
-_COLUMNS = tuple(_TABLE.c[name] for name in (
-    "contribution_id", "project_id", "contributor", "kind", "cid", "relayer", "status", "score", "report_cid",
-    "epoch_id", "block_number", "tx_hash"))
+_COLUMNS = tuple(
+    _TABLE.c[name]
+    for name in (
+        "contribution_id",
+        "project_id",
+        "contributor",
+        "kind",
+        "cid",
+        "relayer",
+        "status",
+        "score",
+        "report_cid",
+        "epoch_id",
+        "block_number",
+        "tx_hash",
+    )
+)
 
 
 def _row_dict(row: Any) -> dict[str, Any]:
     score = row.score
-    return {"contribution_id": row.contribution_id, "project_id": row.project_id, "contributor": row.contributor,
-            "kind": KIND_NAMES[row.kind] if row.kind < len(KIND_NAMES) else str(row.kind), "cid": row.cid,
-            "relayer": row.relayer, "status": row.status, "score": None if score is None else str(score),
-            "report_cid": row.report_cid, "epoch_id": row.epoch_id, "block_number": row.block_number,
-            "tx_hash": row.tx_hash}
+    return {
+        "contribution_id": row.contribution_id,
+        "project_id": row.project_id,
+        "contributor": row.contributor,
+        "kind": KIND_NAMES[row.kind] if row.kind < len(KIND_NAMES) else str(row.kind),
+        "cid": row.cid,
+        "relayer": row.relayer,
+        "status": row.status,
+        "score": None if score is None else str(score),
+        "report_cid": row.report_cid,
+        "epoch_id": row.epoch_id,
+        "block_number": row.block_number,
+        "tx_hash": row.tx_hash,
+    }
 
 
 # The filters, in the order their (column, contribution_id) index is preferred: most selective first.
 _FILTERS = ("contributor", "epoch", "project", "status", "kind")
-_FILTER_COLUMNS = {"contributor": "contributor", "epoch": "epoch_id", "project": "project_id", "status": "status",
-                   "kind": "kind"}
-_FILTER_INDEXES = {"contributor": "ix_contributions_contributor_id", "epoch": "ix_contributions_epoch_id",
-                   "project": "ix_contributions_project_id", "status": "ix_contributions_status_id"}
+_FILTER_COLUMNS = {
+    "contributor": "contributor",
+    "epoch": "epoch_id",
+    "project": "project_id",
+    "status": "status",
+    "kind": "kind",
+}
+_FILTER_INDEXES = {
+    "contributor": "ix_contributions_contributor_id",
+    "epoch": "ix_contributions_epoch_id",
+    "project": "ix_contributions_project_id",
+    "status": "ix_contributions_status_id",
+}
 
 
 @lru_cache(maxsize=128)
@@ -73,12 +105,25 @@ def _history_statement(filters: tuple[str, ...], after: bool) -> Select[Any]:
     return query.order_by(_TABLE.c.contribution_id.desc()).limit(bindparam("limit", type_=Integer))
 
 
-def contribution_page(session: Session | Connection, *, limit: int, page_token: str | None, project: int | None = None,
-                      contributor: str | None = None, kind: ContributionKind | None = None, epoch: int | None = None,
-                      status: Status | None = None) -> Response:
+def contribution_page(
+    session: Session | Connection,
+    *,
+    limit: int,
+    page_token: str | None,
+    project: int | None = None,
+    contributor: str | None = None,
+    kind: ContributionKind | None = None,
+    epoch: int | None = None,
+    status: Status | None = None,
+) -> Response:
     """Newest first; one index range scan whatever the page's depth (keyset, not OFFSET)."""
-    given = {"contributor": contributor, "epoch": epoch, "project": project,
-             "status": status.value if status is not None else None, "kind": kind.code if kind is not None else None}
+    given = {
+        "contributor": contributor,
+        "epoch": epoch,
+        "project": project,
+        "status": status.value if status is not None else None,
+        "kind": kind.code if kind is not None else None,
+    }
     params: dict[str, Any] = {name: given[name] for name in _FILTERS if given[name] is not None}
     if page_token is not None:
         try:
@@ -101,6 +146,7 @@ PageToken = Annotated[str | None, Query(max_length=64, description="next_page_to
 async def history_response(state: AppState, **query: Any) -> Response:
     """The history page, queried in one worker thread with its own session (the hot path: one
     thread hop per request rather than one per dependency), on a Core connection."""
+
     def run() -> Response:
         with state.engine.connect() as connection:
             return contribution_page(connection, **query)
@@ -108,33 +154,64 @@ async def history_response(state: AppState, **query: Any) -> Response:
     return await run_in_threadpool(run)
 
 
-@router.get("", response_model=ContributionPage, summary="Contribution history, newest first",
-            responses={400: {"description": "malformed page token"}, 422: {"description": "malformed filter"}})
-async def list_contributions(state: StateDep, limit: LimitDep, page_token: PageToken = None,
-                       project: Annotated[DbId | None, Query(description="project id")] = None,
-                       contributor: Annotated[AddressStr | None, Query()] = None,
-                       kind: ContributionKind | None = None,
-                       epoch: Annotated[DbId | None, Query(description="epoch that scored it")] = None,
-                       status: Status | None = None) -> Response:
-    return await history_response(state, limit=limit, page_token=page_token, project=project,
-                                  contributor=contributor, kind=kind, epoch=epoch, status=status)
+@router.get(
+    "",
+    response_model=ContributionPage,
+    summary="Contribution history, newest first",
+    responses={400: {"description": "malformed page token"}, 422: {"description": "malformed filter"}},
+)
+async def list_contributions(
+    state: StateDep,
+    limit: LimitDep,
+    page_token: PageToken = None,
+    project: Annotated[DbId | None, Query(description="project id")] = None,
+    contributor: Annotated[AddressStr | None, Query()] = None,
+    kind: ContributionKind | None = None,
+    epoch: Annotated[DbId | None, Query(description="epoch that scored it")] = None,
+    status: Status | None = None,
+) -> Response:
+    return await history_response(
+        state,
+        limit=limit,
+        page_token=page_token,
+        project=project,
+        contributor=contributor,
+        kind=kind,
+        epoch=epoch,
+        status=status,
+    )
 
 
 def explanation(session: Session, contribution_id: int) -> ScoreExplanationPublic | None:
-    x = session.scalars(select(m.ScoreExplanation).where(m.ScoreExplanation.contribution_id == contribution_id)
-                        .order_by(m.ScoreExplanation.epoch_id.desc()).limit(1)).first()
+    x = session.scalars(
+        select(m.ScoreExplanation)
+        .where(m.ScoreExplanation.contribution_id == contribution_id)
+        .order_by(m.ScoreExplanation.epoch_id.desc())
+        .limit(1)
+    ).first()
     if x is None:
         return None
     interval = (x.gain_lower, x.gain_upper) if x.gain_lower is not None and x.gain_upper is not None else None
-    return ScoreExplanationPublic(epoch_id=x.epoch_id, accepted=x.accepted, metric=x.metric,
-                                  metric_value=x.metric_value, gain=x.gain, confidence_interval=interval,
-                                  rejection_reason=x.reason, detail=x.detail, copy_of=x.copy_of,
-                                  report_cid=x.report_cid)
+    return ScoreExplanationPublic(
+        epoch_id=x.epoch_id,
+        accepted=x.accepted,
+        metric=x.metric,
+        metric_value=x.metric_value,
+        gain=x.gain,
+        confidence_interval=interval,
+        rejection_reason=x.reason,
+        detail=x.detail,
+        copy_of=x.copy_of,
+        report_cid=x.report_cid,
+    )
 
 
-@router.get("/{contribution_id}", response_model=ContributionDetail,
-            summary="One contribution and why it scored what it did",
-            responses={404: {"description": "no such contribution"}})
+@router.get(
+    "/{contribution_id}",
+    response_model=ContributionDetail,
+    summary="One contribution and why it scored what it did",
+    responses={404: {"description": "no such contribution"}},
+)
 def get_contribution(contribution_id: Annotated[DbId, Path(examples=[42])], session: SessionDep) -> ContributionDetail:
     row = session.execute(select(*_COLUMNS).where(_TABLE.c.contribution_id == contribution_id)).first()
     if row is None:

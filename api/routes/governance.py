@@ -24,37 +24,55 @@ from dao.proposals import parse_fund_epoch_description
 router = APIRouter(tags=["governance"])
 
 SUPPORT = {0: "against", 1: "for", 2: "abstain"}
-ProposalId = Annotated[str, Path(pattern=r"^[0-9]{1,78}$", description="proposal id, decimal",
-                                 examples=["1234567890"])]
+ProposalId = Annotated[str, Path(pattern=r"^[0-9]{1,78}$", description="proposal id, decimal", examples=["1234567890"])]
 
 
 def _proposals_public(session: Session, proposals: list[m.Proposal]) -> list[ProposalPublic]:
     ids = [p.proposal_id for p in proposals]
     tallies: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for pid, support, weight in session.execute(select(m.Vote.proposal_id, m.Vote.support, m.Vote.weight)
-                                                .where(m.Vote.proposal_id.in_(ids))):
+    for pid, support, weight in session.execute(
+        select(m.Vote.proposal_id, m.Vote.support, m.Vote.weight).where(m.Vote.proposal_id.in_(ids))
+    ):
         tallies[pid][support] += weight
     states: dict[int, tuple[str, int | None]] = {}
     extended: dict[int, int] = {}
-    for e in session.scalars(select(m.ProposalEvent).where(m.ProposalEvent.proposal_id.in_(ids))
-                             .order_by(m.ProposalEvent.block_number, m.ProposalEvent.log_index)):
+    for e in session.scalars(
+        select(m.ProposalEvent)
+        .where(m.ProposalEvent.proposal_id.in_(ids))
+        .order_by(m.ProposalEvent.block_number, m.ProposalEvent.log_index)
+    ):
         if e.event == "extended":
             extended[e.proposal_id] = e.eta_or_deadline or 0
         else:
-            states[e.proposal_id] = (e.event, e.eta_or_deadline if e.event == "queued" else states.get(
-                e.proposal_id, ("", None))[1])
+            states[e.proposal_id] = (
+                e.event,
+                e.eta_or_deadline if e.event == "queued" else states.get(e.proposal_id, ("", None))[1],
+            )
     out = []
     for p in proposals:
         state, eta = states.get(p.proposal_id, ("created", None))
         votes = tallies[p.proposal_id]
         funds = parse_fund_epoch_description(p.description)
-        out.append(ProposalPublic(
-            proposal_id=str(p.proposal_id), proposer=p.proposer, targets=json.loads(p.targets),
-            values=json.loads(p.values), calldatas=json.loads(p.calldatas), description=p.description,
-            vote_start=p.vote_start, vote_end=extended.get(p.proposal_id, p.vote_end), state=state, eta=eta,
-            votes_for=str(votes[1]), votes_against=str(votes[0]), votes_abstain=str(votes[2]),
-            funds_epoch=FundsEpoch(epoch_id=funds[0], report_cid=funds[1]) if funds else None,
-            block_number=p.block_number, tx_hash=p.tx_hash))
+        out.append(
+            ProposalPublic(
+                proposal_id=str(p.proposal_id),
+                proposer=p.proposer,
+                targets=json.loads(p.targets),
+                values=json.loads(p.values),
+                calldatas=json.loads(p.calldatas),
+                description=p.description,
+                vote_start=p.vote_start,
+                vote_end=extended.get(p.proposal_id, p.vote_end),
+                state=state,
+                eta=eta,
+                votes_for=str(votes[1]),
+                votes_against=str(votes[0]),
+                votes_abstain=str(votes[2]),
+                funds_epoch=FundsEpoch(epoch_id=funds[0], report_cid=funds[1]) if funds else None,
+                block_number=p.block_number,
+                tx_hash=p.tx_hash,
+            )
+        )
     return out
 
 
@@ -72,32 +90,62 @@ def _proposal_or_404(session: Session, proposal_id: str) -> m.Proposal:
     return proposal
 
 
-@router.get("/proposals/{proposal_id}", response_model=ProposalPublic, summary="One proposal with its tallies",
-            responses={404: {"description": "no such proposal"}})
+@router.get(
+    "/proposals/{proposal_id}",
+    response_model=ProposalPublic,
+    summary="One proposal with its tallies",
+    responses={404: {"description": "no such proposal"}},
+)
 def get_proposal(proposal_id: ProposalId, session: SessionDep) -> ProposalPublic:
     return _proposals_public(session, [_proposal_or_404(session, proposal_id)])[0]
 
 
-@router.get("/proposals/{proposal_id}/votes", response_model=list[VotePublic], summary="The proposal's votes",
-            responses={404: {"description": "no such proposal"}})
+@router.get(
+    "/proposals/{proposal_id}/votes",
+    response_model=list[VotePublic],
+    summary="The proposal's votes",
+    responses={404: {"description": "no such proposal"}},
+)
 def list_votes(proposal_id: ProposalId, session: SessionDep) -> list[VotePublic]:
     proposal = _proposal_or_404(session, proposal_id)
-    return [VotePublic(proposal_id=str(v.proposal_id), voter=v.voter, support=SUPPORT.get(v.support, str(v.support)),
-                       weight=str(v.weight), reason=v.reason, block_number=v.block_number, tx_hash=v.tx_hash)
-            for v in session.scalars(select(m.Vote).where(m.Vote.proposal_id == proposal.proposal_id)
-                                     .order_by(m.Vote.block_number, m.Vote.log_index))]
+    return [
+        VotePublic(
+            proposal_id=str(v.proposal_id),
+            voter=v.voter,
+            support=SUPPORT.get(v.support, str(v.support)),
+            weight=str(v.weight),
+            reason=v.reason,
+            block_number=v.block_number,
+            tx_hash=v.tx_hash,
+        )
+        for v in session.scalars(
+            select(m.Vote)
+            .where(m.Vote.proposal_id == proposal.proposal_id)
+            .order_by(m.Vote.block_number, m.Vote.log_index)
+        )
+    ]
 
 
 @router.get("/delegations", response_model=list[DelegationPublic], summary="Delegation changes, newest first")
-def list_delegations(session: SessionDep, limit: LimitDep,
-                     delegator: Annotated[AddressStr | None, Query()] = None,
-                     delegate: Annotated[AddressStr | None, Query(description="to this delegate")] = None,
-                     ) -> list[DelegationPublic]:
+def list_delegations(
+    session: SessionDep,
+    limit: LimitDep,
+    delegator: Annotated[AddressStr | None, Query()] = None,
+    delegate: Annotated[AddressStr | None, Query(description="to this delegate")] = None,
+) -> list[DelegationPublic]:
     query = select(m.Delegation)
     if delegator is not None:
         query = query.where(m.Delegation.delegator == delegator)
     if delegate is not None:
         query = query.where(m.Delegation.to_delegate == delegate)
     rows = session.scalars(query.order_by(m.Delegation.block_number.desc(), m.Delegation.log_index.desc()).limit(limit))
-    return [DelegationPublic(delegator=d.delegator, from_delegate=d.from_delegate, to_delegate=d.to_delegate,
-                             block_number=d.block_number, tx_hash=d.tx_hash) for d in rows]
+    return [
+        DelegationPublic(
+            delegator=d.delegator,
+            from_delegate=d.from_delegate,
+            to_delegate=d.to_delegate,
+            block_number=d.block_number,
+            tx_hash=d.tx_hash,
+        )
+        for d in rows
+    ]

@@ -19,8 +19,12 @@ def health() -> HealthPublic:
     return HealthPublic(status="ok")
 
 
-@router.get("/ready", response_model=ReadinessPublic, summary="The database answers and its schema is current",
-            responses={503: {"model": ReadinessPublic, "description": "not ready"}})
+@router.get(
+    "/ready",
+    response_model=ReadinessPublic,
+    summary="The database answers and its schema is current",
+    responses={503: {"model": ReadinessPublic, "description": "not ready"}},
+)
 def ready(state: StateDep) -> JSONResponse:
     revision, block, database = None, None, False
     try:
@@ -30,6 +34,10 @@ def ready(state: StateDep) -> JSONResponse:
             database = True
     except SQLAlchemyError:
         pass
-    body = ReadinessPublic(status="ready" if database and revision else "not ready", database=database,
-                           schema_revision=revision, indexed_block=block)
+    body = ReadinessPublic(
+        status="ready" if database and revision else "not ready",
+        database=database,
+        schema_revision=revision,
+        indexed_block=block,
+    )
     return JSONResponse(body.model_dump(), status_code=200 if body.status == "ready" else 503)

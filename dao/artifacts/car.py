@@ -14,8 +14,9 @@ malformed CAR stores nothing. The CAR is staged in a temporary file, so memory s
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO
 
 from dao.artifacts.cid import block_matches, cid_from_binary, cid_to_str, parse_cid
 from dao.artifacts.dag import iter_dag_blocks, missing_blocks
@@ -144,7 +145,7 @@ def decode_header(body: bytes) -> list[bytes]:
 # -- export -------------------------------------------------------------------------------------
 
 
-def export_car(store: "ArtifactStore", cid: str, out: BinaryIO) -> int:
+def export_car(store: ArtifactStore, cid: str, out: BinaryIO) -> int:
     """Writes the DAG of `cid` as a CARv1 to `out`, each block verified as it is read; returns
     the bytes written."""
     root = parse_cid(cid)
@@ -190,7 +191,7 @@ def stage_car(source: BinaryIO) -> StagedCar:
     Raises InvalidCarError naming what is wrong: truncated, malformed, or a block that does not
     match its CID.
     """
-    staging = tempfile.TemporaryFile(prefix="openmerit-car-")
+    staging = tempfile.TemporaryFile(prefix="openmerit-car-")  # noqa: SIM115 - closed in the finally below
     try:
         header_length = _read_varint(source, "CAR header length", allow_eof=False)
         if header_length == 0 or header_length > MAX_HEADER_BYTES:
@@ -227,7 +228,7 @@ def stage_car(source: BinaryIO) -> StagedCar:
         raise
 
 
-def import_car(store: "ArtifactStore", source: BinaryIO, *, pin: bool = True) -> list[str]:
+def import_car(store: ArtifactStore, source: BinaryIO, *, pin: bool = True) -> list[str]:
     """Stores a CARv1's blocks in `store` and pins its roots; returns the roots as CID strings.
 
     Nothing is stored unless the whole CAR is valid and each root's DAG is complete.
@@ -246,7 +247,7 @@ def import_car(store: "ArtifactStore", source: BinaryIO, *, pin: bool = True) ->
     return names
 
 
-def check_roots_complete(store: "ArtifactStore", staged: StagedCar) -> None:
+def check_roots_complete(store: ArtifactStore, staged: StagedCar) -> None:
     """InvalidCarError unless every block under each root is in the CAR or already in `store`."""
 
     def has(cid: bytes) -> bool:

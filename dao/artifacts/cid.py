@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Callable
+from typing import Annotated
 
 import cid as py_cid
 import multihash as py_multihash
@@ -112,7 +113,7 @@ def cid_from_binary(data: bytes) -> bytes:
 
 def link_cid(data: bytes) -> bytes:
     """A dag-pb link's hash as binary CIDv1 (links may hold CIDv0 multihashes)."""
-    if len(data) == 36 and (data.startswith(RAW_SHA256_PREFIX) or data.startswith(DAG_PB_SHA256_PREFIX)):
+    if len(data) == 36 and data.startswith((RAW_SHA256_PREFIX, DAG_PB_SHA256_PREFIX)):
         return data
     return cid_from_binary(data)
 
@@ -136,8 +137,7 @@ def cid_parts(binary_cid: bytes) -> CidParts:
         raise InvalidCidError(f"not a binary CID: {bytes(binary_cid)[:40].hex()} ({exc})") from None
     if codec is None:
         raise UnsupportedCidError(
-            f"{cid_to_str(binary_cid)}: codec {parsed.codec} is not one the artifact store reads "
-            "(raw, dag-pb)"
+            f"{cid_to_str(binary_cid)}: codec {parsed.codec} is not one the artifact store reads (raw, dag-pb)"
         )
     return CidParts(codec, int(decoded.code), bytes(decoded.digest))
 

@@ -8,8 +8,8 @@ importer makes), never by the file's size.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
 
 from dao.artifacts.cid import DAG_PB_CODEC, RAW_CODEC, check_supported, cid_to_str
 from dao.artifacts.dagpb import decode_file_node
@@ -101,6 +101,7 @@ def _links(cid: bytes, block: bytes) -> list[bytes]:
 def iter_dag_blocks(load: LoadBlock, root_cid: bytes) -> Iterator[tuple[bytes, bytes]]:
     """Yields (binary CID, block) of every block of the DAG once, depth-first in link order
     (the order `ipfs dag export` writes a CAR in)."""
+
     def visit(cid: bytes) -> tuple[object, list[bytes]]:
         parts = check_supported(cid)
         block = load(cid)
@@ -112,6 +113,7 @@ def iter_dag_blocks(load: LoadBlock, root_cid: bytes) -> Iterator[tuple[bytes, b
 def missing_blocks(load: LoadBlock, has: HasBlock, root_cid: bytes) -> Iterator[bytes]:
     """Yields the binary CIDs of the DAG's blocks that are absent. Raw leaves are only looked
     up (not read); dag-pb nodes are loaded to follow their links."""
+
     def visit(cid: bytes) -> tuple[object, list[bytes]]:
         if not has(cid):
             return cid, []
@@ -123,6 +125,7 @@ def missing_blocks(load: LoadBlock, has: HasBlock, root_cid: bytes) -> Iterator[
 def iter_dag_cids(load: LoadBlock, root_cid: bytes) -> Iterator[bytes]:
     """Yields the binary CID of every block of the DAG once, reading dag-pb nodes only (raw
     leaves are named by their parent's links and never read)."""
+
     def children(cid: bytes) -> Iterator[bytes]:  # loaded after `cid` has been yielded
         if check_supported(cid).codec == DAG_PB_CODEC:
             yield from _links(cid, load(cid))

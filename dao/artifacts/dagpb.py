@@ -11,8 +11,8 @@ blocksizes = 4 (repeated, not packed), then fields a file node never needs here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from dao.artifacts.cid import link_cid
 from dao.artifacts.errors import InvalidCidError, MalformedDagError
@@ -173,9 +173,7 @@ def decode_file_node(block: bytes, what: str) -> UnixFSFileNode:
         kind = UNIXFS_TYPE_NAMES.get(unixfs_type, f"type {unixfs_type}") if unixfs_type is not None else "no type"
         raise MalformedDagError(f"{what}: a UnixFS {kind} node, not a file")
     if links and len(blocksizes) != len(links):
-        raise MalformedDagError(
-            f"{what}: {len(links)} links but {len(blocksizes)} blocksizes"
-        )
+        raise MalformedDagError(f"{what}: {len(links)} links but {len(blocksizes)} blocksizes")
     return UnixFSFileNode(tuple(links), unixfs_type, inline, filesize, tuple(blocksizes))
 
 

@@ -86,7 +86,9 @@ class EmbeddedStore(ArtifactStore):
 
     def write_block(self, cid: bytes, data: bytes) -> None:
         if not block_matches(cid, data):
-            raise CorruptBlockError(cid_to_str(cid), f"refused to store block {cid_to_str(cid)}: the bytes do not match its hash")
+            raise CorruptBlockError(
+                cid_to_str(cid), f"refused to store block {cid_to_str(cid)}: the bytes do not match its hash"
+            )
         self._store_block(Block(cid, bytes(data)))
 
     def has_block(self, cid: bytes) -> bool:

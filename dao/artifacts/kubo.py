@@ -121,12 +121,16 @@ class KuboStore(ArtifactStore):
         name = cid_to_str(cid)
         data = self._call(self._client.block.get, name, **self._lookup_args(), missing=name)
         if not block_matches(cid, data):
-            raise CorruptBlockError(name, f"the node at {self.url} served block {name} with bytes that do not match its hash")
+            raise CorruptBlockError(
+                name, f"the node at {self.url} served block {name} with bytes that do not match its hash"
+            )
         return bytes(data)
 
     def write_block(self, cid: bytes, data: bytes) -> None:
         if not block_matches(cid, data):
-            raise CorruptBlockError(cid_to_str(cid), f"refused to store block {cid_to_str(cid)}: the bytes do not match its hash")
+            raise CorruptBlockError(
+                cid_to_str(cid), f"refused to store block {cid_to_str(cid)}: the bytes do not match its hash"
+            )
         with tempfile.NamedTemporaryFile(prefix="openmerit-block-", suffix=".car") as car:
             car.write(encode_header([cid]) + encode_varint(len(cid) + len(data)) + cid)
             car.write(data)
@@ -135,7 +139,9 @@ class KuboStore(ArtifactStore):
 
     def has_block(self, cid: bytes) -> bool:
         try:
-            self._call(self._client.block.stat, cid_to_str(cid), offline=True, **self._lookup_args(), missing=cid_to_str(cid))
+            self._call(
+                self._client.block.stat, cid_to_str(cid), offline=True, **self._lookup_args(), missing=cid_to_str(cid)
+            )
         except ArtifactNotFoundError:
             return False
         return True
@@ -159,7 +165,13 @@ class KuboStore(ArtifactStore):
 
     def pin(self, cid: str) -> None:
         name = normalize_cid(cid)
-        self._call(self._client.pin.add, name, opts={"timeout": self._node_timeout()}, timeout=self._lookup_client_timeout(), missing=name)
+        self._call(
+            self._client.pin.add,
+            name,
+            opts={"timeout": self._node_timeout()},
+            timeout=self._lookup_client_timeout(),
+            missing=name,
+        )
 
     def unpin(self, cid: str) -> None:
         name = normalize_cid(cid)
@@ -209,7 +221,9 @@ class KuboStore(ArtifactStore):
         for answer in self._call(list, answers):
             root = answer.get("Root", {})
             if root.get("PinErrorMsg"):
-                raise StoreUnavailableError(f"the node at {self.url} could not pin {root.get('Cid')}: {root['PinErrorMsg']}")
+                raise StoreUnavailableError(
+                    f"the node at {self.url} could not pin {root.get('Cid')}: {root['PinErrorMsg']}"
+                )
 
     def _node_timeout(self) -> str:
         return f"{self.lookup_timeout_seconds:g}s"
@@ -225,7 +239,9 @@ class KuboStore(ArtifactStore):
         try:
             return normalize_cid(str(answered))
         except InvalidCidError:
-            raise StoreUnavailableError(f"the node at {self.url} answered {answered!r} where a CID was expected") from None
+            raise StoreUnavailableError(
+                f"the node at {self.url} answered {answered!r} where a CID was expected"
+            ) from None
 
     def _call(self, method: Any, *args: Any, missing: str | None = None, **kwargs: Any) -> Any:
         """Runs one RPC call, turning the client's errors into the store's."""
@@ -237,11 +253,15 @@ class KuboStore(ArtifactStore):
         except ipfs_errors.ErrorResponse as exc:
             message = str(exc)
             if missing is not None and any(marker in message.lower() for marker in _NOT_FOUND_MARKERS):
-                raise ArtifactNotFoundError(missing, f"block {missing} is not on the node at {self.url} ({message})") from None
+                raise ArtifactNotFoundError(
+                    missing, f"block {missing} is not on the node at {self.url} ({message})"
+                ) from None
             raise StoreUnavailableError(f"the node at {self.url} refused the request: {message}") from None
         except ipfs_errors.TimeoutError:
             if missing is not None:
-                raise ArtifactNotFoundError(missing, f"the node at {self.url} did not find block {missing} in time") from None
+                raise ArtifactNotFoundError(
+                    missing, f"the node at {self.url} did not find block {missing} in time"
+                ) from None
             _unavailable(self.url, "did not answer in time")
         except ipfs_errors.ConnectionError as exc:
             _unavailable(self.url, f"cannot be reached ({exc.__class__.__name__})")
@@ -258,4 +278,3 @@ def _write_staged(staged: StagedCar, out: BinaryIO) -> None:
     for block_cid, block in staged.blocks():
         out.write(encode_varint(len(block_cid) + len(block)) + block_cid)
         out.write(block)
-

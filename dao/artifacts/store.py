@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import io
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator, Union
+from typing import BinaryIO
 
 from dao.artifacts.cid import CODEC_NAMES, cid_to_str, parse_cid
 from dao.artifacts.dag import iter_file_content, missing_blocks, root_sizes
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 # What `put` takes: the bytes themselves, or a binary stream read to its end.
-ArtifactSource = Union[bytes, bytearray, memoryview, BinaryIO]
+ArtifactSource = bytes | bytearray | memoryview | BinaryIO
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +162,10 @@ class ArtifactStore(ABC):
     def is_pinned(self, cid: str) -> bool:
         """Whether the artifact is pinned (recursively)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: stores without connections need nothing
         """Releases connections; the store is not used after."""
 
-    def __enter__(self) -> "ArtifactStore":
+    def __enter__(self) -> ArtifactStore:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

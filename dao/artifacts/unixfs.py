@@ -14,8 +14,8 @@ DAG level, so a file of any size goes through in bounded memory.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from dao.artifacts.cid import RAW_SHA256_PREFIX, dag_pb_cid
 from dao.artifacts.dagpb import encode_file_node

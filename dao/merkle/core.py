@@ -9,6 +9,7 @@ OpenZeppelin's `MerkleProof` recomputes on chain.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -119,7 +120,7 @@ def get_multi_proof(tree: Sequence[bytes], indices: Sequence[int]) -> tuple[list
     for i in indices:
         check_leaf_index(len(tree), i)
     ordered = sorted(indices, reverse=True)
-    if any(a == b for a, b in zip(ordered, ordered[1:])):
+    if any(a == b for a, b in itertools.pairwise(ordered)):
         raise InvalidArgumentError("Cannot prove duplicated index")
     stack = deque(ordered)
     proof: list[bytes] = []

@@ -140,9 +140,7 @@ def _to_int(value: Any) -> int:
                 return int(text, 0) if text[:1] == "0" and len(text) > 1 and text[1] in "xXoObB" else int(text, 10)
             except ValueError:  # beyond Python's int-from-string digit limit: far out of any range
                 pass
-    elif kind is float and value.is_integer():
-        return int(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
+    elif (kind is float and value.is_integer()) or (isinstance(value, int) and not isinstance(value, bool)):
         return int(value)
     raise LeafEncodingError(f'Invalid number. Expected a valid number value, but received "{value}".')
 

@@ -14,10 +14,10 @@ against a mutated tree; here that cannot happen, so `get_proof` is index arithme
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from dao.merkle import core
 from dao.merkle.encoding import leaf_encoder
@@ -41,7 +41,11 @@ class MultiProof:
 
     def to_json(self) -> dict[str, Any]:
         """The JS library's shape: `{leaves, proof, proofFlags}`."""
-        return {"leaves": [_thaw(v) for v in self.leaves], "proof": list(self.proof), "proofFlags": list(self.proof_flags)}
+        return {
+            "leaves": [_thaw(v) for v in self.leaves],
+            "proof": list(self.proof),
+            "proofFlags": list(self.proof_flags),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MultiProof:
@@ -121,8 +125,9 @@ class _StaticOrBound(Generic[_T]):
 class StandardMerkleTree:
     """A merkle tree over ABI-encoded values, compatible with OpenZeppelin's `MerkleProof`."""
 
-    def __init__(self, tree: Sequence[bytes], values: Sequence[Any], tree_indices: Sequence[int],
-                 leaf_encoding: Sequence[str]) -> None:
+    def __init__(
+        self, tree: Sequence[bytes], values: Sequence[Any], tree_indices: Sequence[int], leaf_encoding: Sequence[str]
+    ) -> None:
         """Use `of` or `load`; this takes already-checked parts."""
         self._tree = tuple(tree)
         self._values = tuple(values)
@@ -135,8 +140,9 @@ class StandardMerkleTree:
     # -- construction --------------------------------------------------------------------------
 
     @classmethod
-    def of(cls, values: Sequence[Sequence[Any]], leaf_encoding: Sequence[str], sort_leaves: bool = True
-           ) -> StandardMerkleTree:
+    def of(
+        cls, values: Sequence[Sequence[Any]], leaf_encoding: Sequence[str], sort_leaves: bool = True
+    ) -> StandardMerkleTree:
         """Build the tree over `values` (each a list matching `leaf_encoding`).
 
         With `sort_leaves` (the default, as in JS) leaves are ordered by hash, which multiproof
@@ -285,8 +291,9 @@ class StandardMerkleTree:
 
     @_StaticOrBound
     @staticmethod
-    def verify_multi_proof(root: str | bytes, leaf_encoding: Sequence[str],
-                           multiproof: MultiProof | Mapping[str, Any]) -> bool:
+    def verify_multi_proof(
+        root: str | bytes, leaf_encoding: Sequence[str], multiproof: MultiProof | Mapping[str, Any]
+    ) -> bool:
         """Whether a multiproof hashes up to `root` (static form; the instance form takes the proof)."""
         proof = multiproof if isinstance(multiproof, MultiProof) else MultiProof.from_json(multiproof)
         leaf_hashes = [_standard_leaf_hash(leaf_encoding, leaf) for leaf in proof.leaves]

@@ -39,18 +39,21 @@ def signer(account: str) -> LocalAccount:
 
 @app.command("create")
 @handle_errors
-def create(name: str = typer.Argument(..., help="a name for the account"),
-           as_json: bool = typer.Option(False, "--json")) -> None:
+def create(
+    name: str = typer.Argument(..., help="a name for the account"), as_json: bool = typer.Option(False, "--json")
+) -> None:
     """A new account with a random key, saved encrypted."""
     entry = keystore.create(settings().keystore_dir, name, password(confirm=True))
-    print_json({"name": entry.name, "address": entry.address, "keystore": str(entry.path)}) if as_json else \
-        console.print(f"created {entry.name}: {entry.address} ({entry.path})")
+    print_json(
+        {"name": entry.name, "address": entry.address, "keystore": str(entry.path)}
+    ) if as_json else console.print(f"created {entry.name}: {entry.address} ({entry.path})")
 
 
 @app.command("import")
 @handle_errors
-def import_key(name: str = typer.Argument(..., help="a name for the account"),
-               as_json: bool = typer.Option(False, "--json")) -> None:
+def import_key(
+    name: str = typer.Argument(..., help="a name for the account"), as_json: bool = typer.Option(False, "--json")
+) -> None:
     """An existing private key, read from a hidden prompt or from standard input (never an argument)."""
     if sys.stdin.isatty():
         key = typer.prompt("Private key (hex)", hide_input=True)
@@ -64,8 +67,9 @@ def import_key(name: str = typer.Argument(..., help="a name for the account"),
         if isinstance(exc, keystore.KeystoreError):
             raise
         raise CommandError("that is not a private key (64 hex digits)", EXIT_BAD_INPUT) from None
-    print_json({"name": entry.name, "address": entry.address, "keystore": str(entry.path)}) if as_json else \
-        console.print(f"imported {entry.name}: {entry.address}")
+    print_json(
+        {"name": entry.name, "address": entry.address, "keystore": str(entry.path)}
+    ) if as_json else console.print(f"imported {entry.name}: {entry.address}")
 
 
 @app.command("list")
@@ -81,8 +85,10 @@ def list_accounts(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @app.command("show")
 @handle_errors
-def show(account: str = typer.Argument(..., help="an account name, keystore file or address"),
-         as_json: bool = typer.Option(False, "--json")) -> None:
+def show(
+    account: str = typer.Argument(..., help="an account name, keystore file or address"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Balance, votes and delegate of an account on the deployment's chain."""
     from eth_utils import is_address, to_checksum_address
 
@@ -95,10 +101,17 @@ def show(account: str = typer.Argument(..., help="an account name, keystore file
     cfg = settings()
     contracts = load_contracts(connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds), cfg.deployment)
     token = contracts.token.functions
-    data = {"address": address, "balance": token.balanceOf(address).call(), "votes": token.getVotes(address).call(),
-            "delegate": token.delegates(address).call()}
+    data = {
+        "address": address,
+        "balance": token.balanceOf(address).call(),
+        "votes": token.getVotes(address).call(),
+        "delegate": token.delegates(address).call(),
+    }
     if as_json:
         print_json(data)
     else:
-        print_table(f"{address}", ("balance (MERIT)", "votes", "delegate"),
-                    [(format_tokens(data["balance"]), format_tokens(data["votes"]), data["delegate"])])
+        print_table(
+            f"{address}",
+            ("balance (MERIT)", "votes", "delegate"),
+            [(format_tokens(data["balance"]), format_tokens(data["votes"]), data["delegate"])],
+        )

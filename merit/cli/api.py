@@ -6,8 +6,9 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-app = typer.Typer(help="The explorer API: indexed chain state, artifacts and the submission relay over HTTP.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The explorer API: indexed chain state, artifacts and the submission relay over HTTP.", no_args_is_help=True
+)
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -15,8 +16,9 @@ _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
-    index: bool = typer.Option(None, "--index/--no-index",
-                               help="Run the indexer in this process [default: MERIT_API_RUN_INDEXER]."),
+    index: bool = typer.Option(
+        None, "--index/--no-index", help="Run the indexer in this process [default: MERIT_API_RUN_INDEXER]."
+    ),
 ) -> None:
     """Serve the API; OpenAPI JSON at /openapi.json, docs at /docs."""
     import uvicorn

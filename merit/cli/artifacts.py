@@ -11,10 +11,11 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import BinaryIO, Iterator, NoReturn, Optional
+from typing import BinaryIO, NoReturn
 
 import typer
 from rich.console import Console
@@ -46,7 +47,7 @@ def _fail(message: str) -> NoReturn:
 
 
 @contextmanager
-def _store(store_path: Optional[Path], kubo_url: Optional[str]) -> Iterator[ArtifactStore]:
+def _store(store_path: Path | None, kubo_url: str | None) -> Iterator[ArtifactStore]:
     try:
         settings = ArtifactStoreSettings()
         if kubo_url is not None:
@@ -107,8 +108,8 @@ def _output_file(target: Path) -> Iterator[BinaryIO]:
 def add(
     file: Path = typer.Argument(..., help="File to store."),
     pin: bool = typer.Option(True, "--pin/--no-pin", help="Pin the artifact (as ipfs add does)."),
-    store_path: Optional[Path] = StoreOption,
-    kubo_url: Optional[str] = KuboOption,
+    store_path: Path | None = StoreOption,
+    kubo_url: str | None = KuboOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Store FILE and print its CID."""
@@ -132,8 +133,8 @@ def cid(
 def get(
     cid_text: str = typer.Argument(..., metavar="CID", help="CID of the artifact."),
     output: Path = typer.Option(..., "-o", "--output", help="File to write (- for stdout)."),
-    store_path: Optional[Path] = StoreOption,
-    kubo_url: Optional[str] = KuboOption,
+    store_path: Path | None = StoreOption,
+    kubo_url: str | None = KuboOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Write the artifact's verified content to a file."""
@@ -145,14 +146,16 @@ def get(
                 handle.write(piece)
                 written += len(piece)
         if str(output) != "-":
-            _emit(as_json, {"cid": cid_text, "file": str(output), "size": written}, f"wrote {written} bytes to {output}")
+            _emit(
+                as_json, {"cid": cid_text, "file": str(output), "size": written}, f"wrote {written} bytes to {output}"
+            )
 
 
 @app.command("stat")
 def stat(
     cid_text: str = typer.Argument(..., metavar="CID", help="CID of the artifact."),
-    store_path: Optional[Path] = StoreOption,
-    kubo_url: Optional[str] = KuboOption,
+    store_path: Path | None = StoreOption,
+    kubo_url: str | None = KuboOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Show the artifact's size, DAG size and pin state."""
@@ -171,8 +174,8 @@ def stat(
 @app.command("pin")
 def pin(
     cid_text: str = typer.Argument(..., metavar="CID", help="CID of the artifact."),
-    store_path: Optional[Path] = StoreOption,
-    kubo_url: Optional[str] = KuboOption,
+    store_path: Path | None = StoreOption,
+    kubo_url: str | None = KuboOption,
 ) -> None:
     """Pin an artifact the store holds whole."""
     with _reported(), _store(store_path, kubo_url) as store:
@@ -183,8 +186,8 @@ def pin(
 @app.command("unpin")
 def unpin(
     cid_text: str = typer.Argument(..., metavar="CID", help="CID of the artifact."),
-    store_path: Optional[Path] = StoreOption,
-    kubo_url: Optional[str] = KuboOption,
+    store_path: Path | None = StoreOption,
+    kubo_url: str | None = KuboOption,
 ) -> None:
     """Remove an artifact's pin."""
     with _reported(), _store(store_path, kubo_url) as store:
@@ -195,7 +198,7 @@ def unpin(
 @app.command("gc")
 def gc(
     grace_seconds: float = typer.Option(3600.0, "--grace-seconds", min=0, help="Keep blocks written this recently."),
-    store_path: Optional[Path] = StoreOption,
+    store_path: Path | None = StoreOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Remove the embedded store's blocks that no pinned artifact reaches."""
@@ -214,8 +217,8 @@ def gc(
 def export(
     cid_text: str = typer.Argument(..., metavar="CID", help="CID of the artifact."),
     output: Path = typer.Option(..., "-o", "--output", help="CAR file to write."),
-    store_path: Optional[Path] = StoreOption,
-    kubo_url: Optional[str] = KuboOption,
+    store_path: Path | None = StoreOption,
+    kubo_url: str | None = KuboOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Write the artifact's whole DAG as a CARv1 file (for `ipfs dag import` or a pinning service)."""
@@ -229,8 +232,8 @@ def export(
 def import_(
     car_file: Path = typer.Argument(..., metavar="FILE.car", help="CARv1 file to import."),
     pin: bool = typer.Option(True, "--pin/--no-pin", help="Pin the CAR's roots."),
-    store_path: Optional[Path] = StoreOption,
-    kubo_url: Optional[str] = KuboOption,
+    store_path: Path | None = StoreOption,
+    kubo_url: str | None = KuboOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Store every block of a CARv1 file and print its root CIDs; a bad CAR stores nothing."""

@@ -124,7 +124,7 @@ def handle_errors(command: F) -> F:
             return command(*args, **kwargs)
         except typer.Exit:
             raise
-        except Exception as exc:  # noqa: BLE001 - sorted into expected failures and bugs below
+        except Exception as exc:
             classified = _classify(exc)
             if classified is None:
                 raise

@@ -46,8 +46,10 @@ def _api(method: str, path: str, **kwargs: Any) -> Any:
     if response.status_code == 404:
         raise CommandError(_detail(response), EXIT_NOT_FOUND)
     if response.status_code >= 400:
-        raise CommandError(f"the API refused ({response.status_code}): {_detail(response)}",
-                           EXIT_BAD_INPUT if response.status_code < 500 else EXIT_FAILED)
+        raise CommandError(
+            f"the API refused ({response.status_code}): {_detail(response)}",
+            EXIT_BAD_INPUT if response.status_code < 500 else EXIT_FAILED,
+        )
     return response.json()
 
 
@@ -76,13 +78,15 @@ def _address(account: str | None, address: str | None) -> str:
 
 
 @handle_errors
-def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the predictions or labels file"),
-           project: int = typer.Option(..., "--project", "-p", help="the project id"),
-           kind: str = typer.Option(..., "--kind", "-k", help=" or ".join(ContributionKind.names())),
-           account: str = typer.Option(..., "--account", "-a", help="the keystore account that signs"),
-           relay: bool = typer.Option(False, "--relay", help="sign only; the API's relayer sends it and pays the gas"),
-           deadline_minutes: int = typer.Option(30, help="with --relay: how long the signature stays valid"),
-           as_json: bool = typer.Option(False, "--json")) -> None:
+def submit(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the predictions or labels file"),
+    project: int = typer.Option(..., "--project", "-p", help="the project id"),
+    kind: str = typer.Option(..., "--kind", "-k", help=" or ".join(ContributionKind.names())),
+    account: str = typer.Option(..., "--account", "-a", help="the keystore account that signs"),
+    relay: bool = typer.Option(False, "--relay", help="sign only; the API's relayer sends it and pays the gas"),
+    deadline_minutes: int = typer.Option(30, help="with --relay: how long the signature stays valid"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Upload an artifact and submit it to a project, directly or through the API's relay."""
     if kind not in ContributionKind.names():
         raise CommandError(f"kind must be {' or '.join(ContributionKind.names())}, not {kind!r}", EXIT_BAD_INPUT)
@@ -102,12 +106,30 @@ def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="t
         contracts = load_contracts(w3, cfg.deployment)
         nonce = contracts.registry.functions.nonces(me.address).call()
         deadline = int(time.time()) + 60 * deadline_minutes
-        typed = eip712.submission(w3.eth.chain_id, contracts.registry.address, contributor=me.address,
-                                  project_id=project, kind=kind_code, cid=cid, nonce=nonce, deadline=deadline)
+        typed = eip712.submission(
+            w3.eth.chain_id,
+            contracts.registry.address,
+            contributor=me.address,
+            project_id=project,
+            kind=kind_code,
+            cid=cid,
+            nonce=nonce,
+            deadline=deadline,
+        )
         signature = "0x" + eip712.sign(typed, me.key).hex()
-        result = _api("POST", "/relay/submissions", json={
-            "contributor": me.address, "project_id": project, "kind": kind_name, "cid": cid, "nonce": nonce,
-            "deadline": deadline, "signature": signature})
+        result = _api(
+            "POST",
+            "/relay/submissions",
+            json={
+                "contributor": me.address,
+                "project_id": project,
+                "kind": kind_name,
+                "cid": cid,
+                "nonce": nonce,
+                "deadline": deadline,
+                "signature": signature,
+            },
+        )
         contribution_id, tx = result["contribution_id"], result["tx_hash"]
     else:
         from dao.chain import connect, load_contracts, send_transaction
@@ -123,39 +145,61 @@ def submit(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="t
 
 
 @handle_errors
-def contributions(address: str = typer.Argument(None, help="a contributor's address (default: all)"),
-                  account: str = typer.Option(None, "--account", "-a", help="a keystore account's contributions"),
-                  project: int = typer.Option(None, "--project", "-p"),
-                  limit: int = typer.Option(20, "--limit", min=1, max=100),
-                  as_json: bool = typer.Option(False, "--json")) -> None:
+def contributions(
+    address: str = typer.Argument(None, help="a contributor's address (default: all)"),
+    account: str = typer.Option(None, "--account", "-a", help="a keystore account's contributions"),
+    project: int = typer.Option(None, "--project", "-p"),
+    limit: int = typer.Option(20, "--limit", min=1, max=100),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Contribution history with status and score, newest first."""
     contributor = _address(account, address) if (account or address) else None
     page = api_get("/contributions", contributor=contributor, project=project, limit=limit)
     if as_json:
         print_json(page)
         return
-    print_table("Contributions", ("id", "project", "contributor", "kind", "status", "score", "cid"),
-                [(c["contribution_id"], c["project_id"], c["contributor"], c["kind"], c["status"],
-                  c.get("score") or "", c["cid"]) for c in page["items"]])
+    print_table(
+        "Contributions",
+        ("id", "project", "contributor", "kind", "status", "score", "cid"),
+        [
+            (
+                c["contribution_id"],
+                c["project_id"],
+                c["contributor"],
+                c["kind"],
+                c["status"],
+                c.get("score") or "",
+                c["cid"],
+            )
+            for c in page["items"]
+        ],
+    )
 
 
 @handle_errors
-def rewards(address: str = typer.Argument(None, help="an address (or use --account)"),
-            account: str = typer.Option(None, "--account", "-a"),
-            as_json: bool = typer.Option(False, "--json")) -> None:
+def rewards(
+    address: str = typer.Argument(None, help="an address (or use --account)"),
+    account: str = typer.Option(None, "--account", "-a"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """What an address can claim now, across every open epoch."""
     unclaimed = api_get(f"/contributors/{_address(account, address)}/unclaimed")
     if as_json:
         print_json(unclaimed)
         return
-    print_table(f"Claimable by {unclaimed['account']}", ("epoch", "index", "amount (MERIT)"),
-                [(c["epoch_id"], c["index"], format_tokens(int(c["amount"]))) for c in unclaimed["claims"]])
+    print_table(
+        f"Claimable by {unclaimed['account']}",
+        ("epoch", "index", "amount (MERIT)"),
+        [(c["epoch_id"], c["index"], format_tokens(int(c["amount"]))) for c in unclaimed["claims"]],
+    )
     console.print(f"total: {format_tokens(int(unclaimed['total']))} MERIT")
 
 
 @handle_errors
-def claim(account: str = typer.Option(..., "--account", "-a", help="the keystore account that signs and is paid"),
-          as_json: bool = typer.Option(False, "--json")) -> None:
+def claim(
+    account: str = typer.Option(..., "--account", "-a", help="the keystore account that signs and is paid"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Claim everything claimable across epochs in one claimMany transaction."""
     from dao.chain import connect, load_contracts, send_transaction
     from merit.cli.accounts import signer
@@ -171,7 +215,12 @@ def claim(account: str = typer.Option(..., "--account", "-a", help="the keystore
     with progress(f"claiming {len(claims)} allocation(s)..."):
         receipt = send_transaction(w3, me, contracts.distributor.functions.claimMany(me.address, claims))
     paid = sum(int(c["amount"]) for c in unclaimed["claims"])
-    out = {"account": me.address, "epochs": [c[0] for c in claims], "amount": str(paid),
-           "tx_hash": receipt["transactionHash"].hex()}
+    out = {
+        "account": me.address,
+        "epochs": [c[0] for c in claims],
+        "amount": str(paid),
+        "tx_hash": receipt["transactionHash"].hex(),
+    }
     print_json(out) if as_json else console.print(
-        f"claimed {format_tokens(paid)} MERIT from epoch(s) {', '.join(str(c[0]) for c in claims)}")
+        f"claimed {format_tokens(paid)} MERIT from epoch(s) {', '.join(str(c[0]) for c in claims)}"
+    )

@@ -33,7 +33,12 @@ def _roles_table(contracts: dict, deployer: str) -> Table:
         ("MeritTimelock", "PROPOSER_ROLE", "governor", timelock.hasRole(timelock.PROPOSER_ROLE(), governor)),
         ("MeritTimelock", "CANCELLER_ROLE", "governor", timelock.hasRole(timelock.CANCELLER_ROLE(), governor)),
         ("MeritTimelock", "EXECUTOR_ROLE", "anyone", timelock.hasRole(timelock.EXECUTOR_ROLE(), zero)),
-        ("MeritTimelock", "DEFAULT_ADMIN_ROLE", "timelock itself", timelock.hasRole(timelock.DEFAULT_ADMIN_ROLE(), timelock)),
+        (
+            "MeritTimelock",
+            "DEFAULT_ADMIN_ROLE",
+            "timelock itself",
+            timelock.hasRole(timelock.DEFAULT_ADMIN_ROLE(), timelock),
+        ),
         ("MeritTimelock", "DEFAULT_ADMIN_ROLE", "deployer", timelock.hasRole(timelock.DEFAULT_ADMIN_ROLE(), deployer)),
         ("MeritToken", "MINTER_ROLE", "timelock", token.hasRole(token.MINTER_ROLE(), timelock)),
         ("MeritToken", "DEFAULT_ADMIN_ROLE", "timelock", token.hasRole(token.DEFAULT_ADMIN_ROLE(), timelock)),
@@ -47,8 +52,11 @@ def _roles_table(contracts: dict, deployer: str) -> Table:
     return table
 
 
-def run(keep_running: bool = typer.Option(
-        False, "--keep-running", help="leave the chain and the API up at the end, until Ctrl-C")) -> None:
+def run(
+    keep_running: bool = typer.Option(
+        False, "--keep-running", help="leave the chain and the API up at the end, until Ctrl-C"
+    ),
+) -> None:
     """Run one OpenMerit epoch end to end on a fresh local anvil chain: deploy, register a project,
     contributions, oracle, vote, claims, API; then print who earned what and why."""
     try:
@@ -78,24 +86,33 @@ def run(keep_running: bool = typer.Option(
         manifest = root / "deployments" / "development.json"
         brownie_output = io.StringIO()  # Brownie narrates every transaction; the demo shows steps
         with contextlib.redirect_stdout(brownie_output):
-            deployment = deploy(loaded, root / "config" / "deploy" / "development.json", accounts[0],
-                                network_name="development", manifest=manifest,
-                                log=lambda line: console.print(line, highlight=False))
+            deployment = deploy(
+                loaded,
+                root / "config" / "deploy" / "development.json",
+                accounts[0],
+                network_name="development",
+                manifest=manifest,
+                log=lambda line: console.print(line, highlight=False),
+            )
         table = Table(title=f"Deployment on {deployment.network} (chain id {deployment.chain_id})")
         for column in ("contract", "artifact", "address", "block"):
             table.add_column(column, no_wrap=True)
         for key, record in deployment.contracts.items():
             table.add_row(key, record.artifact, record.address, str(record.block_number))
         console.print(table)
-        contracts = {key: getattr(loaded, record.artifact).at(record.address)
-                     for key, record in deployment.contracts.items()}
+        contracts = {
+            key: getattr(loaded, record.artifact).at(record.address) for key, record in deployment.contracts.items()
+        }
         console.print(_roles_table(contracts, deployment.deployer))
 
-        rows = run_story(root, workdir, manifest, say=lambda line: console.print(line, highlight=False),
-                         keep_api=keep_running)
+        rows = run_story(
+            root, workdir, manifest, say=lambda line: console.print(line, highlight=False), keep_api=keep_running
+        )
         console.print(results_table(rows))
-        console.print(f"done in {time.monotonic() - started:.0f} s. API docs: http://127.0.0.1:8000/docs"
-                      + ("" if keep_running else " (run `merit demo --keep-running` to keep them up)"))
+        console.print(
+            f"done in {time.monotonic() - started:.0f} s. API docs: http://127.0.0.1:8000/docs"
+            + ("" if keep_running else " (run `merit demo --keep-running` to keep them up)")
+        )
         if keep_running:
             console.print("the chain and the API stay up; Ctrl-C to stop.")
             try:
@@ -113,6 +130,7 @@ def results_table(rows) -> Table:
     for column in ("contributor", "kind", "what it was", "score / gain", "reason", "tokens claimed"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row.contributor, row.kind, row.intent, row.score, row.reason,
-                      f"{row.claimed_tokens / 10**18:,.2f}")
+        table.add_row(
+            row.contributor, row.kind, row.intent, row.score, row.reason, f"{row.claimed_tokens / 10**18:,.2f}"
+        )
     return table

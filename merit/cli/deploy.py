@@ -23,10 +23,12 @@ def toolchain_env(root: Path) -> dict[str, str]:
 
 
 @handle_errors
-def deploy(network: str = typer.Option("development", "--network", "-n", help="a Brownie network id"),
-           config: Path = typer.Option(None, "--config", help="deploy config (default config/deploy/NETWORK.json)"),
-           overwrite: bool = typer.Option(False, "--overwrite", help="replace a finished live deployment"),
-           dry_run: bool = typer.Option(False, "--dry-run", help="print the parameters and the plan; send nothing")) -> None:
+def deploy(
+    network: str = typer.Option("development", "--network", "-n", help="a Brownie network id"),
+    config: Path = typer.Option(None, "--config", help="deploy config (default config/deploy/NETWORK.json)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace a finished live deployment"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print the parameters and the plan; send nothing"),
+) -> None:
     """Deploy and wire OpenMerit (live networks take the deployer from MERIT_DEPLOYER_KEYSTORE)."""
     root = project_root()
     config_path = (config or root / "config" / "deploy" / f"{network}.json").resolve()
@@ -38,9 +40,17 @@ def deploy(network: str = typer.Option("development", "--network", "-n", help="a
             raise CommandError(f"set {net.rpc_env} to the {network} RPC URL", EXIT_BAD_INPUT)
         ensure_brownie_network(net, str(Path(sys.executable).parent / "brownie"))
     flags = [str(config_path)] + (["overwrite"] if overwrite else []) + (["dry-run"] if dry_run else [])
-    command = [str(Path(sys.executable).parent / "brownie"), "run", "scripts/deploy.py", "main", *flags,
-               "--network", network]
+    command = [
+        str(Path(sys.executable).parent / "brownie"),
+        "run",
+        "scripts/deploy.py",
+        "main",
+        *flags,
+        "--network",
+        network,
+    ]
     finished = subprocess.run(command, cwd=root, env=toolchain_env(root))
     if finished.returncode != 0:
-        raise CommandError(f"deployment on {network} stopped (exit {finished.returncode}); run again to resume",
-                           EXIT_FAILED)
+        raise CommandError(
+            f"deployment on {network} stopped (exit {finished.returncode}); run again to resume", EXIT_FAILED
+        )

@@ -74,9 +74,11 @@ def _send(w3, account_name: str, call) -> Any:
 
 
 @handle_errors
-def delegate(to: str = typer.Argument("self", help="an address, or 'self'"),
-             account: str = ACCOUNT_OPTION,
-             as_json: bool = typer.Option(False, "--json")) -> None:
+def delegate(
+    to: str = typer.Argument("self", help="an address, or 'self'"),
+    account: str = ACCOUNT_OPTION,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Delegate your votes (to yourself to vote with them)."""
     from merit.cli.accounts import signer
 
@@ -89,7 +91,9 @@ def delegate(to: str = typer.Argument("self", help="an address, or 'self'"),
 
     receipt = send_transaction(w3, me, contracts.token.functions.delegate(to_checksum_address(target)))
     result = {"delegator": me.address, "delegate": to_checksum_address(target), "tx": receipt["transactionHash"].hex()}
-    print_json(result) if as_json else console.print(f"{me.address} delegates to {result['delegate']} (tx {result['tx']})")
+    print_json(result) if as_json else console.print(
+        f"{me.address} delegates to {result['delegate']} (tx {result['tx']})"
+    )
 
 
 def epoch_funding(contracts, proposal: Proposal) -> dict | None:
@@ -101,8 +105,13 @@ def epoch_funding(contracts, proposal: Proposal) -> dict | None:
         fund = decode_fund_epoch(action.calldata)
         if fund is None:
             continue
-        summary = {"epoch": fund.epoch_id, "total": fund.total, "report_cid": fund.report_cid,
-                   "merkle_root": fund.merkle_root, "claim_deadline": fund.claim_deadline}
+        summary = {
+            "epoch": fund.epoch_id,
+            "total": fund.total,
+            "report_cid": fund.report_cid,
+            "merkle_root": fund.merkle_root,
+            "claim_deadline": fund.claim_deadline,
+        }
         summary["recipients"] = _report_recipients(fund.report_cid, fund.merkle_root)
         return summary
     return None
@@ -126,8 +135,10 @@ def _report_recipients(report_cid: str, merkle_root: str) -> list[dict] | str:
     for a in report.annotator_scores:
         if a.score_units:
             why.setdefault(a.annotator, []).append(f"{a.labels} labels, accuracy {a.accuracy:.3f}")
-    return [{"account": a.account, "amount": a.amount_wei, "why": "; ".join(why.get(a.account, [])) or "-"}
-            for a in report.allocations]
+    return [
+        {"account": a.account, "amount": a.amount_wei, "why": "; ".join(why.get(a.account, [])) or "-"}
+        for a in report.allocations
+    ]
 
 
 @handle_errors
@@ -141,16 +152,35 @@ def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
         pid = record.proposal.proposal_id
         state = ProposalState(contracts.governor.functions.state(pid).call())
         against, in_favour, abstain = contracts.governor.functions.proposalVotes(pid).call()
-        rows.append({"id": str(pid), "state": state.name.lower(), "for": in_favour, "against": against,
-                     "abstain": abstain, "proposer": record.proposer,
-                     "description": record.proposal.description,
-                     "funds_epoch": epoch_funding(contracts, record.proposal)})
+        rows.append(
+            {
+                "id": str(pid),
+                "state": state.name.lower(),
+                "for": in_favour,
+                "against": against,
+                "abstain": abstain,
+                "proposer": record.proposer,
+                "description": record.proposal.description,
+                "funds_epoch": epoch_funding(contracts, record.proposal),
+            }
+        )
     if as_json:
         print_json(rows)
         return
-    print_table("Proposals", ("id", "state", "for", "against", "description"),
-                [(r["id"][:12] + "…", r["state"], format_tokens(r["for"]), format_tokens(r["against"]),
-                  r["description"].strip().splitlines()[0].lstrip("# ")) for r in rows])
+    print_table(
+        "Proposals",
+        ("id", "state", "for", "against", "description"),
+        [
+            (
+                r["id"][:12] + "…",
+                r["state"],
+                format_tokens(r["for"]),
+                format_tokens(r["against"]),
+                r["description"].strip().splitlines()[0].lstrip("# "),
+            )
+            for r in rows
+        ],
+    )
     for r in rows:
         funding = r["funds_epoch"]
         if funding is None:
@@ -159,15 +189,20 @@ def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
         if isinstance(funding["recipients"], str):
             console.print(f"{title}\n  {funding['recipients']}")
         else:
-            print_table(title, ("account", "MERIT", "why"),
-                        [(x["account"], format_tokens(x["amount"]), x["why"]) for x in funding["recipients"]])
+            print_table(
+                title,
+                ("account", "MERIT", "why"),
+                [(x["account"], format_tokens(x["amount"]), x["why"]) for x in funding["recipients"]],
+            )
 
 
 @handle_errors
-def vote(proposal_id: str = typer.Argument(..., help="the proposal id"),
-         support: str = typer.Argument(..., help="for, against or abstain"),
-         account: str = ACCOUNT_OPTION,
-         as_json: bool = typer.Option(False, "--json")) -> None:
+def vote(
+    proposal_id: str = typer.Argument(..., help="the proposal id"),
+    support: str = typer.Argument(..., help="for, against or abstain"),
+    account: str = ACCOUNT_OPTION,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Cast your vote on an active proposal."""
     try:
         choice = VoteType[support.upper()]
@@ -182,15 +217,17 @@ def vote(proposal_id: str = typer.Argument(..., help="the proposal id"),
 
 
 @handle_errors
-def queue(proposal_id: str = typer.Argument(...), account: str = ACCOUNT_OPTION,
-          as_json: bool = typer.Option(False, "--json")) -> None:
+def queue(
+    proposal_id: str = typer.Argument(...), account: str = ACCOUNT_OPTION, as_json: bool = typer.Option(False, "--json")
+) -> None:
     """Queue a succeeded proposal in the timelock."""
     _lifecycle("queue", proposal_id, account, as_json)
 
 
 @handle_errors
-def execute(proposal_id: str = typer.Argument(...), account: str = ACCOUNT_OPTION,
-            as_json: bool = typer.Option(False, "--json")) -> None:
+def execute(
+    proposal_id: str = typer.Argument(...), account: str = ACCOUNT_OPTION, as_json: bool = typer.Option(False, "--json")
+) -> None:
     """Execute a queued proposal whose timelock delay has passed (anyone may)."""
     _lifecycle("execute", proposal_id, account, as_json)
 
@@ -200,8 +237,11 @@ def _lifecycle(step: str, proposal_id: str, account: str, as_json: bool) -> None
     proposal = find_proposal(contracts, _parse_id(proposal_id))
     receipt = _send(w3, account, getattr(contracts.governor.functions, step)(*proposal.lifecycle_args()))
     state = ProposalState(contracts.governor.functions.state(proposal.proposal_id).call())
-    result = {"proposal": str(proposal.proposal_id), "state": state.name.lower(),
-              "tx": receipt["transactionHash"].hex()}
+    result = {
+        "proposal": str(proposal.proposal_id),
+        "state": state.name.lower(),
+        "tx": receipt["transactionHash"].hex(),
+    }
     print_json(result) if as_json else console.print(f"{step}d: proposal is now {result['state']}")
 
 

@@ -11,8 +11,9 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-app = typer.Typer(help="The chain indexer: contract events into the API's database (SQLite or PostgreSQL).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The chain indexer: contract events into the API's database (SQLite or PostgreSQL).", no_args_is_help=True
+)
 _out = Console(highlight=False)
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -32,11 +33,11 @@ def run(
 
     from api.db import make_engine, session_factory, upgrade_schema
     from api.indexer import Indexer, RpcError
-    from dao.logs import configure_logging
     from api.settings import Settings
     from dao.artifacts.config import open_artifact_store
     from dao.chain import ChainMismatchError, connect
     from dao.deployments import load_deployment
+    from dao.logs import configure_logging
 
     try:
         settings = Settings()
@@ -49,28 +50,42 @@ def run(
         w3 = connect(settings.rpc_url)
         chain_id = w3.eth.chain_id
         if chain_id != deployment.chain_id:
-            raise ChainMismatchError(f"the {deployment.network} deployment is on chain id {deployment.chain_id}, "
-                                     f"but {settings.rpc_url} answers chain id {chain_id}")
+            raise ChainMismatchError(
+                f"the {deployment.network} deployment is on chain id {deployment.chain_id}, "
+                f"but {settings.rpc_url} answers chain id {chain_id}"
+            )
         engine = make_engine(settings.database_url)
         upgrade_schema(engine)
     except (FileNotFoundError, ValueError, ChainMismatchError) as exc:
         _fail(str(exc))
     except (RequestException, OSError) as exc:
         _fail(f"cannot reach the node at {settings.rpc_url}: {exc}")
-    indexer = Indexer(w3, deployment, session_factory(engine), open_artifact_store(settings.artifacts),
-                      max_range=settings.index_max_range, confirmations=settings.index_confirmations)
+    indexer = Indexer(
+        w3,
+        deployment,
+        session_factory(engine),
+        open_artifact_store(settings.artifacts),
+        max_range=settings.index_max_range,
+        confirmations=settings.index_confirmations,
+    )
     if once:
         try:
             ranges = indexer.run_once()
         except (RpcError, RequestException, OSError) as exc:
             _fail(f"indexing stopped: {exc}")
-        summary = {"ranges": ranges, "events": indexer.stats.events, "reorgs": indexer.stats.reorgs,
-                   "refusals": indexer.stats.refusals}
+        summary = {
+            "ranges": ranges,
+            "events": indexer.stats.events,
+            "reorgs": indexer.stats.reorgs,
+            "refusals": indexer.stats.refusals,
+        }
         if as_json:
             typer.echo(json.dumps(summary))
         else:
-            _out.print(f"indexed {summary['events']} events in {ranges} ranges "
-                       f"({summary['reorgs']} reorgs, {summary['refusals']} refused ranges)")
+            _out.print(
+                f"indexed {summary['events']} events in {ranges} ranges "
+                f"({summary['reorgs']} reorgs, {summary['refusals']} refused ranges)"
+            )
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import typer
@@ -58,14 +58,16 @@ def _summary(
     annotator_rows = []
     for a, name in enumerate(annotators):
         copied = a in copies
-        annotator_rows.append({
-            "annotator": name,
-            "labels": int(result.label_counts[a]) if not copied else None,
-            "accuracy": None if copied else float(result.annotator_accuracy[a]),
-            "chance": None if copied else float(result.annotator_chance[a]),
-            "score": 0.0 if copied else float(result.annotator_score[a]),
-            "copy_of": annotators[copies[a]] if copied else None,
-        })
+        annotator_rows.append(
+            {
+                "annotator": name,
+                "labels": int(result.label_counts[a]) if not copied else None,
+                "accuracy": None if copied else float(result.annotator_accuracy[a]),
+                "chance": None if copied else float(result.annotator_chance[a]),
+                "score": 0.0 if copied else float(result.annotator_score[a]),
+                "copy_of": annotators[copies[a]] if copied else None,
+            }
+        )
     return {
         "method": result.method.value,
         "classes": list(classes),
@@ -81,8 +83,9 @@ def _summary(
 
 def _print(summary: dict[str, Any]) -> None:
     for rejection in summary["rejected_rows"]:
-        _errors.print(f"{rejection['file']} line {rejection['line']}: {rejection['detail']} ({rejection['reason']})",
-                      markup=False)
+        _errors.print(
+            f"{rejection['file']} line {rejection['line']}: {rejection['detail']} ({rejection['reason']})", markup=False
+        )
     items = Table(title=f"Items ({summary['method']}, {summary['iterations']} iterations)")
     for column in ("item", "label", "posterior"):
         items.add_column(column)
@@ -95,8 +98,14 @@ def _print(summary: dict[str, Any]) -> None:
         if row["copy_of"] is not None:
             annotators.add_row(row["annotator"], "-", "-", "-", "0", row["copy_of"])
         else:
-            annotators.add_row(row["annotator"], str(row["labels"]), f"{row['accuracy']:.4f}",
-                               f"{row['chance']:.4f}", f"{row['score']:.3f}", "")
+            annotators.add_row(
+                row["annotator"],
+                str(row["labels"]),
+                f"{row['accuracy']:.4f}",
+                f"{row['chance']:.4f}",
+                f"{row['score']:.3f}",
+                "",
+            )
     _out.print(items)
     _out.print(annotators)
 
@@ -104,7 +113,7 @@ def _print(summary: dict[str, Any]) -> None:
 @app.command("aggregate")
 def aggregate_command(
     labels_file: Path = typer.Argument(..., help="CSV with the header annotator,item,label."),
-    gold: Optional[Path] = typer.Option(None, "--gold", help="CSV item,label of known answers."),
+    gold: Path | None = typer.Option(None, "--gold", help="CSV item,label of known answers."),
     method: AggregationMethod = typer.Option(AggregationMethod.DAWID_SKENE, "--method", help="mv or ds."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
 ) -> None:

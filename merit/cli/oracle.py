@@ -12,17 +12,17 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, NoReturn, Optional
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-app = typer.Typer(help="The oracle: score epochs, attest, propose and execute their funding.",
-                  no_args_is_help=True)
+app = typer.Typer(help="The oracle: score epochs, attest, propose and execute their funding.", no_args_is_help=True)
 
 _out = Console(highlight=False, soft_wrap=True)
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -37,7 +37,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _settings(config: Optional[Path], **overrides: Any) -> Any:
+def _settings(config: Path | None, **overrides: Any) -> Any:
     from oracle.settings import SettingsError, load_settings
 
     try:
@@ -52,8 +52,9 @@ def _progress_bars() -> Iterator[Any]:
     if not sys.stderr.isatty():
         yield None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=_errors,
-                  transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=_errors, transient=True
+    ) as progress:
         tasks: dict[str, Any] = {}
 
         def update(what: str, done: int, total: int) -> None:
@@ -92,16 +93,29 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _record_data(record: Any) -> dict[str, Any]:
-    return {"chain_id": record.chain_id, "epoch": record.epoch, "project_id": record.project_id,
-            "step": record.step, "from_block": record.from_block, "to_block": record.to_block,
-            "submissions": None if record.submissions is None else len(record.submissions),
-            "report_cid": record.report_cid, "tree_cid": record.tree_cid, "proposal_id": record.proposal_id,
-            "reorgs": record.reorgs, "note": record.note, "updated_at": record.updated_at.isoformat()}
+    return {
+        "chain_id": record.chain_id,
+        "epoch": record.epoch,
+        "project_id": record.project_id,
+        "step": record.step,
+        "from_block": record.from_block,
+        "to_block": record.to_block,
+        "submissions": None if record.submissions is None else len(record.submissions),
+        "report_cid": record.report_cid,
+        "tree_cid": record.tree_cid,
+        "proposal_id": record.proposal_id,
+        "reorgs": record.reorgs,
+        "note": record.note,
+        "updated_at": record.updated_at.isoformat(),
+    }
 
 
 @app.command("run")
-def run_command(config: Optional[Path] = ConfigOption, rpc_url: Optional[str] = RpcOption,
-                database_url: Optional[str] = DatabaseOption) -> None:
+def run_command(
+    config: Path | None = ConfigOption,
+    rpc_url: str | None = RpcOption,
+    database_url: str | None = DatabaseOption,
+) -> None:
     """Run the service: close every epoch as it becomes final, until SIGINT or SIGTERM."""
     from dao.logs import configure_logging
 
@@ -116,8 +130,9 @@ def run_command(config: Optional[Path] = ConfigOption, rpc_url: Optional[str] = 
 def close_epoch_command(
     epoch: int = typer.Argument(..., min=0, help="The epoch number."),
     wait: bool = typer.Option(True, "--wait/--no-wait", help="Follow the proposal until it is executed."),
-    config: Optional[Path] = ConfigOption, rpc_url: Optional[str] = RpcOption,
-    database_url: Optional[str] = DatabaseOption,
+    config: Path | None = ConfigOption,
+    rpc_url: str | None = RpcOption,
+    database_url: str | None = DatabaseOption,
     as_json: bool = typer.Option(False, "--json", help="Print the epoch's journal record as JSON."),
 ) -> None:
     """Close one epoch: read, score, pin, attest, propose, and (with --wait) queue and execute."""
@@ -135,8 +150,11 @@ def close_epoch_command(
 
 
 @app.command("status")
-def status_command(config: Optional[Path] = ConfigOption, database_url: Optional[str] = DatabaseOption,
-                   as_json: bool = typer.Option(False, "--json", help="Print JSON lines, one per epoch.")) -> None:
+def status_command(
+    config: Path | None = ConfigOption,
+    database_url: str | None = DatabaseOption,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines, one per epoch."),
+) -> None:
     """A table of the journal's epochs and the step each has reached (reads the journal only)."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -158,9 +176,16 @@ def status_command(config: Optional[Path] = ConfigOption, database_url: Optional
         return
     table = Table("chain", "epoch", "blocks", "step", "submissions", "report", "proposal", "note")
     for r in records:
-        table.add_row(str(r.chain_id), str(r.epoch), f"{r.from_block}-{r.to_block}", r.step,
-                      "" if r.submissions is None else str(len(r.submissions)), r.report_cid or "",
-                      (r.proposal_id or "")[:12] + ("..." if r.proposal_id else ""), r.note or "")
+        table.add_row(
+            str(r.chain_id),
+            str(r.epoch),
+            f"{r.from_block}-{r.to_block}",
+            r.step,
+            "" if r.submissions is None else str(len(r.submissions)),
+            r.report_cid or "",
+            (r.proposal_id or "")[:12] + ("..." if r.proposal_id else ""),
+            r.note or "",
+        )
     _out.print(table)
 
 
@@ -187,11 +212,16 @@ def _funded_on_chain(settings: Any, epoch: int) -> Any:
 @app.command("verify")
 def verify_command(
     epoch: int = typer.Argument(..., min=0, help="The epoch number."),
-    report_cid: Optional[str] = typer.Option(None, "--report-cid", help="Verify this report [default: journal's]."),
-    chain: bool = typer.Option(False, "--chain", help="Take the report CID and root from the epoch's EpochFunded "
-                               "event on chain, and check the funded root is the report's."),
-    config: Optional[Path] = ConfigOption, rpc_url: Optional[str] = RpcOption,
-    database_url: Optional[str] = DatabaseOption,
+    report_cid: str | None = typer.Option(None, "--report-cid", help="Verify this report [default: journal's]."),
+    chain: bool = typer.Option(
+        False,
+        "--chain",
+        help="Take the report CID and root from the epoch's EpochFunded "
+        "event on chain, and check the funded root is the report's.",
+    ),
+    config: Path | None = ConfigOption,
+    rpc_url: str | None = RpcOption,
+    database_url: str | None = DatabaseOption,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Recompute an epoch from its report and artifacts; exit 1 when anything differs."""
@@ -223,21 +253,37 @@ def verify_command(
     differences = list(result.differences)
     if funded is not None:
         funded_total = sum(a.amount_wei for a in result.report.allocations)
-        for path, reported, on_chain in (("chain.merkle_root", result.report.merkle_root, funded.merkle_root),
-                                         ("chain.total", funded_total, funded.total),
-                                         ("chain.report_cid", report_cid, funded.report_cid)):
+        for path, reported, on_chain in (
+            ("chain.merkle_root", result.report.merkle_root, funded.merkle_root),
+            ("chain.total", funded_total, funded.total),
+            ("chain.report_cid", report_cid, funded.report_cid),
+        ):
             if reported != on_chain:
                 differences.append(Difference(path, reported, on_chain))
     matches = not differences
     if as_json:
-        typer.echo(json.dumps({"epoch": epoch, "report_cid": report_cid, "matches": matches,
-                               "checked_on_chain": funded is not None, "unavailable": result.unavailable,
-                               "differences": [{"path": d.path, "reported": d.reported, "recomputed": d.recomputed}
-                                               for d in differences]}, sort_keys=True, default=str))
+        typer.echo(
+            json.dumps(
+                {
+                    "epoch": epoch,
+                    "report_cid": report_cid,
+                    "matches": matches,
+                    "checked_on_chain": funded is not None,
+                    "unavailable": result.unavailable,
+                    "differences": [
+                        {"path": d.path, "reported": d.reported, "recomputed": d.recomputed} for d in differences
+                    ],
+                },
+                sort_keys=True,
+                default=str,
+            )
+        )
     elif matches:
         where = " and the funded root on chain" if funded is not None else ""
-        _out.print(f"epoch {epoch}: report {report_cid} matches its recomputation{where} "
-                   f"({len(result.report.inputs.submissions)} submissions, root {result.report.merkle_root})")
+        _out.print(
+            f"epoch {epoch}: report {report_cid} matches its recomputation{where} "
+            f"({len(result.report.inputs.submissions)} submissions, root {result.report.merkle_root})"
+        )
     else:
         _out.print(f"epoch {epoch}: report {report_cid} does NOT match")
         for d in differences[:50]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -39,7 +38,7 @@ def score_command(
     answers: Path = typer.Option(..., "--answers", help="CSV id,answer (the hidden answers)."),
     predictions: Path = typer.Option(..., "--predictions", help="Predictions: CSV or .npy (see the format)."),
     metric: Metric = typer.Option(..., "--metric", help="The metric to compute."),
-    classes: Optional[str] = typer.Option(
+    classes: str | None = typer.Option(
         None, "--classes", help="Comma-separated class list in the project's order [default: sorted answers]."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
@@ -61,7 +60,17 @@ def score_command(
     except MetricUndefined as error:
         _fail(f"{metric.value} is undefined here: {error}")
     if as_json:
-        typer.echo(json.dumps({"metric": metric.value, "value": value, "items": benchmark.n_items,
-                               "kind": parsed.kind.value, "classes": list(benchmark.classes)}, sort_keys=True))
+        typer.echo(
+            json.dumps(
+                {
+                    "metric": metric.value,
+                    "value": value,
+                    "items": benchmark.n_items,
+                    "kind": parsed.kind.value,
+                    "classes": list(benchmark.classes),
+                },
+                sort_keys=True,
+            )
+        )
     else:
         _out.print(f"{metric.value}: {value:.6f} over {benchmark.n_items} items ({parsed.kind.value})")

@@ -24,15 +24,23 @@ app = typer.Typer(help="Register projects (through governance) and list them.", 
 
 @app.command("register")
 @handle_errors
-def register(name: str = typer.Option(..., "--name", help="the project's name"),
-             task: str = typer.Option(..., "--task", help=", ".join(Task.names())),
-             metric: str = typer.Option(..., "--metric", help="e.g. accuracy, macro_f1, roc_auc, rmse"),
-             benchmark: Path = typer.Option(..., "--benchmark", exists=True, dir_okay=False,
-                                            help="the public benchmark inputs: stored, and named by CID"),
-             answers: Path = typer.Option(..., "--answers", exists=True, dir_okay=False,
-                                          help="the hidden answers: only their keccak256 leaves this machine"),
-             account: str = typer.Option(..., "--account", "-a", help="the keystore account that proposes"),
-             as_json: bool = typer.Option(False, "--json")) -> None:
+def register(
+    name: str = typer.Option(..., "--name", help="the project's name"),
+    task: str = typer.Option(..., "--task", help=", ".join(Task.names())),
+    metric: str = typer.Option(..., "--metric", help="e.g. accuracy, macro_f1, roc_auc, rmse"),
+    benchmark: Path = typer.Option(
+        ..., "--benchmark", exists=True, dir_okay=False, help="the public benchmark inputs: stored, and named by CID"
+    ),
+    answers: Path = typer.Option(
+        ...,
+        "--answers",
+        exists=True,
+        dir_okay=False,
+        help="the hidden answers: only their keccak256 leaves this machine",
+    ),
+    account: str = typer.Option(..., "--account", "-a", help="the keystore account that proposes"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Propose the registration of a project (the DAO votes; the timelock registers it)."""
     from dao.artifacts import open_artifact_store
     from dao.chain import connect, load_contracts, send_transaction
@@ -47,13 +55,19 @@ def register(name: str = typer.Option(..., "--name", help="the project's name"),
     w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
     contracts = load_contracts(w3, cfg.deployment)
     proposal = register_project_proposal(
-        contracts.registry.address, name=name, task=task, metric=metric, benchmark_cid=benchmark_cid,
-        answers_commitment=answers_commitment(answers.read_bytes()))
+        contracts.registry.address,
+        name=name,
+        task=task,
+        metric=metric,
+        benchmark_cid=benchmark_cid,
+        answers_commitment=answers_commitment(answers.read_bytes()),
+    )
     send_transaction(w3, signer(account), contracts.governor.functions.propose(*proposal.propose_args()))
     out = {"proposal_id": str(proposal.proposal_id), "benchmark_cid": benchmark_cid}
     print_json(out) if as_json else console.print(
         f"proposed: {out['proposal_id']}\nbenchmark inputs: {benchmark_cid}\n"
-        "next: members vote (merit vote ID for), then merit queue ID and merit execute ID")
+        "next: members vote (merit vote ID for), then merit queue ID and merit execute ID"
+    )
 
 
 @app.command("list")
@@ -69,11 +83,22 @@ def list_projects(as_json: bool = typer.Option(False, "--json")) -> None:
     for log in contracts.registry.events.ProjectRegistered.get_logs(from_block=start):
         a = log["args"]
         paused = read_struct(contracts.registry.functions.project(a["projectId"]))["paused"]
-        projects.append({"id": a["projectId"], "name": a["name"], "task": Task.from_code(a["task"]).value, "metric": a["metric"],
-                         "benchmark_cid": a["benchmarkCid"], "answers_commitment": "0x" + a["answersCommitment"].hex(),
-                         "paused": paused})
+        projects.append(
+            {
+                "id": a["projectId"],
+                "name": a["name"],
+                "task": Task.from_code(a["task"]).value,
+                "metric": a["metric"],
+                "benchmark_cid": a["benchmarkCid"],
+                "answers_commitment": "0x" + a["answersCommitment"].hex(),
+                "paused": paused,
+            }
+        )
     if as_json:
         print_json(projects)
     else:
-        print_table("Projects", ("id", "name", "task", "metric", "benchmark", "paused"),
-                    [(p["id"], p["name"], p["task"], p["metric"], p["benchmark_cid"], p["paused"]) for p in projects])
+        print_table(
+            "Projects",
+            ("id", "name", "task", "metric", "benchmark", "paused"),
+            [(p["id"], p["name"], p["task"], p["metric"], p["benchmark_cid"], p["paused"]) for p in projects],
+        )

@@ -14,7 +14,7 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 
 def collect() -> dict:
-    from dao.chain import connect, load_contracts
+    from dao.chain import connect, load_contracts, read_struct
     from merit.cli.governance import proposal_records
 
     cfg = settings()
@@ -39,13 +39,25 @@ def collect() -> dict:
     epochs = []
     for log in c.distributor.events.EpochFunded.get_logs(from_block=start):
         epoch_id = log["args"]["epochId"]
-        root, total, claimed, deadline, swept = c.distributor.functions.epoch(epoch_id).call()
-        epochs.append({"epoch": epoch_id, "total": total, "claimed": claimed, "claim_deadline": deadline,
-                       "swept": swept, "report_cid": log["args"]["reportCid"]})
-    states = Counter(ProposalState(c.governor.functions.state(r.proposal.proposal_id).call()).name.lower()
-                     for r in proposal_records(c))
+        funded = read_struct(c.distributor.functions.epoch(epoch_id))
+        epochs.append(
+            {
+                "epoch": epoch_id,
+                "total": funded["total"],
+                "claimed": funded["claimed"],
+                "claim_deadline": funded["claimDeadline"],
+                "swept": funded["swept"],
+                "report_cid": log["args"]["reportCid"],
+            }
+        )
+    states = Counter(
+        ProposalState(c.governor.functions.state(r.proposal.proposal_id).call()).name.lower()
+        for r in proposal_records(c)
+    )
     return {
-        "network": d.network, "chain_id": d.chain_id, "block": w3.eth.block_number,
+        "network": d.network,
+        "chain_id": d.chain_id,
+        "block": w3.eth.block_number,
         "contracts": {k: r.address for k, r in d.contracts.items()},
         "roles": [{"contract": a, "role": b, "holder": h, "held": held} for a, b, h, held in roles],
         "treasury_balance": c.token.functions.balanceOf(timelock).call(),
@@ -80,9 +92,17 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
     for column in ("epoch", "total (MERIT)", "claimed", "deadline", "swept", "report"):
         epochs.add_column(column, overflow="fold")
     for e in data["epochs"]:
-        epochs.add_row(str(e["epoch"]), format_tokens(e["total"]), format_tokens(e["claimed"]),
-                       str(e["claim_deadline"]), "yes" if e["swept"] else "no", e["report_cid"])
+        epochs.add_row(
+            str(e["epoch"]),
+            format_tokens(e["total"]),
+            format_tokens(e["claimed"]),
+            str(e["claim_deadline"]),
+            "yes" if e["swept"] else "no",
+            e["report_cid"],
+        )
     console.print(epochs)
-    console.print(f"treasury: {format_tokens(data['treasury_balance'])} MERIT · projects: {data['projects']} · "
-                  f"contributions: {data['contributions']} · proposals: "
-                  + (", ".join(f"{n} {s}" for s, n in sorted(data["proposals"].items())) or "none"))
+    console.print(
+        f"treasury: {format_tokens(data['treasury_balance'])} MERIT · projects: {data['projects']} · "
+        f"contributions: {data['contributions']} · proposals: "
+        + (", ".join(f"{n} {s}" for s, n in sorted(data["proposals"].items())) or "none")
+    )

@@ -23,8 +23,9 @@ from rich.table import Table
 
 from dao.merkle import REWARD_LEAF_ENCODING, MerkleTreeError, StandardMerkleTree
 
-app = typer.Typer(help="Merkle trees in OpenZeppelin's StandardMerkleTree format (standard-v1 dumps).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Merkle trees in OpenZeppelin's StandardMerkleTree format (standard-v1 dumps).", no_args_is_help=True
+)
 console = Console()  # resolves sys.stdout when printing
 
 
@@ -71,8 +72,12 @@ def _fail(error: Exception) -> typer.Exit:
 @app.command("build")
 def build(
     values_file: Path = typer.Argument(..., metavar="VALUES.json", help="JSON array of leaf values (arrays)."),
-    encoding: str = typer.Option(",".join(REWARD_LEAF_ENCODING), "--encoding", "-e",
-                                 help="ABI types of a leaf, comma-separated (default: the reward leaf)."),
+    encoding: str = typer.Option(
+        ",".join(REWARD_LEAF_ENCODING),
+        "--encoding",
+        "-e",
+        help="ABI types of a leaf, comma-separated (default: the reward leaf).",
+    ),
     sort_leaves: bool = typer.Option(True, "--sort/--no-sort", help="Order leaves by hash (default, as in JS)."),
 ) -> None:
     """Build the tree over VALUES.json and print its standard-v1 dump."""
@@ -99,15 +104,18 @@ def proof(
         dump = _read_json(dump_file, "tree dump")
         tree = StandardMerkleTree.load(dump)
         if not 0 <= index < tree.length:
-            raise CommandError(f"index {index} is out of range: the tree has {tree.length} values (0..{tree.length - 1})")
+            raise CommandError(
+                f"index {index} is out of range: the tree has {tree.length} values (0..{tree.length - 1})"
+            )
         value = tree.at(index)
         leaf = tree.leaf_hash(value)
         nodes = tree.get_proof(index)
     except (CommandError, MerkleTreeError) as error:
         raise _fail(error) from None
     if as_json:
-        typer.echo(json.dumps({"index": index, "value": value, "leaf": leaf, "proof": nodes, "root": tree.root},
-                              indent=2))
+        typer.echo(
+            json.dumps({"index": index, "value": value, "leaf": leaf, "proof": nodes, "root": tree.root}, indent=2)
+        )
         return
     table = Table(show_header=False, box=None)
     table.add_row("root", tree.root)

@@ -21,20 +21,20 @@ CLASSES = [str(d) for d in range(10)]
 
 @dataclass(frozen=True)
 class Contribution:
-    name: str          # who, in the demo's story
+    name: str  # who, in the demo's story
     kind: ContributionKind
     artifact: bytes
-    intent: str        # what the story expects of it (shown in the final table)
+    intent: str  # what the story expects of it (shown in the final table)
 
 
 @dataclass(frozen=True)
 class DemoProject:
     name: str
-    benchmark_inputs: bytes      # public: the test images, id + 64 pixel columns
-    answers: bytes               # hidden: id,answer (the oracle holds it; its hash is on chain)
-    baseline: bytes              # the champion entering the first epoch
-    label_items: bytes           # public: images open for labelling (item)
-    gold: bytes                  # hidden: item,label for a few of them
+    benchmark_inputs: bytes  # public: the test images, id + 64 pixel columns
+    answers: bytes  # hidden: id,answer (the oracle holds it; its hash is on chain)
+    baseline: bytes  # the champion entering the first epoch
+    label_items: bytes  # public: images open for labelling (item)
+    gold: bytes  # hidden: item,label for a few of them
     contributions: list[Contribution]
 
 
@@ -66,12 +66,14 @@ def _build(seed: int) -> DemoProject:
 
     digits = load_digits()
     x_train, x_test, y_train, y_test = train_test_split(
-        digits.data, digits.target, test_size=600, random_state=seed, stratify=digits.target)
+        digits.data, digits.target, test_size=600, random_state=seed, stratify=digits.target
+    )
     test_ids = [f"t{i:04d}" for i in range(len(y_test))]
     rng = np.random.default_rng(seed)
 
-    benchmark_inputs = _csv(["id", *[f"px{j}" for j in range(64)]],
-                            [[i, *map(int, row)] for i, row in zip(test_ids, x_test)])
+    benchmark_inputs = _csv(
+        ["id", *[f"px{j}" for j in range(64)]], [[i, *map(int, row)] for i, row in zip(test_ids, x_test)]
+    )
     answers = _csv(["id", "answer"], [[i, CLASSES[int(y)]] for i, y in zip(test_ids, y_test)])
 
     def fit(model, n: int | None = None) -> np.ndarray:

@@ -145,8 +145,15 @@ class ApiServer:
             time.sleep(0.25)
 
 
-def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_port: int = 8000,
-              keep_api: bool = False, rpc_url: str = RPC_URL) -> list[Row]:
+def run_story(
+    root: Path,
+    workdir: Path,
+    manifest: Path,
+    say: Say = print,
+    api_port: int = 8000,
+    keep_api: bool = False,
+    rpc_url: str = RPC_URL,
+) -> list[Row]:
     """Runs the epoch on the chain at RPC_URL, where `manifest` describes a fresh deployment made
     with config/deploy/development.json. Writes its databases and files under `workdir`. With
     `keep_api`, the API is left serving when the story ends (in a daemon thread)."""
@@ -173,27 +180,47 @@ def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_p
     commitment = answers_commitment(project.answers)
 
     say("[3/8] governance registers the project, with its hidden answers committed on chain")
-    register = register_project_proposal(contracts.registry.address, name=project.name, task="classification",
-                                         metric="accuracy", benchmark_cid=benchmark_cid,
-                                         answers_commitment=commitment)
+    register = register_project_proposal(
+        contracts.registry.address,
+        name=project.name,
+        task="classification",
+        metric="accuracy",
+        benchmark_cid=benchmark_cid,
+        answers_commitment=commitment,
+    )
     _enact(chain, register, deployer, [deployer, alice, bob], say)
     project_id = contracts.registry.functions.projectCount().call()
 
-    api_settings = ApiSettings(database_url=f"sqlite:///{workdir / 'api.db'}", rpc_url=rpc_url, deployment=manifest,
-                               artifacts=store_settings, run_indexer=True, index_poll_seconds=0.5,
-                               relayer_private_key="0x" + relayer.key.hex(), log_json=False)
+    api_settings = ApiSettings(
+        database_url=f"sqlite:///{workdir / 'api.db'}",
+        rpc_url=rpc_url,
+        deployment=manifest,
+        artifacts=store_settings,
+        run_indexer=True,
+        index_poll_seconds=0.5,
+        relayer_private_key="0x" + relayer.key.hex(),
+        log_json=False,
+    )
     api = ApiServer(api_settings, api_port).__enter__()
     try:
         say(f"[4/8] the explorer API is up at {api.url} (docs at {api.url}/docs), indexing the chain")
 
         say("[5/8] contributors upload artifacts and submit them (one through the API's relay)")
         people: dict[str, LocalAccount] = {}
-        for number, contribution in enumerate(project.contributions):
+        for contribution in project.contributions:
             person = Account.create(f"openmerit demo {contribution.name}")
             people[contribution.name] = person
             chain.fund_gas(person.address)
-            cid = httpx.post(api.url + "/artifacts", content=contribution.artifact,
-                             headers={"content-type": "text/csv"}, timeout=30).raise_for_status().json()["cid"]
+            cid = (
+                httpx.post(
+                    api.url + "/artifacts",
+                    content=contribution.artifact,
+                    headers={"content-type": "text/csv"},
+                    timeout=30,
+                )
+                .raise_for_status()
+                .json()["cid"]
+            )
             if contribution.name == "ben":
                 _relay(api, chain, person, project_id, contribution.kind, cid)
             else:
@@ -223,9 +250,11 @@ def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_p
         report = _report(store, contracts)
         claimed: dict[str, int] = {}
         for name, person in people.items():
-            unclaimed = api.wait_for(f"/contributors/{person.address}/unclaimed",
-                                     lambda d: d["claims"] or not _allocated(report, person.address),
-                                     f"{name}'s claim")
+            unclaimed = api.wait_for(
+                f"/contributors/{person.address}/unclaimed",
+                lambda d, address=person.address: d["claims"] or not _allocated(report, address),
+                f"{name}'s claim",
+            )
             if not unclaimed["claims"]:
                 claimed[name] = 0
                 continue
@@ -241,37 +270,75 @@ def run_story(root: Path, workdir: Path, manifest: Path, say: Say = print, api_p
     return _rows(project, people, report, claimed)
 
 
-def _relay(api: ApiServer, chain: Chain, person: LocalAccount, project_id: int, kind: ContributionKind, cid: str) -> None:
+def _relay(
+    api: ApiServer, chain: Chain, person: LocalAccount, project_id: int, kind: ContributionKind, cid: str
+) -> None:
 
     registry = chain.c.registry
     nonce = registry.functions.nonces(person.address).call()
     deadline = chain.w3.eth.get_block("latest")["timestamp"] + 3600
-    typed = eip712.submission(chain.w3.eth.chain_id, registry.address, contributor=person.address,
-                              project_id=project_id, kind=kind.code, cid=cid, nonce=nonce, deadline=deadline)
-    body = {"contributor": person.address, "project_id": project_id, "kind": kind.value,
-            "cid": cid, "nonce": nonce, "deadline": deadline, "signature": "0x" + eip712.sign(typed, person.key).hex()}
+    typed = eip712.submission(
+        chain.w3.eth.chain_id,
+        registry.address,
+        contributor=person.address,
+        project_id=project_id,
+        kind=kind.code,
+        cid=cid,
+        nonce=nonce,
+        deadline=deadline,
+    )
+    body = {
+        "contributor": person.address,
+        "project_id": project_id,
+        "kind": kind.value,
+        "cid": cid,
+        "nonce": nonce,
+        "deadline": deadline,
+        "signature": "0x" + eip712.sign(typed, person.key).hex(),
+    }
     httpx.post(api.url + "/relay/submissions", json=body, timeout=60).raise_for_status()
 
 
-def _oracle(rpc_url: str, workdir: Path, manifest: Path, store_settings: ArtifactStoreSettings, oracle: LocalAccount,
-            project_id: int, project: DemoProject, files: dict[str, Path], first_block: int) -> OracleService:
+def _oracle(
+    rpc_url: str,
+    workdir: Path,
+    manifest: Path,
+    store_settings: ArtifactStoreSettings,
+    oracle: LocalAccount,
+    project_id: int,
+    project: DemoProject,
+    files: dict[str, Path],
+    first_block: int,
+) -> OracleService:
     settings = OracleSettings(
-        rpc_url=rpc_url, deployment=manifest, private_key="0x" + oracle.key.hex(),
-        schedule=EpochSchedule(first_block=first_block, length_blocks=EPOCH_BLOCKS), confirmations=1,
-        artifacts=store_settings, database_url=f"sqlite:///{workdir / 'oracle.db'}", poll_interval_seconds=0.2,
+        rpc_url=rpc_url,
+        deployment=manifest,
+        private_key="0x" + oracle.key.hex(),
+        schedule=EpochSchedule(first_block=first_block, length_blocks=EPOCH_BLOCKS),
+        confirmations=1,
+        artifacts=store_settings,
+        database_url=f"sqlite:///{workdir / 'oracle.db'}",
+        poll_interval_seconds=0.2,
         project=ProjectConfig(
-            project_id=project_id, name=project.name, budget_wei=BUDGET_TOKENS * TOKEN,
-            parameters=ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=CLASSES,
-                                         margin=0.0, model_share_bps=6000),
-            answers_path=files["answers"], champion_path=files["baseline"],
-            label_items_path=files["label_items"], gold_path=files["gold"]),
+            project_id=project_id,
+            name=project.name,
+            budget_wei=BUDGET_TOKENS * TOKEN,
+            parameters=ScoringParameters(
+                task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=CLASSES, margin=0.0, model_share_bps=6000
+            ),
+            answers_path=files["answers"],
+            champion_path=files["baseline"],
+            label_items_path=files["label_items"],
+            gold_path=files["gold"],
+        ),
     )
     return OracleService(settings)
 
 
 def _report(store: ArtifactStore, contracts: OpenMeritContracts) -> EpochReport:
     funded = contracts.distributor.events.EpochFunded.get_logs(
-        from_block=contracts.deployment.contracts["distributor"].block_number)
+        from_block=contracts.deployment.contracts["distributor"].block_number
+    )
     return report_from_json(store.get(funded[-1]["args"]["reportCid"]))
 
 
@@ -279,7 +346,9 @@ def _allocated(report: EpochReport, address: str) -> bool:
     return any(a.account == address and a.amount_wei > 0 for a in report.allocations)
 
 
-def _rows(project: DemoProject, people: dict[str, LocalAccount], report: EpochReport, claimed: dict[str, int]) -> list[Row]:
+def _rows(
+    project: DemoProject, people: dict[str, LocalAccount], report: EpochReport, claimed: dict[str, int]
+) -> list[Row]:
     models = {s.contributor: s for s in report.model_scores}
     annotators = {s.annotator: s for s in report.annotator_scores}
     label_files = {s.contributor: s for s in report.label_submissions}
@@ -288,15 +357,30 @@ def _rows(project: DemoProject, people: dict[str, LocalAccount], report: EpochRe
         address = people[contribution.name].address
         if contribution.kind is ContributionKind.MODEL_PREDICTIONS:
             s = models[address]
-            score = (f"gain {s.gain:+.4f} [{s.gain_lower:+.4f}, {s.gain_upper:+.4f}]" if s.gain is not None
-                     else "-")
-            reason = (s.reason.value if s.reason else "new champion" if s.became_champion else "no gain")
+            score = f"gain {s.gain:+.4f} [{s.gain_lower:+.4f}, {s.gain_upper:+.4f}]" if s.gain is not None else "-"
+            reason = s.reason.value if s.reason else "new champion" if s.became_champion else "no gain"
         else:
             a = annotators.get(address)
             f = label_files.get(address)
             score = f"accuracy {a.accuracy:.3f}, score {a.score:.1f}" if a and a.accuracy is not None else "-"
-            reason = (a.reason.value if a and a.reason else f.reason.value if f and f.reason
-                      else "no better than chance" if a is None or a.score_units == 0 else "reliable")
-        rows.append(Row(contribution.name, address, contribution.kind.value, contribution.intent, score, reason,
-                        claimed[contribution.name]))
+            reason = (
+                a.reason.value
+                if a and a.reason
+                else f.reason.value
+                if f and f.reason
+                else "no better than chance"
+                if a is None or a.score_units == 0
+                else "reliable"
+            )
+        rows.append(
+            Row(
+                contribution.name,
+                address,
+                contribution.kind.value,
+                contribution.intent,
+                score,
+                reason,
+                claimed[contribution.name],
+            )
+        )
     return rows

@@ -33,7 +33,7 @@ Pool = ContributionKind  # each contribution kind has its own share of the budge
 
 def score_units(score: float) -> int:
     """The integer weight of a score; non-positive scores weigh nothing."""
-    return max(0, int(round(score * SCORE_UNITS_PER_POINT)))
+    return max(0, round(score * SCORE_UNITS_PER_POINT))
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,7 @@ def _share_out(entitlement: dict[str, Fraction], amount: Fraction, takers: list[
     return Fraction(0)
 
 
-def _apply_cap_and_minimum(
-    entitlement: dict[str, Fraction], policy: AllocationPolicy
-) -> Fraction:
+def _apply_cap_and_minimum(entitlement: dict[str, Fraction], policy: AllocationPolicy) -> Fraction:
     unallocated = Fraction(0)
     capped: set[str] = set()
     while True:

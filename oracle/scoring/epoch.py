@@ -122,8 +122,14 @@ def _score_models(
         common = {"order": submission.order, "contributor": submission.contributor, "cid": submission.cid}
         data = artifacts.get(submission.cid)
         if data is None:
-            scores.append(ModelScore(**common, accepted=False, reason=RejectionReason.UNAVAILABLE,
-                                     detail="the artifact could not be fetched"))
+            scores.append(
+                ModelScore(
+                    **common,
+                    accepted=False,
+                    reason=RejectionReason.UNAVAILABLE,
+                    detail="the artifact could not be fetched",
+                )
+            )
             continue
         try:
             predictions = parse_predictions(data, benchmark, parameters.max_artifact_bytes)
@@ -135,22 +141,37 @@ def _score_models(
         copy = originals.find_copy(digest, predictions)
         originals.add(submission.cid, digest, predictions)
         if copy is not None:
-            scores.append(ModelScore(**common, accepted=False, reason=copy.reason, detail=copy.detail,
-                                     copy_of=copy.original))
+            scores.append(
+                ModelScore(**common, accepted=False, reason=copy.reason, detail=copy.detail, copy_of=copy.original)
+            )
             continue
         challenger = score_with_replicates(plan, parameters.metric, benchmark.answers, predictions.values)
         comparison = compare_to_champion(
             parameters.metric, champion, challenger, parameters.margin, parameters.confidence
         )
-        measured = {"metric_value": challenger.value, "gain": comparison.gain,
-                    "gain_lower": comparison.lower, "gain_upper": comparison.upper}
+        measured = {
+            "metric_value": challenger.value,
+            "gain": comparison.gain,
+            "gain_lower": comparison.lower,
+            "gain_upper": comparison.upper,
+        }
         if not comparison.beats_champion:
-            scores.append(ModelScore(**common, **measured, accepted=False, reason=RejectionReason.NO_GAIN,
-                                     detail=f"gain lower bound {comparison.lower:.6g} not above margin {parameters.margin}"))
+            scores.append(
+                ModelScore(
+                    **common,
+                    **measured,
+                    accepted=False,
+                    reason=RejectionReason.NO_GAIN,
+                    detail=f"gain lower bound {comparison.lower:.6g} not above margin {parameters.margin}",
+                )
+            )
             continue
         champion, champion_cid = challenger, submission.cid
-        scores.append(ModelScore(**common, **measured, accepted=True, became_champion=True,
-                                 score_units=score_units(comparison.gain)))
+        scores.append(
+            ModelScore(
+                **common, **measured, accepted=True, became_champion=True, score_units=score_units(comparison.gain)
+            )
+        )
     return _ModelOutcome(scores, champion_cid, champion.value)
 
 
@@ -175,8 +196,10 @@ def _row_counts(rejections: list[RowRejection]) -> list[RowRejectionCount]:
     by_reason: dict[RejectionReason, list[int]] = {}
     for rejection in rejections:
         by_reason.setdefault(rejection.reason, []).append(rejection.line)
-    return [RowRejectionCount(reason=r, count=len(lines), first_line=min(lines))
-            for r, lines in sorted(by_reason.items(), key=lambda pair: pair[0].value)]
+    return [
+        RowRejectionCount(reason=r, count=len(lines), first_line=min(lines))
+        for r, lines in sorted(by_reason.items(), key=lambda pair: pair[0].value)
+    ]
 
 
 def _score_labels(
@@ -207,8 +230,12 @@ def _score_labels(
                 raise ArtifactRejected(RejectionReason.TOO_LARGE, f"{len(data)} bytes, over the limit")
             batch, rejected = read_label_rows(data, _source(submission), annotator=submission.contributor)
         except ArtifactRejected as error:
-            submission_scores[_source(submission)] = {**common, "accepted": False, "reason": error.reason,
-                                                 "detail": error.detail}
+            submission_scores[_source(submission)] = {
+                **common,
+                "accepted": False,
+                "reason": error.reason,
+                "detail": error.detail,
+            }
             continue
         batches.append(batch)
         row_rejections.extend(rejected)
@@ -221,9 +248,7 @@ def _score_labels(
         LabelSubmissionScore(**fields, rejected_rows=_row_counts(per_source.get(source, [])))
         for source, fields in submission_scores.items()
     ]
-    copies = find_copied_annotators(
-        table, parameters.label_copy_agreement, parameters.label_copy_min_overlap
-    )
+    copies = find_copied_annotators(table, parameters.label_copy_agreement, parameters.label_copy_min_overlap)
     keep = np.ones(len(table.annotators), dtype=bool)
     keep[list(copies)] = False
     gold_items, gold_classes = gold_arrays(table, gold)
@@ -232,21 +257,30 @@ def _score_labels(
     annotator_scores = []
     for index, annotator in enumerate(table.annotators):
         if index in copies:
-            annotator_scores.append(AnnotatorScore(
-                annotator=annotator, labels=int(label_counts[index]), reason=RejectionReason.NEAR_COPY,
-                copy_of=table.annotators[copies[index]]))
+            annotator_scores.append(
+                AnnotatorScore(
+                    annotator=annotator,
+                    labels=int(label_counts[index]),
+                    reason=RejectionReason.NEAR_COPY,
+                    copy_of=table.annotators[copies[index]],
+                )
+            )
             continue
         score = float(aggregation.annotator_score[index])
-        annotator_scores.append(AnnotatorScore(
-            annotator=annotator, labels=int(label_counts[index]),
-            accuracy=float(aggregation.annotator_accuracy[index]), chance=float(aggregation.annotator_chance[index]),
-            score=score, score_units=score_units(score)))
+        annotator_scores.append(
+            AnnotatorScore(
+                annotator=annotator,
+                labels=int(label_counts[index]),
+                accuracy=float(aggregation.annotator_accuracy[index]),
+                chance=float(aggregation.annotator_chance[index]),
+                score=score,
+                score_units=score_units(score),
+            )
+        )
     return label_submissions, annotator_scores
 
 
-def score_epoch(
-    inputs: EpochInputs, parameters: ScoringParameters, artifacts: Mapping[str, bytes]
-) -> EpochReport:
+def score_epoch(inputs: EpochInputs, parameters: ScoringParameters, artifacts: Mapping[str, bytes]) -> EpochReport:
     """Score every submission of the epoch and split its budget; raises EpochInputError only when
     the epoch's own inputs (answers, champion, gold, label items) are missing or invalid."""
     ordered = sorted(inputs.submissions, key=lambda s: s.order)
@@ -266,8 +300,9 @@ def score_epoch(
     ]
     policy = AllocationPolicy(parameters.model_share_bps, parameters.cap_wei, parameters.min_payout_wei)
     split = allocate(inputs.budget_wei, policy, weighted)
-    allocations = [Allocation(index=i, account=account, amount_wei=amount)
-                   for i, (account, amount) in enumerate(split.amounts)]
+    allocations = [
+        Allocation(index=i, account=account, amount_wei=amount) for i, (account, amount) in enumerate(split.amounts)
+    ]
     root = EMPTY_TREE_ROOT
     if allocations:
         root = reward_tree([RewardLeaf(a.index, a.account, a.amount_wei) for a in allocations]).root

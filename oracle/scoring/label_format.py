@@ -94,9 +94,7 @@ def _first_line_cells(data: bytes) -> list[str] | None:
         return None
 
 
-def read_label_rows(
-    data: bytes, source: str, annotator: str | None = None
-) -> tuple[LabelBatch, list[RowRejection]]:
+def read_label_rows(data: bytes, source: str, annotator: str | None = None) -> tuple[LabelBatch, list[RowRejection]]:
     """The rows of a label file; whole-file problems (encoding, header) raise ArtifactRejected."""
     header = ["item", "label"] if annotator is not None else ["annotator", "item", "label"]
     columns = fast_csv_columns(data, len(header)) if _first_line_cells(data) == header else None
@@ -174,7 +172,8 @@ def build_label_table(
     valid = np.flatnonzero(known_item & (label_index >= 0))
     everything_valid = valid.size == len(items)
     annotator_names, annotator_index = _first_seen_index(
-        annotators if everything_valid else [annotators[i] for i in valid])
+        annotators if everything_valid else [annotators[i] for i in valid]
+    )
     item_names, item_index = _first_seen_index(items if everything_valid else [items[i] for i in valid])
     pair = annotator_index * max(len(item_names), 1) + item_index
     _, first_of_pair = np.unique(pair, return_index=True)
@@ -184,12 +183,18 @@ def build_label_table(
     def rejection(row: int, reason: RejectionReason, detail: str) -> tuple[int, RowRejection]:
         return row, RowRejection(batch_list[row_batch[row]].source, row_line[row], reason, detail)
 
-    found = [rejection(int(r), RejectionReason.UNKNOWN_ITEM, f"unknown item {items[r]!r}")
-             for r in np.flatnonzero(~known_item)]
-    found += [rejection(int(r), RejectionReason.UNKNOWN_CLASS, f"unknown class {labels[r]!r}")
-              for r in np.flatnonzero(known_item & (label_index < 0))]
-    found += [rejection(int(r), RejectionReason.DUPLICATE_LABEL, f"{annotators[r]} already labelled {items[r]!r}")
-              for r in valid[~kept]]
+    found = [
+        rejection(int(r), RejectionReason.UNKNOWN_ITEM, f"unknown item {items[r]!r}")
+        for r in np.flatnonzero(~known_item)
+    ]
+    found += [
+        rejection(int(r), RejectionReason.UNKNOWN_CLASS, f"unknown class {labels[r]!r}")
+        for r in np.flatnonzero(known_item & (label_index < 0))
+    ]
+    found += [
+        rejection(int(r), RejectionReason.DUPLICATE_LABEL, f"{annotators[r]} already labelled {items[r]!r}")
+        for r in valid[~kept]
+    ]
     return LabelTable(
         annotator_names,
         item_names,

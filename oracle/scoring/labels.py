@@ -72,10 +72,13 @@ def _annotator_scores(table: LabelTable, label_posteriors: np.ndarray) -> tuple[
     accuracy = np.bincount(who, weights=right, minlength=n_annotators) / safe_counts
     label_frequency = np.bincount(who * n_classes + table.label_index, minlength=n_annotators * n_classes)
     label_frequency = label_frequency.reshape(n_annotators, n_classes) / safe_counts[:, None]
-    mean_posterior = np.stack(
-        [np.bincount(who, weights=label_posteriors[:, c], minlength=n_annotators) for c in range(n_classes)],
-        axis=1,
-    ) / safe_counts[:, None]
+    mean_posterior = (
+        np.stack(
+            [np.bincount(who, weights=label_posteriors[:, c], minlength=n_annotators) for c in range(n_classes)],
+            axis=1,
+        )
+        / safe_counts[:, None]
+    )
     chance = (label_frequency * mean_posterior).sum(axis=1)
     score = counts * np.maximum(accuracy - chance, 0.0)
     return counts, accuracy, chance, score
@@ -105,8 +108,17 @@ def _result(
 ) -> Aggregation:
     counts, accuracy, chance, score = _annotator_scores(table, label_posteriors)
     return Aggregation(
-        method, posteriors, np.argmax(posteriors, axis=1), priors, confusion, counts, accuracy, chance, score,
-        iterations, converged,
+        method,
+        posteriors,
+        np.argmax(posteriors, axis=1),
+        priors,
+        confusion,
+        counts,
+        accuracy,
+        chance,
+        score,
+        iterations,
+        converged,
     )
 
 
@@ -124,13 +136,12 @@ def majority_vote(
     other_votes = votes.reshape(n_items, n_classes)[table.item_index].astype(np.float64)
     other_votes[np.arange(table.n_labels), table.label_index] -= 1.0
     totals = other_votes.sum(axis=1, keepdims=True)
-    label_posteriors = np.divide(
-        other_votes, totals, out=np.full(other_votes.shape, 1.0 / n_classes), where=totals > 0
-    )
+    label_posteriors = np.divide(other_votes, totals, out=np.full(other_votes.shape, 1.0 / n_classes), where=totals > 0)
     on_gold = _gold_mask(n_items, gold_items)[table.item_index]
     label_posteriors[on_gold] = posteriors[table.item_index[on_gold]]
-    return _result(AggregationMethod.MAJORITY_VOTE, table, posteriors, label_posteriors,
-                   _mean_posterior(posteriors), None, 0, True)
+    return _result(
+        AggregationMethod.MAJORITY_VOTE, table, posteriors, label_posteriors, _mean_posterior(posteriors), None, 0, True
+    )
 
 
 def dawid_skene(
@@ -148,8 +159,16 @@ def dawid_skene(
     posteriors = _vote_posteriors(table, n_items, n_classes)
     _fix_gold(posteriors, gold_items, gold_classes)
     if table.n_labels == 0:
-        return _result(AggregationMethod.DAWID_SKENE, table, posteriors, np.zeros((0, n_classes)),
-                       _mean_posterior(posteriors), None, 0, True)
+        return _result(
+            AggregationMethod.DAWID_SKENE,
+            table,
+            posteriors,
+            np.zeros((0, n_classes)),
+            _mean_posterior(posteriors),
+            None,
+            0,
+            True,
+        )
     # (annotator, observed label) of each label, the row of the confusion counts it adds to
     # Class-major arrays and labels sorted by item keep every gather and sum close to sequential.
     order = np.argsort(table.item_index)
@@ -160,13 +179,19 @@ def dawid_skene(
     previous_likelihood = -np.inf
     converged = False
     iterations = 0
-    for iterations in range(1, max_iterations + 1):
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported after the loop
         # M-step: counts[a, observed, true] = sum of the posteriors of true over a's labels
         by_class = np.ascontiguousarray(posteriors.T)
-        counts = np.stack(
-            [np.bincount(slot_sorted, weights=by_class[c][item_sorted], minlength=n_slots) for c in range(n_classes)],
-            axis=1,
-        ).reshape(n_annotators, n_classes, n_classes) + smoothing
+        counts = (
+            np.stack(
+                [
+                    np.bincount(slot_sorted, weights=by_class[c][item_sorted], minlength=n_slots)
+                    for c in range(n_classes)
+                ],
+                axis=1,
+            ).reshape(n_annotators, n_classes, n_classes)
+            + smoothing
+        )
         log_confusion = np.log(counts) - np.log(counts.sum(axis=1, keepdims=True))
         priors = posteriors.sum(axis=0) + smoothing
         priors /= priors.sum()
@@ -174,8 +199,10 @@ def dawid_skene(
         slot_log_likelihood = log_confusion.reshape(n_slots, n_classes)
         slot_by_class = np.ascontiguousarray(slot_log_likelihood.T)
         log_posterior = np.stack(
-            [np.bincount(item_sorted, weights=slot_by_class[c][slot_sorted], minlength=n_items)
-             for c in range(n_classes)],
+            [
+                np.bincount(item_sorted, weights=slot_by_class[c][slot_sorted], minlength=n_items)
+                for c in range(n_classes)
+            ],
             axis=1,
         ) + np.log(priors)
         top = log_posterior.max(axis=1, keepdims=True)
@@ -202,8 +229,9 @@ def dawid_skene(
     label_posteriors = without_own.T
     on_gold = _gold_mask(n_items, gold_items)[table.item_index]
     label_posteriors[on_gold] = posteriors[table.item_index[on_gold]]
-    return _result(AggregationMethod.DAWID_SKENE, table, posteriors, label_posteriors, priors, confusion,
-                   iterations, converged)
+    return _result(
+        AggregationMethod.DAWID_SKENE, table, posteriors, label_posteriors, priors, confusion, iterations, converged
+    )
 
 
 def aggregate(
@@ -277,9 +305,7 @@ def find_copied_annotators(
     label_counts = np.bincount(table.annotator_index, minlength=n_annotators)
     earlier, later = keys // n_annotators, keys % n_annotators
     copies = (
-        (overlap >= min_overlap)
-        & (agreeing >= agreement * overlap)
-        & (overlap >= min_coverage * label_counts[later])
+        (overlap >= min_overlap) & (agreeing >= agreement * overlap) & (overlap >= min_coverage * label_counts[later])
     )
     copied: dict[int, int] = {}
     for original, copier in sorted(zip(earlier[copies].tolist(), later[copies].tolist())):

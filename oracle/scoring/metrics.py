@@ -99,18 +99,14 @@ def _per_class_counts(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarra
     return np.diag(confusion), confusion.sum(axis=1), confusion.sum(axis=0)
 
 
-def balanced_accuracy_from_counts(
-    true_positive: np.ndarray, true_count: np.ndarray
-) -> np.ndarray:
+def balanced_accuracy_from_counts(true_positive: np.ndarray, true_count: np.ndarray) -> np.ndarray:
     """Balanced accuracy along the last axis (classes); accepts stacked replicates."""
     present = true_count > 0
     recall = np.divide(true_positive, true_count, out=np.zeros(true_count.shape), where=present)
     return recall.sum(axis=-1) / present.sum(axis=-1)
 
 
-def macro_f1_from_counts(
-    true_positive: np.ndarray, true_count: np.ndarray, pred_count: np.ndarray
-) -> np.ndarray:
+def macro_f1_from_counts(true_positive: np.ndarray, true_count: np.ndarray, pred_count: np.ndarray) -> np.ndarray:
     """Macro-F1 along the last axis (classes); accepts stacked replicates."""
     denominator = true_count + pred_count
     present = denominator > 0
@@ -179,9 +175,9 @@ def roc_auc_influence(y_true: np.ndarray, probabilities: np.ndarray) -> tuple[fl
         if n_positive == 0 or n_negative == 0:
             raise MetricUndefined("ROC-AUC needs both a positive and a negative item")
         positive_placement = _placements(np.sort(negative_scores), positive_scores) / (2 * n_negative)
-        negative_placement = (
-            2 * n_positive - _placements(np.sort(positive_scores), negative_scores)
-        ) / (2 * n_positive)
+        negative_placement = (2 * n_positive - _placements(np.sort(positive_scores), negative_scores)) / (
+            2 * n_positive
+        )
         area = float(positive_placement.mean())
         areas.append(area)
         influence[is_positive] += (positive_placement - area) / n_positive

@@ -121,9 +121,7 @@ class OriginalityIndex:
             closeness = _closeness(entry.kind, values, entry.values)
             if self._is_close(entry, closeness):
                 measure = "agreement" if entry.kind is PredictionKind.LABELS else "distance"
-                return CopyFinding(
-                    RejectionReason.NEAR_COPY, entry.key, f"{measure} {closeness:.6f} with {entry.key}"
-                )
+                return CopyFinding(RejectionReason.NEAR_COPY, entry.key, f"{measure} {closeness:.6f} with {entry.key}")
         return None
 
     def add(self, key: str, content_hash: str, predictions: Predictions) -> None:

@@ -82,9 +82,7 @@ def _parse_float(cell: str, line: int) -> float:
     try:
         return float(cell)
     except ValueError:
-        raise ArtifactRejected(
-            RejectionReason.WRONG_DTYPE, f"line {line}: {cell!r} is not a number"
-        ) from None
+        raise ArtifactRejected(RejectionReason.WRONG_DTYPE, f"line {line}: {cell!r} is not a number") from None
 
 
 def _answer_rows(data: bytes) -> tuple[list[str], list[str]]:
@@ -124,9 +122,7 @@ def parse_answers_csv(data: bytes, task: Task, classes: tuple[str, ...] | None =
     class_index = {name: i for i, name in enumerate(class_list)}
     if not set(cells) <= class_index.keys():
         unknown = next(i for i, c in enumerate(cells) if c not in class_index)
-        raise ArtifactRejected(
-            RejectionReason.UNKNOWN_CLASS, f"line {unknown + 2}: {cells[unknown]!r} is not a class"
-        )
+        raise ArtifactRejected(RejectionReason.UNKNOWN_CLASS, f"line {unknown + 2}: {cells[unknown]!r} is not a class")
     answers = np.array([class_index[c] for c in cells], dtype=np.int64)
     return Benchmark(task, tuple(item_ids), answers, class_list)
 
@@ -323,9 +319,7 @@ def _check_numbers(kind: PredictionKind, values: np.ndarray, first_line: int | N
             raise ArtifactRejected(RejectionReason.PROBABILITY_SUM, f"{where(row)} sums to {total!r}, not 1")
 
 
-def parse_predictions(
-    data: bytes, benchmark: Benchmark, max_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
-) -> Predictions:
+def parse_predictions(data: bytes, benchmark: Benchmark, max_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES) -> Predictions:
     """Parse and validate a predictions artifact against the benchmark, or raise ArtifactRejected."""
     if len(data) == 0:
         raise ArtifactRejected(RejectionReason.EMPTY, "the artifact is empty")
@@ -346,5 +340,6 @@ def check_kind_for_metric(predictions: Predictions, metric: Metric) -> None:
     )
     if not usable:
         raise ArtifactRejected(
-            RejectionReason.WRONG_KIND, f"{metric.value} needs {needed.value}, the artifact holds {predictions.kind.value}"
+            RejectionReason.WRONG_KIND,
+            f"{metric.value} needs {needed.value}, the artifact holds {predictions.kind.value}",
         )

@@ -31,8 +31,9 @@ def _postgres_schema_url() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to reach the server means: skip, and say why
-        pytest.skip(f"no PostgreSQL server answers at {POSTGRES_URL} (set MERIT_TEST_POSTGRES_URL): "
-                    f"{str(exc).splitlines()[0]}")
+        pytest.skip(
+            f"no PostgreSQL server answers at {POSTGRES_URL} (set MERIT_TEST_POSTGRES_URL): {str(exc).splitlines()[0]}"
+        )
     schema = f"openmerit_test_{uuid.uuid4().hex[:12]}"
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -83,8 +84,14 @@ def fake(sessions, store) -> FakeChain:
 
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
-    return Settings(database_url=database_url, deployment=tmp_path / "deployment.json", log_json=True,
-                    page_size_max=100, upload_max_bytes=4096, write_rate_limit="10000/minute")
+    return Settings(
+        database_url=database_url,
+        deployment=tmp_path / "deployment.json",
+        log_json=True,
+        page_size_max=100,
+        upload_max_bytes=4096,
+        write_rate_limit="10000/minute",
+    )
 
 
 @pytest.fixture

@@ -10,14 +10,26 @@ from tests.api.fakes import ALICE
 
 BAD_ADDRESSES = ["0x12", "not-an-address", "0x" + "g" * 40, ALICE.replace("C8", "c8"), "0x" + "1" * 41]
 BAD_IDS = ["-1", "abc", "1.5", str(2**63), "99999999999999999999999"]
-BAD_TOKENS = ["zzz", "%00", "a" * 65, "eDoxMg", "azotMQ", "azo5OTk5OTk5OTk5OTk5OTk5OTk5OTk"]  # "x:12", "k:-1", past 2^63
+BAD_TOKENS = [
+    "zzz",
+    "%00",
+    "a" * 65,
+    "eDoxMg",
+    "azotMQ",
+    "azo5OTk5OTk5OTk5OTk5OTk5OTk5OTk",
+]  # "x:12", "k:-1", past 2^63
 
 
 @pytest.mark.parametrize("address", BAD_ADDRESSES)
 def test_malformed_addresses(client, address):
-    for path in (f"/contributors/{address}", f"/contributors/{address}/contributions",
-                 f"/contributors/{address}/unclaimed", f"/epochs/1/proofs/{address}",
-                 f"/contributions?contributor={address}", f"/delegations?delegator={address}"):
+    for path in (
+        f"/contributors/{address}",
+        f"/contributors/{address}/contributions",
+        f"/contributors/{address}/unclaimed",
+        f"/epochs/1/proofs/{address}",
+        f"/contributions?contributor={address}",
+        f"/delegations?delegator={address}",
+    ):
         response = client.get(path)
         assert response.status_code == 422, (path, response.text)
         assert "address" in response.json()["detail"] or "checksum" in response.json()["detail"]
@@ -25,8 +37,15 @@ def test_malformed_addresses(client, address):
 
 @pytest.mark.parametrize("bad", BAD_IDS)
 def test_malformed_ids(client, bad):
-    for path in (f"/contributions/{bad}", f"/projects/{bad}", f"/epochs/{bad}", f"/epochs/{bad}/allocations",
-                 f"/contributions?project={bad}", f"/contributions?epoch={bad}", f"/proposals/{bad}"):
+    for path in (
+        f"/contributions/{bad}",
+        f"/projects/{bad}",
+        f"/epochs/{bad}",
+        f"/epochs/{bad}/allocations",
+        f"/contributions?project={bad}",
+        f"/contributions?epoch={bad}",
+        f"/proposals/{bad}",
+    ):
         response = client.get(path)
         assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
         assert response.json()["detail"]
@@ -46,7 +65,9 @@ def test_unknown_enum_values(client):
     assert "status" in client.get("/contributions?status=lost").json()["detail"]
 
 
-@pytest.mark.parametrize("cid", ["notacid", "Qm123", "bafy!", "/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"])
+@pytest.mark.parametrize(
+    "cid", ["notacid", "Qm123", "bafy!", "/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"]
+)
 def test_malformed_cids(client, cid):
     response = client.get(f"/artifacts/{cid}")
     assert response.status_code in (404, 422), response.text  # a slash makes it another route
@@ -86,9 +107,15 @@ def test_oversized_and_refused_uploads_write_nothing(client, sessions, store, se
 
 
 def test_relay_refuses_unknown_fields_and_bad_values(client):
-    good = {"contributor": ALICE, "project_id": 1, "kind": "model_predictions",
-            "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", "nonce": 0,
-            "deadline": 4_000_000_000, "signature": "0x" + "11" * 65}
+    good = {
+        "contributor": ALICE,
+        "project_id": 1,
+        "kind": "model_predictions",
+        "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+        "nonce": 0,
+        "deadline": 4_000_000_000,
+        "signature": "0x" + "11" * 65,
+    }
     cases = {
         "extra": ({**good, "gas": 1}, "gas"),
         "address": ({**good, "contributor": "0x12"}, "contributor"),
@@ -119,9 +146,15 @@ def test_relay_refuses_unknown_fields_and_bad_values(client):
 
 
 def test_no_relayer_key_is_503_not_a_send(client):
-    body = {"contributor": ALICE, "project_id": 1, "kind": "labels",
-            "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", "nonce": 0,
-            "deadline": 4_000_000_000, "signature": "0x" + "11" * 65}
+    body = {
+        "contributor": ALICE,
+        "project_id": 1,
+        "kind": "labels",
+        "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+        "nonce": 0,
+        "deadline": 4_000_000_000,
+        "signature": "0x" + "11" * 65,
+    }
     response = client.post("/relay/submissions", json=body)
     assert response.status_code == 503 and "relayer key" in response.json()["detail"]
 

@@ -19,7 +19,9 @@ def test_health_and_readiness(client):
 def test_projects_with_pause_state_and_counts(client):
     projects = client.get("/projects").json()
     assert [(p["project_id"], p["name"], p["task"], p["paused"], p["contributions"]) for p in projects] == [
-        (1, "iris", "classification", False, 4), (2, "street-signs", "labelling", True, 2)]
+        (1, "iris", "classification", False, 4),
+        (2, "street-signs", "labelling", True, 2),
+    ]
     assert client.get("/projects/2").json()["name"] == "street-signs"
     assert client.get("/projects/9").status_code == 404
 
@@ -72,9 +74,17 @@ def test_contribution_with_score_explanation(client, fake):
     accepted = client.get("/contributions/1").json()
     assert accepted["status"] == "scored" and accepted["score"] == "12" and accepted["report_cid"] == fake.report_cid
     assert accepted["explanation"] == {
-        "epoch_id": 1, "accepted": True, "metric": "accuracy", "metric_value": 0.93, "gain": 0.012,
-        "confidence_interval": [0.004, 0.02], "rejection_reason": None, "detail": None, "copy_of": None,
-        "report_cid": fake.report_cid}
+        "epoch_id": 1,
+        "accepted": True,
+        "metric": "accuracy",
+        "metric_value": 0.93,
+        "gain": 0.012,
+        "confidence_interval": [0.004, 0.02],
+        "rejection_reason": None,
+        "detail": None,
+        "copy_of": None,
+        "report_cid": fake.report_cid,
+    }
     rejected = client.get("/contributions/2").json()
     assert rejected["status"] == "rejected"
     assert rejected["explanation"]["rejection_reason"] == "no_significant_gain"
@@ -90,8 +100,9 @@ def test_contributor_totals_and_history(client):
     assert (alice["contributions"], alice["pending"], alice["scored"], alice["rejected"]) == (3, 1, 1, 1)
     assert alice["total_score"] == "12" and alice["projects"] == [1]
     assert alice["allocated"] == str(600 * TOKEN) and alice["claimed"] == str(600 * TOKEN)
-    assert alice["allocations"] == [{"epoch_id": 1, "index": 0, "account": ALICE, "amount": str(600 * TOKEN),
-                                     "claimed": True}]
+    assert alice["allocations"] == [
+        {"epoch_id": 1, "index": 0, "account": ALICE, "amount": str(600 * TOKEN), "claimed": True}
+    ]
     dave = client.get(f"/contributors/{DAVE}").json()  # allocated without contributing
     assert dave["contributions"] == 0 and dave["allocated"] == str(100 * TOKEN)
     history = client.get(f"/contributors/{BOB}/contributions?limit=1").json()
@@ -109,7 +120,10 @@ def test_epochs_and_allocations(client, fake):
     first = client.get("/epochs/1/allocations?limit=2").json()
     rest = client.get(f"/epochs/1/allocations?page_token={first['next_page_token']}").json()
     assert [(a["index"], a["account"], a["claimed"]) for a in first["items"] + rest["items"]] == [
-        (0, ALICE, True), (1, BOB, False), (2, DAVE, False)]
+        (0, ALICE, True),
+        (1, BOB, False),
+        (2, DAVE, False),
+    ]
     assert client.get("/epochs/2").status_code == 404
     assert client.get("/epochs/2/allocations").status_code == 404
 
@@ -143,7 +157,10 @@ def test_proposals_and_votes(client, fake):
     assert proposal["proposal_id"] == str(fake.proposal_id) and proposal["state"] == "queued"
     assert proposal["eta"] == 300 and proposal["description"] == "Fund epoch 1"
     assert (proposal["votes_for"], proposal["votes_against"], proposal["votes_abstain"]) == (
-        str(50 * TOKEN), str(5 * TOKEN), "0")
+        str(50 * TOKEN),
+        str(5 * TOKEN),
+        "0",
+    )
     assert client.get(f"/proposals/{fake.proposal_id}").json() == proposal
     votes = client.get(f"/proposals/{fake.proposal_id}/votes").json()
     assert [(v["voter"], v["support"], v["reason"]) for v in votes] == [(ALICE, "for", ""), (BOB, "against", "no")]
@@ -153,7 +170,8 @@ def test_proposals_and_votes(client, fake):
 
 def test_leaderboard_and_delegations(client):
     assert client.get("/projects/2/leaderboard").json() == [
-        {"rank": 1, "contributor": BOB, "total_score": "60", "scored_contributions": 2}]
+        {"rank": 1, "contributor": BOB, "total_score": "60", "scored_contributions": 2}
+    ]
     assert client.get("/projects/1/leaderboard").json()[0]["contributor"] == ALICE
     assert client.get("/projects/5/leaderboard").status_code == 404
     (delegation,) = client.get(f"/delegations?delegator={ALICE}").json()
@@ -170,9 +188,20 @@ def test_artifact_download_streams_the_bytes(client, fake):
 def test_openapi_documents_every_route_with_examples(client):
     spec = client.get("/openapi.json").json()
     paths = set(spec["paths"])
-    for path in ("/projects", "/contributions", "/contributions/{contribution_id}", "/contributors/{address}",
-                 "/contributors/{address}/unclaimed", "/epochs/{epoch_id}/proofs/{address}", "/proposals",
-                 "/artifacts", "/artifacts/{cid}", "/relay/submissions", "/health", "/ready"):
+    for path in (
+        "/projects",
+        "/contributions",
+        "/contributions/{contribution_id}",
+        "/contributors/{address}",
+        "/contributors/{address}/unclaimed",
+        "/epochs/{epoch_id}/proofs/{address}",
+        "/proposals",
+        "/artifacts",
+        "/artifacts/{cid}",
+        "/relay/submissions",
+        "/health",
+        "/ready",
+    ):
         assert path in paths
     relay_schema = spec["components"]["schemas"]["SubmissionRelayRequest"]
     assert relay_schema["additionalProperties"] is False and relay_schema["examples"]

@@ -44,8 +44,10 @@ def test_writes_are_rate_limited(settings, store, engine, fake):
     fake.write_deployment(settings.deployment)
     limited = settings.model_copy(update={"write_rate_limit": "2/minute"})
     with TestClient(create_app(limited, store=store, configure_logs=False)) as c:
-        codes = [c.post("/artifacts", content=b"x%d" % i, headers={"content-type": "text/plain"}).status_code
-                 for i in range(3)]
+        codes = [
+            c.post("/artifacts", content=b"x%d" % i, headers={"content-type": "text/plain"}).status_code
+            for i in range(3)
+        ]
         assert codes == [201, 201, 429]
         refused = c.post("/artifacts", content=b"y", headers={"content-type": "text/plain"})
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
@@ -75,12 +77,21 @@ def test_settings_read_the_env_prefix(monkeypatch):
     assert settings.relayer_private_key is None  # no secret has a default
 
 
-def _signed_body(key: str, *, contributor: str = ALICE, chain_id: int = 31337,
-                 registry: str = ADDRESSES["registry"]) -> dict:
-    typed = eip712.submission(chain_id, registry, contributor=contributor, project_id=1, kind=0, cid=CID, nonce=0,
-                              deadline=4_000_000_000)
-    return {"contributor": contributor, "project_id": 1, "kind": "model_predictions", "cid": CID, "nonce": 0,
-            "deadline": 4_000_000_000, "signature": "0x" + eip712.sign(typed, key).hex()}
+def _signed_body(
+    key: str, *, contributor: str = ALICE, chain_id: int = 31337, registry: str = ADDRESSES["registry"]
+) -> dict:
+    typed = eip712.submission(
+        chain_id, registry, contributor=contributor, project_id=1, kind=0, cid=CID, nonce=0, deadline=4_000_000_000
+    )
+    return {
+        "contributor": contributor,
+        "project_id": 1,
+        "kind": "model_predictions",
+        "cid": CID,
+        "nonce": 0,
+        "deadline": 4_000_000_000,
+        "signature": "0x" + eip712.sign(typed, key).hex(),
+    }
 
 
 @pytest.fixture
@@ -88,7 +99,9 @@ def relay_client(settings, store, engine, fake):
     """A relay with a key, pointed at a port where no node listens: any attempt to reach the chain
     would fail with a 5xx, so a 4xx proves the request was refused before anything was sent."""
     fake.write_deployment(settings.deployment)
-    relaying = settings.model_copy(update={"relayer_private_key": SecretStr(RELAYER_KEY), "rpc_url": "http://127.0.0.1:9"})
+    relaying = settings.model_copy(
+        update={"relayer_private_key": SecretStr(RELAYER_KEY), "rpc_url": "http://127.0.0.1:9"}
+    )
     with TestClient(create_app(relaying, store=store, configure_logs=False), raise_server_exceptions=False) as c:
         yield c
 
@@ -114,8 +127,9 @@ def test_garbage_and_expired_signatures(relay_client):
     garbage["signature"] = "0x" + "00" * 65
     response = relay_client.post("/relay/submissions", json=garbage)
     assert response.status_code in (400, 403) and response.json()["detail"]
-    typed = eip712.submission(31337, ADDRESSES["registry"], contributor=ALICE, project_id=1, kind=0, cid=CID,
-                              nonce=0, deadline=1000)
+    typed = eip712.submission(
+        31337, ADDRESSES["registry"], contributor=ALICE, project_id=1, kind=0, cid=CID, nonce=0, deadline=1000
+    )
     expired = {**_signed_body(ALICE_KEY), "deadline": 1000, "signature": "0x" + eip712.sign(typed, ALICE_KEY).hex()}
     response = relay_client.post("/relay/submissions", json=expired)
     assert response.status_code == 400 and "deadline" in response.json()["detail"]

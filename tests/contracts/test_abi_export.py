@@ -18,12 +18,19 @@ def test_committed_abi_matches_the_build(contract):
     compiled = json.loads(build.read_text())["abi"]
     canonical = lambda entries: sorted(json.dumps(e, sort_keys=True) for e in entries)  # noqa: E731
     assert canonical(abi.abi(contract)) == canonical(compiled), (
-        f"dao/abi/{contract}.json is stale: run `python -m dao.abi` after compiling")
+        f"dao/abi/{contract}.json is stale: run `python -m dao.abi` after compiling"
+    )
 
 
 def test_event_abi_lookup():
     submitted = abi.event_abi("ContributionRegistry", "ContributionSubmitted")
     assert [i["name"] for i in submitted["inputs"]] == [
-        "contributionId", "projectId", "contributor", "kind", "cid", "relayer"]
+        "contributionId",
+        "projectId",
+        "contributor",
+        "kind",
+        "cid",
+        "relayer",
+    ]
     with pytest.raises(KeyError, match="no event 'Nope'"):
         abi.event_abi("RewardDistributor", "Nope")

@@ -24,9 +24,16 @@ DEADLINE = 1_900_000_000
 
 
 def proposal(**changes: object) -> Proposal:
-    values: dict[str, object] = dict(token=TOKEN, distributor=DISTRIBUTOR, epoch_id=7, merkle_root=ROOT,
-                                     total=12_345 * 10**18, report_cid=CID, claim_deadline=DEADLINE,
-                                     description="Scores of week 7: 31 contributions, 12 paid.")
+    values: dict[str, object] = dict(
+        token=TOKEN,
+        distributor=DISTRIBUTOR,
+        epoch_id=7,
+        merkle_root=ROOT,
+        total=12_345 * 10**18,
+        report_cid=CID,
+        claim_deadline=DEADLINE,
+        description="Scores of week 7: 31 contributions, 12 paid.",
+    )
     values.update(changes)
     return fund_epoch_proposal(**values)  # type: ignore[arg-type]
 
@@ -47,7 +54,12 @@ def test_the_second_action_funds_the_epoch() -> None:
     assert fund.target == DISTRIBUTOR and fund.value == 0
     assert fund.calldata[:4] == selector("fundEpoch(uint256,bytes32,uint256,string,uint64)")
     assert decode(["uint256", "bytes32", "uint256", "string", "uint64"], fund.calldata[4:]) == (
-        7, bytes.fromhex("ab" * 32), 12_345 * 10**18, CID, DEADLINE)
+        7,
+        bytes.fromhex("ab" * 32),
+        12_345 * 10**18,
+        CID,
+        DEADLINE,
+    )
 
 
 def test_the_root_may_be_hex_or_bytes() -> None:
@@ -56,8 +68,9 @@ def test_the_root_may_be_hex_or_bytes() -> None:
 
 def test_the_description_names_the_epoch_and_the_report() -> None:
     text = proposal().description
-    assert text == (f"# Fund OpenMerit reward epoch 7\n\nReport: ipfs://{CID}\n\n"
-                    "Scores of week 7: 31 contributions, 12 paid.\n")
+    assert text == (
+        f"# Fund OpenMerit reward epoch 7\n\nReport: ipfs://{CID}\n\nScores of week 7: 31 contributions, 12 paid.\n"
+    )
     assert parse_fund_epoch_description(text) == (7, CID)
 
 
@@ -66,42 +79,53 @@ def test_the_free_text_is_optional() -> None:
     assert proposal(description="  ").description == fund_epoch_description(7, CID)
 
 
-@pytest.mark.parametrize("text", [
-    "Mint to a contributor",
-    f"# Fund OpenMerit reward epoch x\n\nReport: ipfs://{CID}\n",
-    f"# Fund OpenMerit reward epoch 7\nReport: ipfs://{CID}\n",
-    f"Intro\n# Fund OpenMerit reward epoch 7\n\nReport: ipfs://{CID}\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mint to a contributor",
+        f"# Fund OpenMerit reward epoch x\n\nReport: ipfs://{CID}\n",
+        f"# Fund OpenMerit reward epoch 7\nReport: ipfs://{CID}\n",
+        f"Intro\n# Fund OpenMerit reward epoch 7\n\nReport: ipfs://{CID}\n",
+    ],
+)
 def test_other_descriptions_are_not_read_as_funding(text: str) -> None:
     assert parse_fund_epoch_description(text) is None
 
 
 def test_the_proposal_id_depends_on_every_argument() -> None:
     base = proposal().proposal_id
-    changed = [proposal(epoch_id=8), proposal(total=1), proposal(claim_deadline=DEADLINE + 1),
-               proposal(merkle_root="0x" + "cd" * 32), proposal(report_cid=CID[:-1] + "a"),
-               proposal(description="another summary")]
+    changed = [
+        proposal(epoch_id=8),
+        proposal(total=1),
+        proposal(claim_deadline=DEADLINE + 1),
+        proposal(merkle_root="0x" + "cd" * 32),
+        proposal(report_cid=CID[:-1] + "a"),
+        proposal(description="another summary"),
+    ]
     ids = {p.proposal_id for p in changed}
     assert base not in ids and len(ids) == len(changed)
     assert proposal().proposal_id == base
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"merkle_root": "0x" + "00" * 32}, "merkle_root must not be zero"),
-    ({"merkle_root": "0x" + "ab" * 31}, "merkle_root must be 32 bytes, got 31"),
-    ({"total": 0}, "total must be"),
-    ({"total": 2**96}, "total must be"),
-    ({"total": True}, "total must be"),
-    ({"total": 1.5e18}, "total must be"),
-    ({"claim_deadline": 0}, "claim_deadline must be"),
-    ({"claim_deadline": 2**64}, "claim_deadline must be"),
-    ({"epoch_id": -1}, "epoch_id must be"),
-    ({"report_cid": ""}, "report_cid must be"),
-    ({"report_cid": "bafy with space"}, "report_cid must be"),
-    ({"report_cid": "b" * 129}, "report_cid must be"),
-    ({"token": "0x1234"}, "token must be a 20-byte hex address"),
-    ({"distributor": None}, "distributor must be a 20-byte hex address"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"merkle_root": "0x" + "00" * 32}, "merkle_root must not be zero"),
+        ({"merkle_root": "0x" + "ab" * 31}, "merkle_root must be 32 bytes, got 31"),
+        ({"total": 0}, "total must be"),
+        ({"total": 2**96}, "total must be"),
+        ({"total": True}, "total must be"),
+        ({"total": 1.5e18}, "total must be"),
+        ({"claim_deadline": 0}, "claim_deadline must be"),
+        ({"claim_deadline": 2**64}, "claim_deadline must be"),
+        ({"epoch_id": -1}, "epoch_id must be"),
+        ({"report_cid": ""}, "report_cid must be"),
+        ({"report_cid": "bafy with space"}, "report_cid must be"),
+        ({"report_cid": "b" * 129}, "report_cid must be"),
+        ({"token": "0x1234"}, "token must be a 20-byte hex address"),
+        ({"distributor": None}, "distributor must be a 20-byte hex address"),
+    ],
+)
 def test_values_the_contracts_would_refuse_are_refused_here(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         proposal(**changes)

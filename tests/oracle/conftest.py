@@ -28,16 +28,23 @@ def workload() -> Workload:
 
 
 @pytest.fixture
-def world(tmp_path, manifest, workload, registry, token, treasury, oracle, alice, bob, carol,
-          outsider, chain, web3) -> EpochWorld:
+def world(
+    tmp_path, manifest, workload, registry, token, treasury, oracle, alice, bob, carol, outsider, chain, web3
+) -> EpochWorld:
     """A registered project whose commitment matches the answers file, the oracle holding votes
     enough to propose, and alice, bob, carol delegated so that proposals can pass."""
     answers = tmp_path / "answers.csv"
     answers.write_bytes(workload.answers)
     champion = tmp_path / "champion.npy"
     champion.write_bytes(workload.champion)
-    tx = registry.registerProject("Sentiment", 0, "accuracy", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-                                  answers_commitment(workload.answers), {"from": treasury})
+    tx = registry.registerProject(
+        "Sentiment",
+        0,
+        "accuracy",
+        "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+        answers_commitment(workload.answers),
+        {"from": treasury},
+    )
     project_id = tx.events["ProjectRegistered"]["projectId"]
     token.transfer(oracle, 5000 * TOKEN, {"from": alice})
     for holder in (oracle, alice, bob, carol):
@@ -45,9 +52,22 @@ def world(tmp_path, manifest, workload, registry, token, treasury, oracle, alice
     chain.sleep(1)
     chain.mine()
     store = EmbeddedStore(tmp_path / "artifacts")
-    settings = oracle_settings(tmp_path, rpc_url=web3.provider.endpoint_uri, manifest=manifest,
-                               project_id=project_id, answers=answers, champion=champion,
-                               first_block=web3.eth.block_number + 1)
-    yield EpochWorld(settings=settings, store=store, workload=workload, project_id=project_id, chain=chain,
-                     registry=registry, tmp_path=tmp_path)
+    settings = oracle_settings(
+        tmp_path,
+        rpc_url=web3.provider.endpoint_uri,
+        manifest=manifest,
+        project_id=project_id,
+        answers=answers,
+        champion=champion,
+        first_block=web3.eth.block_number + 1,
+    )
+    yield EpochWorld(
+        settings=settings,
+        store=store,
+        workload=workload,
+        project_id=project_id,
+        chain=chain,
+        registry=registry,
+        tmp_path=tmp_path,
+    )
     store.close()

@@ -55,16 +55,29 @@ class Workload:
             return npy(np.where(rng.random(items) < accuracy, truth, 1 - truth))
 
         answers = ("id,answer\n" + "".join(f"q{i},{'ny'[t]}\n" for i, t in enumerate(truth))).encode()
-        return cls(answers=answers, champion=with_accuracy(0.70, 1), predictions={
-            "better": with_accuracy(0.80, 2),
-            "best": with_accuracy(0.90, 3),
-            "weak": with_accuracy(0.60, 4),
-            "malformed": b"id,label\nq0,y\n",
-        })
+        return cls(
+            answers=answers,
+            champion=with_accuracy(0.70, 1),
+            predictions={
+                "better": with_accuracy(0.80, 2),
+                "best": with_accuracy(0.90, 3),
+                "weak": with_accuracy(0.60, 4),
+                "malformed": b"id,label\nq0,y\n",
+            },
+        )
 
 
-def settings_data(tmp_path: Path, *, rpc_url: str, manifest: Path, project_id: int, answers: Path, champion: Path,
-                  first_block: int, budget_wei: int = 1000 * 10**18) -> dict[str, Any]:
+def settings_data(
+    tmp_path: Path,
+    *,
+    rpc_url: str,
+    manifest: Path,
+    project_id: int,
+    answers: Path,
+    champion: Path,
+    first_block: int,
+    budget_wei: int = 1000 * 10**18,
+) -> dict[str, Any]:
     return {
         "rpc_url": rpc_url,
         "rpc_timeout_seconds": 5,
@@ -87,8 +100,14 @@ def settings_data(tmp_path: Path, *, rpc_url: str, manifest: Path, project_id: i
             "budget_wei": str(budget_wei),
             "answers_path": str(answers),
             "champion_path": str(champion),
-            "parameters": {"task": "classification", "metric": "accuracy", "classes": ["n", "y"],
-                           "bootstrap_seed": 5, "bootstrap_buckets": 200, "bootstrap_replicates": 200},
+            "parameters": {
+                "task": "classification",
+                "metric": "accuracy",
+                "classes": ["n", "y"],
+                "bootstrap_seed": 5,
+                "bootstrap_buckets": 200,
+                "bootstrap_replicates": 200,
+            },
         },
     }
 
@@ -182,7 +201,7 @@ class RpcProxy:
         self.target, self.delay, self.failure_rate = target, delay, failure_rate
         self.random = random.Random(seed)
         self.lock = threading.Lock()
-        self.faults: dict[str, int] = {fault: 0 for fault in self.FAULTS}
+        self.faults: dict[str, int] = dict.fromkeys(self.FAULTS, 0)
         self.forwarded = 0
         proxy = self
 
@@ -190,7 +209,7 @@ class RpcProxy:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fault = proxy._draw()
                 if proxy.delay:
@@ -206,13 +225,19 @@ class RpcProxy:
                     return
                 if fault == "rpc_rate_limit":
                     request_id = json.loads(body).get("id") if body.startswith(b"{") else None
-                    answer = json.dumps({"jsonrpc": "2.0", "id": request_id,
-                                         "error": {"code": -32005, "message": "rate limit exceeded"}}).encode()
+                    answer = json.dumps(
+                        {
+                            "jsonrpc": "2.0",
+                            "id": request_id,
+                            "error": {"code": -32005, "message": "rate limit exceeded"},
+                        }
+                    ).encode()
                     self._answer(200, answer)
                     return
                 try:
-                    request = urllib.request.Request(proxy.target, data=body,
-                                                     headers={"Content-Type": "application/json"})
+                    request = urllib.request.Request(
+                        proxy.target, data=body, headers={"Content-Type": "application/json"}
+                    )
                     with urllib.request.urlopen(request, timeout=10) as response:
                         answer = response.read()
                 except OSError:
@@ -274,8 +299,12 @@ def chain_ledger(rpc_url: str, manifest: Path, from_block: int) -> ChainLedger:
     attestations: dict[int, list[str]] = {}
     for entry in contracts.registry.events.ScoreAttested().get_logs(from_block=from_block):
         attestations.setdefault(int(entry["args"]["contributionId"]), []).append(entry["args"]["reportCid"])
-    proposals = [int(e["args"]["proposalId"])
-                 for e in contracts.governor.events.ProposalCreated().get_logs(from_block=from_block)]
-    fundings = [(int(e["args"]["epochId"]), e["args"]["reportCid"])
-                for e in contracts.distributor.events.EpochFunded().get_logs(from_block=from_block)]
+    proposals = [
+        int(e["args"]["proposalId"])
+        for e in contracts.governor.events.ProposalCreated().get_logs(from_block=from_block)
+    ]
+    fundings = [
+        (int(e["args"]["epochId"]), e["args"]["reportCid"])
+        for e in contracts.distributor.events.EpochFunded().get_logs(from_block=from_block)
+    ]
     return ChainLedger(attestations, proposals, fundings)

@@ -38,8 +38,9 @@ def journal_state(database: Path) -> tuple[str, int, int] | None:
     try:
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=1) as db:
             step = db.execute("SELECT step FROM oracle_epochs WHERE epoch = 0").fetchone()
-            txs = db.execute("SELECT count(*), coalesce(sum(status != 'pending'), 0) FROM oracle_transactions"
-                             ).fetchone()
+            txs = db.execute(
+                "SELECT count(*), coalesce(sum(status != 'pending'), 0) FROM oracle_transactions"
+            ).fetchone()
     except sqlite3.OperationalError:
         return None  # tables not created yet, or a write in progress
     if step is None:
@@ -48,17 +49,24 @@ def journal_state(database: Path) -> tuple[str, int, int] | None:
 
 
 def start(config: Path, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([MERIT, "oracle", "close-epoch", "0", "--config", str(config)],
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [MERIT, "oracle", "close-epoch", "0", "--config", str(config)],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
-def test_sigkill_at_every_step_then_restart_funds_the_epoch_once(world, governance, token, distributor, alice, bob,
-                                                                 carol, outsider, web3):
+def test_sigkill_at_every_step_then_restart_funds_the_epoch_once(
+    world, governance, token, distributor, alice, bob, carol, outsider, web3
+):
     workload = world.workload
-    contributions = [world.submit(bob, workload.predictions["better"])[0],
-                     world.submit(carol, workload.predictions["malformed"])[0],
-                     world.submit(outsider, workload.predictions["best"])[0],
-                     world.submit(alice, workload.predictions["weak"])[0]]
+    contributions = [
+        world.submit(bob, workload.predictions["better"])[0],
+        world.submit(carol, workload.predictions["malformed"])[0],
+        world.submit(outsider, workload.predictions["best"])[0],
+        world.submit(alice, workload.predictions["weak"])[0],
+    ]
     world.finalize(0)
     database = world.tmp_path / "oracle.db"
     log = world.tmp_path / "oracle.log"
@@ -79,7 +87,9 @@ def test_sigkill_at_every_step_then_restart_funds_the_epoch_once(world, governan
                         break
                     if process.poll() is not None:
                         break
-                    assert time.monotonic() < deadline, f"no new journal state after {killed_at[-1:]}: {log.read_text()[-3000:]}"
+                    assert time.monotonic() < deadline, (
+                        f"no new journal state after {killed_at[-1:]}: {log.read_text()[-3000:]}"
+                    )
                     time.sleep(0.005)
             finally:
                 if process.poll() is None:

@@ -22,10 +22,9 @@ from tests.oracle.helpers import journal_proposal, journal_report, tree_of
 pytestmark = pytest.mark.usefixtures("isolation")  # a snapshot around every test
 
 
-def test_epoch_from_submissions_to_claims(world, governance, registry, token, distributor, alice, bob, carol,
-                                          outsider):
+def test_epoch_from_submissions_to_claims(world, governance, registry, token, distributor, alice, bob, carol, outsider):
     workload = world.workload
-    better, better_cid = world.submit(bob, workload.predictions["better"])
+    better, _ = world.submit(bob, workload.predictions["better"])
     malformed, _ = world.submit(carol, workload.predictions["malformed"])
     best, best_cid = world.submit(outsider, workload.predictions["best"])
     never_stored = world.submit_cid(alice, compute_artifact_cid(b"uploaded nowhere"))
@@ -94,8 +93,20 @@ def test_epoch_from_submissions_to_claims(world, governance, registry, token, di
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.output)["matches"] is True
     # anyone, without the oracle's journal: the report CID and root come from the chain
-    on_chain = runner.invoke(merit, ["oracle", "verify", "0", "--chain", "--config", str(world.config_file),
-                                     "--database-url", f"sqlite:///{world.tmp_path / 'empty.db'}", "--json"])
+    on_chain = runner.invoke(
+        merit,
+        [
+            "oracle",
+            "verify",
+            "0",
+            "--chain",
+            "--config",
+            str(world.config_file),
+            "--database-url",
+            f"sqlite:///{world.tmp_path / 'empty.db'}",
+            "--json",
+        ],
+    )
     assert on_chain.exit_code == 0, on_chain.output
     answer = json.loads(on_chain.output)
     assert answer["matches"] and answer["checked_on_chain"] and answer["report_cid"] == record.report_cid
@@ -118,8 +129,9 @@ def test_verify_names_what_a_tampered_report_changed(world, bob, outsider):
     result = verify_epoch(world.store, tampered)
     assert not result.matches
     assert [d.path for d in result.differences] == ["allocations[0].amount_wei"]
-    cli = CliRunner().invoke(merit, ["oracle", "verify", "0", "--config", str(world.config_file),
-                                     "--report-cid", tampered])
+    cli = CliRunner().invoke(
+        merit, ["oracle", "verify", "0", "--config", str(world.config_file), "--report-cid", tampered]
+    )
     assert cli.exit_code == 1 and "allocations[0].amount_wei" in cli.output
     assert report_from_json(record.report_json).merkle_root != ""
 
@@ -142,7 +154,10 @@ def test_answers_that_do_not_match_the_commitment_block_the_epoch_with_one_line(
 def test_settings_errors_are_one_line(tmp_path):
     runner = CliRunner()
     missing = runner.invoke(merit, ["oracle", "close-epoch", "0", "--config", str(tmp_path / "none.json")])
-    assert missing.exit_code == 1 and missing.output == f"error: settings: {tmp_path / 'none.json'}: no such settings file\n"
+    assert (
+        missing.exit_code == 1
+        and missing.output == f"error: settings: {tmp_path / 'none.json'}: no such settings file\n"
+    )
     (tmp_path / "bad.json").write_text(json.dumps({"confirmations": "many"}))
     bad = runner.invoke(merit, ["oracle", "run", "--config", str(tmp_path / "bad.json")])
     assert bad.exit_code == 1 and bad.output.startswith("error: settings: confirmations: ")
@@ -151,8 +166,9 @@ def test_settings_errors_are_one_line(tmp_path):
     assert no_project.exit_code == 1 and "project: no project configured" in no_project.output
 
 
-def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(world, bob, carol, alice, outsider,
-                                                                          registry, caplog):
+def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(
+    world, bob, carol, alice, outsider, registry, caplog
+):
     import multibase
 
     from dao.artifacts.cid import parse_cid
@@ -196,8 +212,9 @@ def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(world,
         assert registry.attestation(contribution)[0] is True
 
 
-def test_a_lookalike_proposal_by_someone_else_is_not_taken_for_the_oracles(world, governor, token, distributor,
-                                                                           alice, bob, outsider, web3):
+def test_a_lookalike_proposal_by_someone_else_is_not_taken_for_the_oracles(
+    world, governor, token, distributor, alice, bob, outsider, web3
+):
     from dao.proposals import fund_epoch_proposal
     from oracle.settings import load_settings
     from tests.oracle.helpers import write_config
@@ -212,9 +229,15 @@ def test_a_lookalike_proposal_by_someone_else_is_not_taken_for_the_oracles(world
         dry.close()
     report = journal_report(pinned)
     # same description (epoch and report CID), but it would pay 1 wei more
-    lookalike = fund_epoch_proposal(token.address, distributor.address, 0, report.merkle_root,
-                                    sum(a.amount_wei for a in report.allocations) + 1, pinned.report_cid,
-                                    web3.eth.get_block("latest")["timestamp"] + 10**6)
+    lookalike = fund_epoch_proposal(
+        token.address,
+        distributor.address,
+        0,
+        report.merkle_root,
+        sum(a.amount_wei for a in report.allocations) + 1,
+        pinned.report_cid,
+        web3.eth.get_block("latest")["timestamp"] + 10**6,
+    )
     governor.propose(*lookalike.propose_args(), {"from": alice})
     service = OracleService(world.settings)
     try:

@@ -23,8 +23,9 @@ def labels_file(truth: np.ndarray, accuracy: float, seed: int) -> bytes:
     return ("item,label\n" + "".join(f"t{i},{'ny'[v]}\n" for i, v in enumerate(labels))).encode()
 
 
-def test_label_contributions_are_attested_with_their_annotators_scores(world, alice, bob, carol, outsider, registry,
-                                                                       web3):
+def test_label_contributions_are_attested_with_their_annotators_scores(
+    world, alice, bob, carol, outsider, registry, web3
+):
     truth = np.random.default_rng(3).integers(0, 2, ITEMS)
     items = world.tmp_path / "items.csv"
     items.write_text("item\n" + "".join(f"t{i}\n" for i in range(ITEMS)))

@@ -66,8 +66,9 @@ def test_run_works_until_sigterm_and_status_shows_the_journal(world, bob, outsid
     world.submit(outsider, world.workload.predictions["best"])
     world.finalize(0)
     log = world.tmp_path / "run.log"
-    process = subprocess.Popen([MERIT, "oracle", "run", "--config", str(world.config_file)],
-                               stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [MERIT, "oracle", "run", "--config", str(world.config_file)], stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 60
         while (record := world.record(0)) is None or record.current_step is not Step.PROPOSED:
@@ -82,8 +83,7 @@ def test_run_works_until_sigterm_and_status_shows_the_journal(world, bob, outsid
             process.wait()
     lines = log.read_text().splitlines()
     assert any('"message": "step done"' in line and '"step": "proposed"' in line for line in lines)
-    status = CliRunner().invoke(merit, ["oracle", "status", "--config", str(world.config_file)],
-                                env={"COLUMNS": "250"})
+    status = CliRunner().invoke(merit, ["oracle", "status", "--config", str(world.config_file)], env={"COLUMNS": "250"})
     assert status.exit_code == 0
     assert "proposed" in status.output and record.report_cid in status.output
     assert "waiting: epoch 0: proposal pending" in status.output
@@ -114,8 +114,9 @@ def test_with_the_finalized_tag_an_epoch_waits_for_finality(world, bob, web3):
         assert finalized < world.epoch_last_block(0) < web3.eth.block_number
         waiting = service.close_epoch(0, wait=False)
         assert waiting.current_step is Step.NEW
-        assert waiting.note == (f"waiting: epoch 0 ends at block {world.epoch_last_block(0)}; "
-                                f"the final head is {finalized}")
+        assert waiting.note == (
+            f"waiting: epoch 0 ends at block {world.epoch_last_block(0)}; the final head is {finalized}"
+        )
         while web3.eth.get_block("finalized")["number"] < world.epoch_last_block(0):
             world.chain.mine(8)
         assert service.close_epoch(0, wait=False).current_step is Step.PROPOSED

@@ -69,7 +69,8 @@ def test_reorg_across_the_epoch_end_is_read_again_before_attesting(world, regist
     depth = CONFIRMATIONS + 3
     calldata = registry.submit.encode_input(world.project_id, 0, best_cid)
     replaced = web3.provider.make_request(
-        "anvil_reorg", [depth, [[{"from": alice.address, "to": registry.address, "data": calldata}, 1]]])
+        "anvil_reorg", [depth, [[{"from": alice.address, "to": registry.address, "data": calldata}, 1]]]
+    )
     assert "error" not in replaced, replaced
 
     service = OracleService(world.settings)
@@ -98,7 +99,9 @@ def test_a_proposal_reorganized_away_is_proposed_again_once(world, bob, outsider
         assert proposed.current_step is Step.PROPOSED
         # the block holding the proposal is dropped (the epoch's own blocks are untouched)
         assert "error" not in web3.provider.make_request("anvil_rollback", [1])
-        ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+        ledger = chain_ledger(
+            web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block
+        )
         assert ledger.proposals == []
         again = service.close_epoch(0, wait=False)
     finally:
@@ -113,5 +116,6 @@ def test_a_proposal_reorganized_away_is_proposed_again_once(world, bob, outsider
         journal.close()
     # the journaled transaction was sent again as it was (same nonce and hash), not a new one
     assert len(proposes) == 1 and proposes[0].status.value == "mined" and len(proposes[0].hashes) == 1
-    assert web3.eth.get_block(proposes[0].block_number)["hash"].hex().removeprefix("0x") == \
-        proposes[0].block_hash.removeprefix("0x")
+    assert web3.eth.get_block(proposes[0].block_number)["hash"].hex().removeprefix("0x") == proposes[
+        0
+    ].block_hash.removeprefix("0x")

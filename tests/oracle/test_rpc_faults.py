@@ -45,8 +45,11 @@ class OwnAnvil:
 
     def start(self) -> None:
         assert ANVIL is not None
-        self.process = subprocess.Popen([ANVIL, "--port", str(self.port), "--silent", "--state", str(self.state)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [ANVIL, "--port", str(self.port), "--silent", "--state", str(self.state)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         w3 = Web3(Web3.HTTPProvider(self.url))
         deadline = time.monotonic() + 20
         while not w3.is_connected():
@@ -83,8 +86,16 @@ def own_anvil(tmp_path):
             node.process.wait()
 
 
-_MAIN_PATH = [Step.NEW, Step.COLLECTED, Step.SCORED, Step.PINNED, Step.ATTESTED, Step.PROPOSED, Step.QUEUED,
-              Step.EXECUTED]
+_MAIN_PATH = [
+    Step.NEW,
+    Step.COLLECTED,
+    Step.SCORED,
+    Step.PINNED,
+    Step.ATTESTED,
+    Step.PROPOSED,
+    Step.QUEUED,
+    Step.EXECUTED,
+]
 
 
 def _reached(current: Step, target: Step) -> bool:
@@ -100,9 +111,11 @@ def wait_for(predicate, what: str, timeout: float = 60.0) -> None:
 
 def test_node_stopped_and_restarted_mid_cycle(world, own_anvil, web3, alice, bob, carol, outsider, caplog):
     workload = world.workload
-    contributions = [world.submit(bob, workload.predictions["better"])[0],
-                     world.submit(carol, workload.predictions["malformed"])[0],
-                     world.submit(outsider, workload.predictions["best"])[0]]
+    contributions = [
+        world.submit(bob, workload.predictions["better"])[0],
+        world.submit(carol, workload.predictions["malformed"])[0],
+        world.submit(outsider, workload.predictions["best"])[0],
+    ]
     world.finalize(0)
     own_anvil.copy_chain(web3)  # deployment, project, votes and submissions: the service's own node
 
@@ -139,8 +152,13 @@ def test_node_stopped_and_restarted_mid_cycle(world, own_anvil, web3, alice, bob
         w3.provider.make_request("evm_increaseTime", [max(0, snapshot - w3.eth.get_block("latest")["timestamp"]) + 1])
         w3.provider.make_request("evm_mine", [])
         for voter in (alice, bob):
-            w3.eth.send_transaction({"from": voter.address, "to": contracts.governor.address,
-                                     "data": governor.castVote(proposal.proposal_id, 1)._encode_transaction_data()})
+            w3.eth.send_transaction(
+                {
+                    "from": voter.address,
+                    "to": contracts.governor.address,
+                    "data": governor.castVote(proposal.proposal_id, 1)._encode_transaction_data(),
+                }
+            )
         deadline = governor.proposalDeadline(proposal.proposal_id).call()
         w3.provider.make_request("evm_increaseTime", [max(0, deadline - w3.eth.get_block("latest")["timestamp"]) + 1])
         w3.provider.make_request("evm_mine", [])
@@ -172,10 +190,12 @@ def test_node_stopped_and_restarted_mid_cycle(world, own_anvil, web3, alice, bob
 
 def test_requests_failing_at_random(world, governance, web3, token, distributor, alice, bob, carol, outsider):
     workload = world.workload
-    contributions = [world.submit(bob, workload.predictions["better"])[0],
-                     world.submit(carol, workload.predictions["malformed"])[0],
-                     world.submit(outsider, workload.predictions["best"])[0],
-                     world.submit(alice, workload.predictions["weak"])[0]]
+    contributions = [
+        world.submit(bob, workload.predictions["better"])[0],
+        world.submit(carol, workload.predictions["malformed"])[0],
+        world.submit(outsider, workload.predictions["best"])[0],
+        world.submit(alice, workload.predictions["weak"])[0],
+    ]
     world.finalize(0)
     with RpcProxy(web3.provider.endpoint_uri, failure_rate=0.3, seed=11) as proxy:
         settings = load_settings(write_config(world, "flaky.json", rpc_url=proxy.url))

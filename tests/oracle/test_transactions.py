@@ -47,8 +47,7 @@ def test_a_stuck_transaction_is_replaced_not_duplicated(sender_parts, web3, outs
     assert len(mined.hashes) >= 2, "the transaction was never replaced"
     assert mined.mined_hash == mined.hashes[-1]
     block = w3.eth.get_block(mined.block_number)
-    ours = [t for t in block["transactions"]
-            if w3.eth.get_transaction(t)["from"] == account.address]
+    ours = [t for t in block["transactions"] if w3.eth.get_transaction(t)["from"] == account.address]
     assert len(ours) == 1
     assert w3.eth.get_transaction_count(account.address) == nonce_before + 1
     assert w3.eth.get_transaction(mined.mined_hash)["maxPriorityFeePerGas"] > first_priority_fee
@@ -76,12 +75,28 @@ def test_a_journaled_transaction_whose_nonce_was_taken_is_superseded_then_sent_a
     allowance = contracts.token.functions.allowance(account.address, outsider.address)
     nonce = w3.eth.get_transaction_count(account.address)
     # a crash left this journaled and never broadcast; meanwhile the key spent its nonce elsewhere
-    params = {"chainId": w3.eth.chain_id, "nonce": nonce, "to": approve.address, "value": 0, "gas": 100_000,
-              "data": approve._encode_transaction_data(), "maxFeePerGas": 10**9, "maxPriorityFeePerGas": 10**9,
-              "type": 2}
+    params = {
+        "chainId": w3.eth.chain_id,
+        "nonce": nonce,
+        "to": approve.address,
+        "value": 0,
+        "gas": 100_000,
+        "data": approve._encode_transaction_data(),
+        "maxFeePerGas": 10**9,
+        "maxPriorityFeePerGas": 10**9,
+        "type": 2,
+    }
     lost = account.sign_transaction(params)
-    journal.record_tx(w3.eth.chain_id, 0, purpose="approve", sender=account.address, nonce=nonce,
-                      tx_hash="0x" + lost.hash.hex(), raw_tx="0x" + lost.raw_transaction.hex(), params=params)
+    journal.record_tx(
+        w3.eth.chain_id,
+        0,
+        purpose="approve",
+        sender=account.address,
+        nonce=nonce,
+        tx_hash="0x" + lost.hash.hex(),
+        raw_tx="0x" + lost.raw_transaction.hex(),
+        params=params,
+    )
     other = account.sign_transaction({**params, "to": outsider.address, "data": b"", "gas": 21_000})
     w3.eth.send_raw_transaction(other.raw_transaction)
     mined = sender.send(0, "approve", approve, already_done=lambda: allowance.call() == 777)

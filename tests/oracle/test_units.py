@@ -49,20 +49,34 @@ def test_epochs_cover_consecutive_block_ranges():
 
 def test_each_contribution_is_attested_with_its_score_units():
     parameters = ScoringParameters(task="classification", metric="accuracy")
-    inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=10, submissions=[
-        SubmissionRef(order=1, contributor=A, kind="model_predictions", cid="m1"),
-        SubmissionRef(order=2, contributor=B, kind="labels", cid="l1"),
-        SubmissionRef(order=4, contributor=C, kind="labels", cid="l2"),
-        SubmissionRef(order=7, contributor=B, kind="labels", cid="l3"),
-    ])
+    inputs = EpochInputs(
+        project="p",
+        epoch=0,
+        chain_id=1,
+        budget_wei=10,
+        submissions=[
+            SubmissionRef(order=1, contributor=A, kind="model_predictions", cid="m1"),
+            SubmissionRef(order=2, contributor=B, kind="labels", cid="l1"),
+            SubmissionRef(order=4, contributor=C, kind="labels", cid="l2"),
+            SubmissionRef(order=7, contributor=B, kind="labels", cid="l3"),
+        ],
+    )
     report = EpochReport(
-        scoring_version="t", inputs=inputs, parameters=parameters,
+        scoring_version="t",
+        inputs=inputs,
+        parameters=parameters,
         model_scores=[ModelScore(order=1, contributor=A, cid="m1", accepted=True, score_units=40)],
-        label_submissions=[LabelSubmissionScore(order=2, contributor=B, cid="l1", accepted=True),
-                           LabelSubmissionScore(order=4, contributor=C, cid="l2", accepted=False),
-                           LabelSubmissionScore(order=7, contributor=B, cid="l3", accepted=True)],
+        label_submissions=[
+            LabelSubmissionScore(order=2, contributor=B, cid="l1", accepted=True),
+            LabelSubmissionScore(order=4, contributor=C, cid="l2", accepted=False),
+            LabelSubmissionScore(order=7, contributor=B, cid="l3", accepted=True),
+        ],
         annotator_scores=[AnnotatorScore(annotator=B, labels=9, score_units=25)],
-        model_pool_wei=5, label_pool_wei=5, unallocated_wei=10, merkle_root="0x" + "00" * 32)
+        model_pool_wei=5,
+        label_pool_wei=5,
+        unallocated_wei=10,
+        merkle_root="0x" + "00" * 32,
+    )
     assert contribution_scores(report) == [(1, 40), (2, 25), (4, 0), (7, 25)]
 
 
@@ -129,8 +143,9 @@ def test_the_journal_survives_reopening(tmp_path):
     again = journal.open_epoch(5, 2, project_id=1, from_block=99, to_block=99)
     assert (again.from_block, again.step) == (10, Step.NEW.value) and first.epoch == 2
     journal.update_epoch(5, 2, step=Step.SCORED, report_cid="bafk")
-    tx = journal.record_tx(5, 2, purpose="attest 1..2", sender=A, nonce=3, tx_hash="0x01", raw_tx="0xaa",
-                           params={"nonce": 3})
+    tx = journal.record_tx(
+        5, 2, purpose="attest 1..2", sender=A, nonce=3, tx_hash="0x01", raw_tx="0xaa", params={"nonce": 3}
+    )
     journal.add_replacement(tx.id, tx_hash="0x02", raw_tx="0xbb", params={"nonce": 3, "fee": 2})
     journal.close()
     reopened = Journal(url)
@@ -146,14 +161,26 @@ def test_the_journal_survives_reopening(tmp_path):
 
 
 def test_the_stored_proposal_is_the_one_whose_id_was_recorded():
-    proposal = funding_proposal(token=A, distributor=B, epoch=4, merkle_root="0x" + "ab" * 32, total=10**20,
-                                report_cid="bafkreireport", claim_deadline=1_900_000_000)
+    proposal = funding_proposal(
+        token=A,
+        distributor=B,
+        epoch=4,
+        merkle_root="0x" + "ab" * 32,
+        total=10**20,
+        report_cid="bafkreireport",
+        claim_deadline=1_900_000_000,
+    )
     assert "epoch 4" in proposal.description and "bafkreireport" in proposal.description
     approve, fund = proposal.actions
     assert approve.target.lower() == A and fund.target.lower() == B
     assert decode(["address", "uint256"], approve.calldata[4:]) == (B, 10**20)
     assert decode(["uint256", "bytes32", "uint256", "string", "uint64"], fund.calldata[4:]) == (
-        4, bytes.fromhex("ab" * 32), 10**20, "bafkreireport", 1_900_000_000)
+        4,
+        bytes.fromhex("ab" * 32),
+        10**20,
+        "bafkreireport",
+        1_900_000_000,
+    )
     stored = proposal_to_json(proposal)
     assert proposal_from_json(json.loads(json.dumps(stored))) == proposal
     stored["description"] += " (edited)"
@@ -173,7 +200,7 @@ class FakeNode:
             def log_message(self, *args):
                 pass
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 node.calls.append(request["method"])
                 status, body = node.script[request["method"]].pop(0)
@@ -193,10 +220,17 @@ class FakeNode:
 
 
 def test_rate_limits_and_server_errors_are_retried_client_errors_are_not():
-    node = FakeNode({"eth_chainId": [(429, {"result": None}), (503, {"result": None}),
-                                     (200, {"error": {"code": -32005, "message": "rate limit"}}),
-                                     (200, {"result": "0x7a69"})],
-                     "eth_blockNumber": [(400, {"result": None})]})
+    node = FakeNode(
+        {
+            "eth_chainId": [
+                (429, {"result": None}),
+                (503, {"result": None}),
+                (200, {"error": {"code": -32005, "message": "rate limit"}}),
+                (200, {"result": "0x7a69"}),
+            ],
+            "eth_blockNumber": [(400, {"result": None})],
+        }
+    )
     try:
         provider = RetryingHTTPProvider(node.url, retry_seconds=5, backoff_seconds=0.01)
         assert provider.make_request("eth_chainId", [])["result"] == "0x7a69"
@@ -210,8 +244,14 @@ def test_rate_limits_and_server_errors_are_retried_client_errors_are_not():
 
 def test_a_resent_transaction_the_node_already_has_is_followed_by_its_hash():
     raw = "0x02f86b827a6980843b9aca00843b9aca0082520894" + "11" * 20 + "0180c0"
-    node = FakeNode({"eth_sendRawTransaction": [(503, {"result": None}),
-                                                (200, {"error": {"code": -32003, "message": "nonce too low"}})]})
+    node = FakeNode(
+        {
+            "eth_sendRawTransaction": [
+                (503, {"result": None}),
+                (200, {"error": {"code": -32003, "message": "nonce too low"}}),
+            ]
+        }
+    )
     try:
         provider = RetryingHTTPProvider(node.url, retry_seconds=5, backoff_seconds=0.01)
         answer = provider.make_request("eth_sendRawTransaction", [raw])

@@ -60,28 +60,50 @@ class Scenario:
 
 def _report(epoch_id: int, submissions: list[tuple[str, str]], leaves: list[RewardLeaf], root: str) -> EpochReport:
     return EpochReport(
-        scoring_version="test", parameters=ScoringParameters(task="classification", metric="accuracy"),
-        inputs=EpochInputs(project="digits", epoch=epoch_id, chain_id=31337, budget_wei=sum(l.amount for l in leaves),
-                           submissions=[SubmissionRef(order=i, contributor=who, kind=ContributionKind.MODEL_PREDICTIONS, cid=cid)
-                                        for i, (who, cid) in enumerate(submissions)]),
-        model_scores=[ModelScore(order=i, contributor=who, cid=cid, accepted=i == 0, metric_value=0.9 + i / 100,
-                                 gain=0.02 if i == 0 else 0.0, gain_lower=0.01 if i == 0 else -0.01,
-                                 gain_upper=0.03 if i == 0 else 0.01,
-                                 reason=None if i == 0 else "no_significant_gain")
-                      for i, (who, cid) in enumerate(submissions)],
-        model_pool_wei=sum(l.amount for l in leaves), label_pool_wei=0, unallocated_wei=0,
-        allocations=[Allocation(index=l.index, account=l.account, amount_wei=l.amount) for l in leaves],
-        merkle_root=root)
+        scoring_version="test",
+        parameters=ScoringParameters(task="classification", metric="accuracy"),
+        inputs=EpochInputs(
+            project="digits",
+            epoch=epoch_id,
+            chain_id=31337,
+            budget_wei=sum(leaf.amount for leaf in leaves),
+            submissions=[
+                SubmissionRef(order=i, contributor=who, kind=ContributionKind.MODEL_PREDICTIONS, cid=cid)
+                for i, (who, cid) in enumerate(submissions)
+            ],
+        ),
+        model_scores=[
+            ModelScore(
+                order=i,
+                contributor=who,
+                cid=cid,
+                accepted=i == 0,
+                metric_value=0.9 + i / 100,
+                gain=0.02 if i == 0 else 0.0,
+                gain_lower=0.01 if i == 0 else -0.01,
+                gain_upper=0.03 if i == 0 else 0.01,
+                reason=None if i == 0 else "no_significant_gain",
+            )
+            for i, (who, cid) in enumerate(submissions)
+        ],
+        model_pool_wei=sum(leaf.amount for leaf in leaves),
+        label_pool_wei=0,
+        unallocated_wei=0,
+        allocations=[Allocation(index=leaf.index, account=leaf.account, amount_wei=leaf.amount) for leaf in leaves],
+        merkle_root=root,
+    )
 
 
 @pytest.fixture
-def scenario(deployment, registry, distributor, token, treasury, governance, delegated, oracle, alice, bob, carol,
-             chain, store) -> Scenario:
+def scenario(
+    deployment, registry, distributor, token, treasury, governance, delegated, oracle, alice, bob, carol, chain, store
+) -> Scenario:
     """A project; alice, bob and carol submit (their artifacts in the store); the oracle attests;
     epoch 1 is funded by a real proposal (approve + fundEpoch, voted, queued, executed), epoch 2
     by the treasury directly; alice claims epoch 1. Reports are in the artifact store."""
-    project_id = registry.registerProject("digits", 0, "accuracy", BENCHMARK_CID, "0x" + "11" * 32,
-                                          {"from": treasury}).events["ProjectRegistered"]["projectId"]
+    project_id = registry.registerProject(
+        "digits", 0, "accuracy", BENCHMARK_CID, "0x" + "11" * 32, {"from": treasury}
+    ).events["ProjectRegistered"]["projectId"]
     submissions, ids = [], []
     for who in (alice, bob, carol, alice):
         cid = store.put(f"predictions of {who.address} #{len(ids)}".encode())
@@ -98,15 +120,16 @@ def scenario(deployment, registry, distributor, token, treasury, governance, del
     registry.attestScores(ids[:2], [20, 0], reports[1], {"from": oracle})
     registry.attestScores(ids[2:3], [7], reports[2], {"from": oracle})
 
-    total1 = sum(l.amount for l in leaves_by_epoch[1])
-    proposal = fund_epoch_proposal(token.address, distributor.address, 1, trees[1].root, total1, reports[1],
-                                   chain.time() + 30 * 86400)
+    total1 = sum(leaf.amount for leaf in leaves_by_epoch[1])
+    proposal = fund_epoch_proposal(
+        token.address, distributor.address, 1, trees[1].root, total1, reports[1], chain.time() + 30 * 86400
+    )
     governance.pass_proposal(proposal, alice, [alice, bob])
     governance.queue(proposal, alice)
     governance.wait_timelock()
     governance.execute(proposal, alice)
 
-    total2 = sum(l.amount for l in leaves_by_epoch[2])
+    total2 = sum(leaf.amount for leaf in leaves_by_epoch[2])
     token.approve(distributor, total2, {"from": treasury})
     distributor.fundEpoch(2, trees[2].root, total2, reports[2], chain.time() + WEEK, {"from": treasury})
     leaf = leaves_by_epoch[1][0]

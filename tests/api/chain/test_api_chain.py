@@ -28,8 +28,13 @@ ANVIL_KEYS = {
 
 @pytest.fixture
 def api_settings(settings, manifest, w3):
-    return settings.model_copy(update={"deployment": manifest, "rpc_url": w3.provider.endpoint_uri,
-                                       "relayer_private_key": SecretStr(ANVIL_KEYS[5])})
+    return settings.model_copy(
+        update={
+            "deployment": manifest,
+            "rpc_url": w3.provider.endpoint_uri,
+            "relayer_private_key": SecretStr(ANVIL_KEYS[5]),
+        }
+    )
 
 
 @pytest.fixture
@@ -60,8 +65,7 @@ def test_served_proofs_are_accepted_on_chain(scenario, sessions, make_indexer, a
     assert api.get(f"/epochs/1/proofs/{bob.address}").json()["claimed"] is True
 
 
-def test_claim_many_payload_is_accepted_on_chain(scenario, sessions, make_indexer, api, distributor, token, carol,
-                                                 bob):
+def test_claim_many_payload_is_accepted_on_chain(scenario, sessions, make_indexer, api, distributor, token, carol, bob):
     make_indexer(sessions).run_once()
     unclaimed = api.get(f"/contributors/{carol.address}/unclaimed").json()
     assert [(c["epoch_id"], c["amount"]) for c in unclaimed["claims"]] == [(1, str(100 * TOKEN)), (2, str(70 * TOKEN))]
@@ -74,17 +78,35 @@ def test_claim_many_payload_is_accepted_on_chain(scenario, sessions, make_indexe
     assert after["claims"] == [] and after["claim_many_calldata"] is None
 
 
-def _signed(registry, chain_id: int, key: str, *, project_id: int, cid: str, nonce: int, contributor: str | None = None):
+def _signed(
+    registry, chain_id: int, key: str, *, project_id: int, cid: str, nonce: int, contributor: str | None = None
+):
     contributor = contributor or Account.from_key(key).address
     deadline = int(time.time()) + 3600
-    typed = eip712.submission(chain_id, registry.address, contributor=contributor, project_id=project_id, kind=0,
-                              cid=cid, nonce=nonce, deadline=deadline)
-    return {"contributor": contributor, "project_id": project_id, "kind": "model_predictions", "cid": cid,
-            "nonce": nonce, "deadline": deadline, "signature": "0x" + eip712.sign(typed, key).hex()}
+    typed = eip712.submission(
+        chain_id,
+        registry.address,
+        contributor=contributor,
+        project_id=project_id,
+        kind=0,
+        cid=cid,
+        nonce=nonce,
+        deadline=deadline,
+    )
+    return {
+        "contributor": contributor,
+        "project_id": project_id,
+        "kind": "model_predictions",
+        "cid": cid,
+        "nonce": nonce,
+        "deadline": deadline,
+        "signature": "0x" + eip712.sign(typed, key).hex(),
+    }
 
 
-def test_relay_sends_signed_submissions_and_refuses_replays(scenario, api, api_settings, registry, alice, w3, store,
-                                                           sessions, make_indexer):
+def test_relay_sends_signed_submissions_and_refuses_replays(
+    scenario, api, api_settings, registry, alice, w3, store, sessions, make_indexer
+):
     assert Account.from_key(ANVIL_KEYS[1]).address == alice.address
     relayer = brownie_accounts[5]
     assert Account.from_key(ANVIL_KEYS[5]).address == relayer.address
@@ -106,8 +128,15 @@ def test_relay_sends_signed_submissions_and_refuses_replays(scenario, api, api_s
     with TestClient(create_app(api_settings, store=store, configure_logs=False)) as restarted:
         again = restarted.post("/relay/submissions", json=body)
     assert again.status_code == 409 and f"nonce {nonce}" in again.json()["detail"]
-    foreign = _signed(registry, w3.eth.chain_id, ANVIL_KEYS[2], project_id=scenario.project_id, cid=cid,
-                      nonce=nonce + 1, contributor=alice.address)
+    foreign = _signed(
+        registry,
+        w3.eth.chain_id,
+        ANVIL_KEYS[2],
+        project_id=scenario.project_id,
+        cid=cid,
+        nonce=nonce + 1,
+        contributor=alice.address,
+    )
     response = api.post("/relay/submissions", json=foreign)
     assert response.status_code == 403 and alice.address in response.json()["detail"]
     unknown_project = _signed(registry, w3.eth.chain_id, ANVIL_KEYS[1], project_id=99, cid=cid, nonce=nonce + 1)

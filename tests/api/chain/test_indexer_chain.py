@@ -30,7 +30,9 @@ def test_backfill_stores_every_event(scenario, sessions, make_indexer, alice, bo
         proposal = session.get(m.Proposal, scenario.proposal_id)
         assert proposal is not None and proposal.proposer == alice.address
         assert [e.event for e in session.scalars(select(m.ProposalEvent).order_by(m.ProposalEvent.block_number))] == [
-            "queued", "executed"]
+            "queued",
+            "executed",
+        ]
         assert sorted(v.voter for v in session.scalars(select(m.Vote))) == sorted([alice.address, bob.address])
         assert session.scalar(select(func.count()).select_from(m.Delegation)) == 3
         assert session.get(m.Project, scenario.project_id).name == "digits"
@@ -75,8 +77,9 @@ def test_refused_ranges_are_halved(scenario, sessions, reference_sessions, make_
     assert table_snapshot(sessions) == table_snapshot(reference_sessions)
 
 
-def test_reorg_rolls_back_to_the_common_ancestor(scenario, sessions, reference_sessions, make_indexer, w3, alice,
-                                                 distributor, bob):
+def test_reorg_rolls_back_to_the_common_ancestor(
+    scenario, sessions, reference_sessions, make_indexer, w3, alice, distributor, bob
+):
     leaf = scenario.leaves[2][1]  # bob's leaf in epoch 2
     distributor.claim(2, leaf.index, leaf.account, leaf.amount, scenario.trees[2].get_proof(1), {"from": bob})
     indexer = make_indexer(sessions)
@@ -94,8 +97,9 @@ def test_reorg_rolls_back_to_the_common_ancestor(scenario, sessions, reference_s
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(m.Claim)) == 0  # no phantom claims
         assert session.get(m.Epoch, 2) is None
-        assert session.scalar(select(func.count()).select_from(m.AllocationRow)
-                              .where(m.AllocationRow.epoch_id == 2)) == 0
+        assert (
+            session.scalar(select(func.count()).select_from(m.AllocationRow).where(m.AllocationRow.epoch_id == 2)) == 0
+        )
         assert session.get(m.Contribution, scenario.contribution_ids[2]).epoch_id is None
     make_indexer(reference_sessions).run_once()
     assert table_snapshot(sessions) == table_snapshot(reference_sessions)
@@ -121,8 +125,9 @@ def test_merit_index_run_once(scenario, sessions, database_url, manifest, w3, tm
         assert {e.report_status for e in session.scalars(select(m.Epoch))} == {"ok"}
 
 
-def test_a_reorg_between_the_check_and_the_next_range_is_caught(scenario, sessions, reference_sessions,
-                                                                make_indexer, w3):
+def test_a_reorg_between_the_check_and_the_next_range_is_caught(
+    scenario, sessions, reference_sessions, make_indexer, w3
+):
     indexer = make_indexer(sessions)
     indexer.run_once()
     with sessions() as session:

@@ -17,12 +17,20 @@ from dao.abi import abi
 from tests.api.fakes import ADDRESSES, ALICE, BOB, TOKEN, seed, table_snapshot
 
 
-def _raw_log(contract: str, signature: str, topics: list[bytes], types: list[str], values: list, *, block: int,
-             index: int) -> dict:
-    return {"address": ADDRESSES[contract].lower(), "topics": ["0x" + keccak(text=signature).hex()]
-            + ["0x" + t.hex() for t in topics], "data": "0x" + encode(types, values).hex(),
-            "blockNumber": hex(block), "blockHash": "0x" + f"{block:064x}", "logIndex": hex(index),
-            "transactionHash": "0x" + f"{block * 1000 + index:064x}", "transactionIndex": "0x0", "removed": False}
+def _raw_log(
+    contract: str, signature: str, topics: list[bytes], types: list[str], values: list, *, block: int, index: int
+) -> dict:
+    return {
+        "address": ADDRESSES[contract].lower(),
+        "topics": ["0x" + keccak(text=signature).hex()] + ["0x" + t.hex() for t in topics],
+        "data": "0x" + encode(types, values).hex(),
+        "blockNumber": hex(block),
+        "blockHash": "0x" + f"{block:064x}",
+        "logIndex": hex(index),
+        "transactionHash": "0x" + f"{block * 1000 + index:064x}",
+        "transactionIndex": "0x0",
+        "removed": False,
+    }
 
 
 def _word(value: int | str) -> bytes:
@@ -31,22 +39,60 @@ def _word(value: int | str) -> bytes:
 
 def _logs() -> list[dict]:
     return [
-        _raw_log("registry", "ContributionSubmitted(uint256,uint256,address,uint8,string,address)",
-                 [_word(7), _word(1), _word(ALICE)], ["uint8", "string", "address"],
-                 [1, "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", BOB], block=5, index=0),
-        _raw_log("registry", "ScoreAttested(uint256,uint256,string)", [_word(7)], ["uint256", "string"],
-                 [2**200 + 1, "bafkreireport"], block=5, index=1),
-        _raw_log("distributor", "EpochFunded(uint256,bytes32,uint256,string,uint64)", [_word(3)],
-                 ["bytes32", "uint256", "string", "uint64"], [b"\x11" * 32, 5 * TOKEN, "bafkreir", 2**40], block=6,
-                 index=0),
-        _raw_log("governor", "ProposalCreated(uint256,address,address[],uint256[],string[],bytes[],uint256,uint256,string)",
-                 [], ["uint256", "address", "address[]", "uint256[]", "string[]", "bytes[]", "uint256", "uint256",
-                      "string"],
-                 [2**255, ALICE, [BOB], [0], [""], [b"\x01\x02"], 10, 20, "Fund epoch 3 ✓"], block=4, index=3),
-        _raw_log("governor", "VoteCast(address,uint256,uint8,uint256,string)", [_word(BOB)],
-                 ["uint256", "uint8", "uint256", "string"], [2**255, 2, 10**24, "because"], block=6, index=1),
-        _raw_log("token", "DelegateChanged(address,address,address)", [_word(ALICE), _word(0), _word(BOB)], [], [],
-                 block=6, index=2),
+        _raw_log(
+            "registry",
+            "ContributionSubmitted(uint256,uint256,address,uint8,string,address)",
+            [_word(7), _word(1), _word(ALICE)],
+            ["uint8", "string", "address"],
+            [1, "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", BOB],
+            block=5,
+            index=0,
+        ),
+        _raw_log(
+            "registry",
+            "ScoreAttested(uint256,uint256,string)",
+            [_word(7)],
+            ["uint256", "string"],
+            [2**200 + 1, "bafkreireport"],
+            block=5,
+            index=1,
+        ),
+        _raw_log(
+            "distributor",
+            "EpochFunded(uint256,bytes32,uint256,string,uint64)",
+            [_word(3)],
+            ["bytes32", "uint256", "string", "uint64"],
+            [b"\x11" * 32, 5 * TOKEN, "bafkreir", 2**40],
+            block=6,
+            index=0,
+        ),
+        _raw_log(
+            "governor",
+            "ProposalCreated(uint256,address,address[],uint256[],string[],bytes[],uint256,uint256,string)",
+            [],
+            ["uint256", "address", "address[]", "uint256[]", "string[]", "bytes[]", "uint256", "uint256", "string"],
+            [2**255, ALICE, [BOB], [0], [""], [b"\x01\x02"], 10, 20, "Fund epoch 3 ✓"],
+            block=4,
+            index=3,
+        ),
+        _raw_log(
+            "governor",
+            "VoteCast(address,uint256,uint8,uint256,string)",
+            [_word(BOB)],
+            ["uint256", "uint8", "uint256", "string"],
+            [2**255, 2, 10**24, "because"],
+            block=6,
+            index=1,
+        ),
+        _raw_log(
+            "token",
+            "DelegateChanged(address,address,address)",
+            [_word(ALICE), _word(0), _word(BOB)],
+            [],
+            [],
+            block=6,
+            index=2,
+        ),
     ]
 
 
@@ -55,16 +101,29 @@ def test_bulk_decoding_equals_web3_process_log():
     records = decoder.decode_all(_logs())
     assert [r["block_number"] for r in records] == [4, 5, 5, 6, 6, 6]  # chain order
     w3 = Web3()
-    artifacts = {"registry": "ContributionRegistry", "distributor": "RewardDistributor", "governor": "MeritGovernor",
-                 "token": "MeritToken"}
-    for raw, record in zip(sorted(_logs(), key=lambda l: (int(l["blockNumber"], 16), int(l["logIndex"], 16))),
-                           records):
-        contract = w3.eth.contract(address=Web3.to_checksum_address(raw["address"]),
-                                   abi=abi(artifacts[record["contract"]]))
-        formatted = {**raw, "topics": [HexBytes(t) for t in raw["topics"]], "data": HexBytes(raw["data"]),
-                     "blockNumber": int(raw["blockNumber"], 16), "logIndex": int(raw["logIndex"], 16),
-                     "transactionIndex": 0, "transactionHash": HexBytes(raw["transactionHash"]),
-                     "blockHash": HexBytes(raw["blockHash"]), "address": Web3.to_checksum_address(raw["address"])}
+    artifacts = {
+        "registry": "ContributionRegistry",
+        "distributor": "RewardDistributor",
+        "governor": "MeritGovernor",
+        "token": "MeritToken",
+    }
+    for raw, record in zip(
+        sorted(_logs(), key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16))), records
+    ):
+        contract = w3.eth.contract(
+            address=Web3.to_checksum_address(raw["address"]), abi=abi(artifacts[record["contract"]])
+        )
+        formatted = {
+            **raw,
+            "topics": [HexBytes(t) for t in raw["topics"]],
+            "data": HexBytes(raw["data"]),
+            "blockNumber": int(raw["blockNumber"], 16),
+            "logIndex": int(raw["logIndex"], 16),
+            "transactionIndex": 0,
+            "transactionHash": HexBytes(raw["transactionHash"]),
+            "blockHash": HexBytes(raw["blockHash"]),
+            "address": Web3.to_checksum_address(raw["address"]),
+        }
         expected = contract.events[record["event"]]().process_log(formatted)["args"]
         for name, value in expected.items():
             if isinstance(value, bytes):
@@ -113,14 +172,19 @@ def test_rollback_restores_the_state_before_those_blocks(sessions, store):
 
 def test_a_report_with_another_root_is_invalid(sessions, store):
     fake = seed(sessions, store)
-    forged = [replace_event(e, merkleRoot="0x" + "22" * 32, epochId=2) if e["event"] == "EpochFunded" else e
-              for e in fake.events if e["event"] == "EpochFunded"]
+    forged = [
+        replace_event(e, merkleRoot="0x" + "22" * 32, epochId=2) if e["event"] == "EpochFunded" else e
+        for e in fake.events
+        if e["event"] == "EpochFunded"
+    ]
     with sessions.begin() as session:
         ingest_events(session, store, forged)
     with sessions() as session:
         epoch = session.get(m.Epoch, 2)
         assert epoch.report_status == "invalid" and "is not the funded root" in epoch.report_error
-        assert session.scalar(select(func.count()).select_from(m.AllocationRow).where(m.AllocationRow.epoch_id == 2)) == 0
+        assert (
+            session.scalar(select(func.count()).select_from(m.AllocationRow).where(m.AllocationRow.epoch_id == 2)) == 0
+        )
 
 
 def test_a_report_not_in_the_store_is_missing_then_loaded(sessions, store, tmp_path):
@@ -139,7 +203,9 @@ def test_a_report_not_in_the_store_is_missing_then_loaded(sessions, store, tmp_p
         load_epoch_report(session, store, session.get(m.Epoch, 5))
     with sessions() as session:
         assert session.get(m.Epoch, 5).report_status == "ok"
-        assert session.scalar(select(func.count()).select_from(m.AllocationRow).where(m.AllocationRow.epoch_id == 5)) == 3
+        assert (
+            session.scalar(select(func.count()).select_from(m.AllocationRow).where(m.AllocationRow.epoch_id == 5)) == 3
+        )
 
 
 def test_an_unreadable_report_is_invalid(sessions, store):

@@ -17,8 +17,14 @@ def _project():
 
 
 def _deploy(deployer, manifest, config=TEST_CONFIG, **kwargs):
-    return deploy_script.deploy(_project(), config, deployer, manifest=manifest, log=lambda line: None,
-                                **{"network_name": "development", **kwargs})
+    return deploy_script.deploy(
+        _project(),
+        config,
+        deployer,
+        manifest=manifest,
+        log=lambda line: None,
+        **{"network_name": "development", **kwargs},
+    )
 
 
 def test_manifest_records_every_contract(deployment, deployer, chain):
@@ -86,13 +92,16 @@ def test_parameters_match_the_config(governor, timelock, token, alice):
     assert token.balanceOf(alice) == 10_000_000 * TOKEN
 
 
-@pytest.mark.parametrize("key, value, message", [
-    (("governor", "quorum_percent"), 101, "governor.quorum_percent"),
-    (("governor", "voting_period"), 0, "governor.voting_period"),
-    (("timelock", "min_delay"), -1, "timelock.min_delay"),
-    (("token", "cap"), "lots", "token.cap"),
-    (("initial_distribution", 1, "recipient"), "0x1234", "initial_distribution.1.recipient"),
-])
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        (("governor", "quorum_percent"), 101, "governor.quorum_percent"),
+        (("governor", "voting_period"), 0, "governor.voting_period"),
+        (("timelock", "min_delay"), -1, "timelock.min_delay"),
+        (("token", "cap"), "lots", "token.cap"),
+        (("initial_distribution", 1, "recipient"), "0x1234", "initial_distribution.1.recipient"),
+    ],
+)
 def test_bad_config_stops_before_any_transaction(deployer, tmp_path, key, value, message):
     config = json.loads(TEST_CONFIG.read_text())
     target = config
@@ -133,8 +142,10 @@ def test_resumes_after_a_failure_part_way(deployer, tmp_path, monkeypatch):
 
     def failing_steps(run):
         steps = real_steps(run)
+
         def boom():
             raise ConnectionError("node went away")
+
         return [s if s[0] != "governor" else ("governor", boom) for s in steps]
 
     monkeypatch.setattr(deploy_script, "_steps", failing_steps)

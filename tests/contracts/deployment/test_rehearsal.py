@@ -24,7 +24,6 @@ MERIT = str(Path(sys.executable).parent / "merit")
 SEPOLIA_CHAIN_ID = 11155111
 
 
-
 def _forget_brownie_records() -> None:
     """Brownie keeps its own record of live deployments (build/deployments/<chain id>) and refuses
     to connect when a recorded address has no code, as on the next throwaway chain: the
@@ -43,8 +42,11 @@ def sepolia_like_chain():
     _forget_brownie_records()
     port = free_port()
     anvil = shutil.which("anvil") or str(ROOT / "node_modules" / ".bin" / "anvil")
-    process = subprocess.Popen([anvil, "--port", str(port), "--chain-id", str(SEPOLIA_CHAIN_ID), "--block-time", "1",
-                                "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [anvil, "--port", str(port), "--chain-id", str(SEPOLIA_CHAIN_ID), "--block-time", "1", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     w3 = Web3(Web3.HTTPProvider(url))
     try:
@@ -52,7 +54,7 @@ def sepolia_like_chain():
             try:
                 if w3.eth.chain_id == SEPOLIA_CHAIN_ID:
                     break
-            except Exception:  # noqa: BLE001 - not listening yet
+            except Exception:
                 time.sleep(0.1)
         yield url, w3
     finally:
@@ -66,11 +68,17 @@ def test_the_live_path_deploys_with_a_keystore(sepolia_like_chain, tmp_path):
     deployer = Account.create()
     entry = keystore.save(tmp_path / "keys", "deployer", deployer.key, "rehearsal-password")
     w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": deployer.address, "value": 10**19})
-    env = {**os.environ, "SEPOLIA_RPC_URL": url, "MERIT_DEPLOYER_KEYSTORE": str(entry.path),
-           "MERIT_DEPLOYER_PASSWORD": "rehearsal-password", "MERIT_DEPLOYMENT_DIR": str(tmp_path / "deployments")}
+    env = {
+        **os.environ,
+        "SEPOLIA_RPC_URL": url,
+        "MERIT_DEPLOYER_KEYSTORE": str(entry.path),
+        "MERIT_DEPLOYER_PASSWORD": "rehearsal-password",
+        "MERIT_DEPLOYMENT_DIR": str(tmp_path / "deployments"),
+    }
 
-    first = subprocess.run([MERIT, "deploy", "--network", "sepolia"], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=300)
+    first = subprocess.run(
+        [MERIT, "deploy", "--network", "sepolia"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "governor.voting_period: 86400" in first.stdout  # every parameter printed first
 
@@ -83,8 +91,9 @@ def test_the_live_path_deploys_with_a_keystore(sepolia_like_chain, tmp_path):
     config = json.loads((ROOT / "config" / "deploy" / "sepolia.json").read_text())
     assert manifest.config == config
 
-    again = subprocess.run([MERIT, "deploy", "--network", "sepolia"], cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        [MERIT, "deploy", "--network", "sepolia"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert again.returncode != 0
     assert "finished live deployment" in again.stdout + again.stderr
 
@@ -93,10 +102,21 @@ def test_dry_run_sends_nothing(sepolia_like_chain, tmp_path):
     url, w3 = sepolia_like_chain
     deployer = Account.create()
     entry = keystore.save(tmp_path / "keys", "deployer", deployer.key, "pw")
-    env = {**os.environ, "SEPOLIA_RPC_URL": url, "MERIT_DEPLOYER_KEYSTORE": str(entry.path),
-           "MERIT_DEPLOYER_PASSWORD": "pw", "MERIT_DEPLOYMENT_DIR": str(tmp_path / "deployments")}
-    run = subprocess.run([MERIT, "deploy", "--network", "sepolia", "--dry-run"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "SEPOLIA_RPC_URL": url,
+        "MERIT_DEPLOYER_KEYSTORE": str(entry.path),
+        "MERIT_DEPLOYER_PASSWORD": "pw",
+        "MERIT_DEPLOYMENT_DIR": str(tmp_path / "deployments"),
+    }
+    run = subprocess.run(
+        [MERIT, "deploy", "--network", "sepolia", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "dry run: nothing is sent" in run.stdout
     assert "  governor: deploy" in run.stdout
@@ -106,7 +126,8 @@ def test_dry_run_sends_nothing(sepolia_like_chain, tmp_path):
 
 def test_a_testnet_needs_its_rpc_url(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "BASE_SEPOLIA_RPC_URL"}
-    run = subprocess.run([MERIT, "deploy", "--network", "base-sepolia"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [MERIT, "deploy", "--network", "base-sepolia"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 2
     assert "set BASE_SEPOLIA_RPC_URL" in run.stderr

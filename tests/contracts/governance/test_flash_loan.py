@@ -4,7 +4,9 @@ from dao.proposals import Action, Proposal, VoteType
 from tests.helpers import TOKEN
 
 
-def test_tokens_received_after_the_snapshot_carry_no_weight(governance, governor, token, alice, bob, outsider, delegated):
+def test_tokens_received_after_the_snapshot_carry_no_weight(
+    governance, governor, token, alice, bob, outsider, delegated
+):
     proposal = Proposal((Action(token.address, token.mint.encode_input(outsider, TOKEN)),), "Snapshot test")
     governance.propose(proposal, alice)
     governance.open_voting(proposal)
@@ -16,7 +18,7 @@ def test_tokens_received_after_the_snapshot_carry_no_weight(governance, governor
     tx = governor.castVote(proposal.proposal_id, VoteType.AGAINST, {"from": outsider})
 
     assert tx.events["VoteCast"]["weight"] == 0
-    against, in_favour, abstain = governor.proposalVotes(proposal.proposal_id)
+    against, _in_favour, _abstain = governor.proposalVotes(proposal.proposal_id)
     assert against == 0
     # and bob, who held the tokens at the snapshot, still votes with them
     tx = governor.castVote(proposal.proposal_id, VoteType.FOR, {"from": bob})

@@ -35,16 +35,24 @@ def measured(module_isolation, deployment, governance, governor, token, alice, b
     token.delegate(signer, {"from": signer})
     governance.advance(1)
 
-    proposal = Proposal((Action(token.address, token.mint.encode_input(carol, 1_000 * TOKEN)),),
-                        "Gas measurement: mint 1,000 MERIT")
+    proposal = Proposal(
+        (Action(token.address, token.mint.encode_input(carol, 1_000 * TOKEN)),), "Gas measurement: mint 1,000 MERIT"
+    )
     gas["propose (1 action)"] = governance.propose(proposal, alice).gas_used
     governance.open_voting(proposal)
     gas["castVote (first vote, reaches quorum)"] = governor.castVote(
-        proposal.proposal_id, VoteType.FOR, {"from": alice}).gas_used
-    gas["castVote (later vote)"] = governor.castVote(
-        proposal.proposal_id, VoteType.FOR, {"from": bob}).gas_used
-    typed = eip712.ballot(governor.name(), chain.id, governor.address, proposal_id=proposal.proposal_id,
-                          support=VoteType.FOR, voter=signer.address, nonce=governor.nonces(signer))
+        proposal.proposal_id, VoteType.FOR, {"from": alice}
+    ).gas_used
+    gas["castVote (later vote)"] = governor.castVote(proposal.proposal_id, VoteType.FOR, {"from": bob}).gas_used
+    typed = eip712.ballot(
+        governor.name(),
+        chain.id,
+        governor.address,
+        proposal_id=proposal.proposal_id,
+        support=VoteType.FOR,
+        voter=signer.address,
+        nonce=governor.nonces(signer),
+    )
     signature = eip712.sign(typed, signer.private_key)
     by_sig = governor.castVoteBySig(proposal.proposal_id, VoteType.FOR, signer, signature, {"from": carol})
     gas["castVoteBySig"] = by_sig.gas_used
@@ -62,7 +70,8 @@ def measured(module_isolation, deployment, governance, governor, token, alice, b
 
 def test_gas_is_recorded_and_under_the_ceilings(measured):
     GAS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    GAS_FILE.write_text(json.dumps(
-        {name: {"gas": measured[name], "ceiling": CEILINGS[name]} for name in CEILINGS}, indent=2) + "\n")
+    GAS_FILE.write_text(
+        json.dumps({name: {"gas": measured[name], "ceiling": CEILINGS[name]} for name in CEILINGS}, indent=2) + "\n"
+    )
     over = {name: (measured[name], ceiling) for name, ceiling in CEILINGS.items() if measured[name] > ceiling}
     assert not over, f"over the gas ceiling (measured, ceiling): {over}"

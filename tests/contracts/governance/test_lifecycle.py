@@ -64,10 +64,14 @@ def test_queue_of_a_defeated_proposal_reverts(governance, governor, token, carol
     proposal = mint_proposal(token, outsider, TOKEN)
     governance.pass_proposal(proposal, carol, [carol])  # under quorum: defeated
     expected_states = 1 << ProposalState.SUCCEEDED
-    with brownie.reverts(revert_message(
-        "GovernorUnexpectedProposalState", proposal.proposal_id, ProposalState.DEFEATED,
-        expected_states.to_bytes(32, "big"),
-    )):
+    with brownie.reverts(
+        revert_message(
+            "GovernorUnexpectedProposalState",
+            proposal.proposal_id,
+            ProposalState.DEFEATED,
+            expected_states.to_bytes(32, "big"),
+        )
+    ):
         governance.queue(proposal, carol)
 
 
@@ -92,13 +96,20 @@ def test_execute_before_the_timelock_delay_reverts(governance, governor, timeloc
     governance.pass_proposal(proposal, alice, [alice, bob])
     governance.queue(proposal, alice)
     operation_id = timelock.hashOperationBatch(
-        proposal.targets, proposal.values, proposal.calldatas, "0x" + "00" * 32,
+        proposal.targets,
+        proposal.values,
+        proposal.calldatas,
+        "0x" + "00" * 32,
         _timelock_salt(governor, proposal),
     )
     ready_state = 1 << 2  # TimelockController.OperationState.Ready
-    with brownie.reverts(revert_message(
-        "TimelockUnexpectedOperationState", bytes(operation_id), ready_state.to_bytes(32, "big"),
-    )):
+    with brownie.reverts(
+        revert_message(
+            "TimelockUnexpectedOperationState",
+            bytes(operation_id),
+            ready_state.to_bytes(32, "big"),
+        )
+    ):
         governance.execute(proposal, alice)
     assert token.balanceOf(outsider) == 0
 
@@ -111,9 +122,14 @@ def _timelock_salt(governor, proposal) -> bytes:
 
 def test_proposing_needs_the_threshold(governor, token, outsider):
     proposal = mint_proposal(token, outsider, TOKEN)
-    with brownie.reverts(revert_message(
-        "GovernorInsufficientProposerVotes", outsider, 0, governor.proposalThreshold(),
-    )):
+    with brownie.reverts(
+        revert_message(
+            "GovernorInsufficientProposerVotes",
+            outsider,
+            0,
+            governor.proposalThreshold(),
+        )
+    ):
         governor.propose(*proposal.propose_args(), {"from": outsider})
 
 
@@ -122,7 +138,7 @@ def test_late_quorum_extends_the_deadline(governance, governor, token, alice, ou
     governance.propose(proposal, alice)
     deadline = governor.proposalDeadline(proposal.proposal_id)
     governance.advance(deadline - chain.time() - 2)  # the last seconds of the vote
-    governance.vote(proposal, [alice])               # quorum reached now
+    governance.vote(proposal, [alice])  # quorum reached now
 
     assert governor.proposalDeadline(proposal.proposal_id) >= chain.time() + governor.lateQuorumVoteExtension() - 1
     assert governor.proposalDeadline(proposal.proposal_id) > deadline

@@ -8,9 +8,13 @@ from tests.helpers import TOKEN, revert_message
 
 
 def test_deployer_cannot_mint(token, deployer):
-    with brownie.reverts(revert_message(
-        "AccessControlUnauthorizedAccount", deployer, token.MINTER_ROLE(),
-    )):
+    with brownie.reverts(
+        revert_message(
+            "AccessControlUnauthorizedAccount",
+            deployer,
+            token.MINTER_ROLE(),
+        )
+    ):
         token.mint(deployer, 1, {"from": deployer})
 
 
@@ -25,9 +29,13 @@ def test_timelock_holds_the_minter_and_admin_roles(token, timelock):
 
 
 def test_only_the_timelock_grants_minter_role(token, deployer, alice):
-    with brownie.reverts(revert_message(
-        "AccessControlUnauthorizedAccount", deployer, token.DEFAULT_ADMIN_ROLE(),
-    )):
+    with brownie.reverts(
+        revert_message(
+            "AccessControlUnauthorizedAccount",
+            deployer,
+            token.DEFAULT_ADMIN_ROLE(),
+        )
+    ):
         token.grantRole(token.MINTER_ROLE(), alice, {"from": deployer})
 
 

@@ -14,8 +14,9 @@ def guardian_role(distributor):
 @pytest.fixture(scope="module")
 def first(alice, bob, carol):
     """Epoch 1: four leaves, index 300 in the bitmap's second word."""
-    return epoch_tree(1, [(0, alice, 100 * TOKEN), (1, bob, 200 * TOKEN), (2, carol, 300 * TOKEN),
-                          (300, alice, 400 * TOKEN)])
+    return epoch_tree(
+        1, [(0, alice, 100 * TOKEN), (1, bob, 200 * TOKEN), (2, carol, 300 * TOKEN), (300, alice, 400 * TOKEN)]
+    )
 
 
 @pytest.fixture(scope="module")

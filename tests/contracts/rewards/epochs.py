@@ -3,8 +3,9 @@ everything a distributor call could change, to assert that a rejected call chang
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from brownie import web3
 
@@ -44,13 +45,15 @@ class EpochTree:
 
 def epoch_tree(epoch_id: int, allocations: Iterable[tuple[int, Any, int]]) -> EpochTree:
     """An epoch over (bitmap index, account, amount) allocations; accounts may be Brownie accounts."""
-    leaves = tuple(RewardLeaf(index, getattr(account, "address", account), amount)
-                   for index, account, amount in allocations)
+    leaves = tuple(
+        RewardLeaf(index, getattr(account, "address", account), amount) for index, account, amount in allocations
+    )
     return EpochTree(epoch_id, leaves, reward_tree(leaves))
 
 
-def distributor_state(distributor, token, epoch_ids: Iterable[int], holders: Iterable[Any],
-                      flags: Iterable[tuple[int, int]] = ()) -> dict[str, Any]:
+def distributor_state(
+    distributor, token, epoch_ids: Iterable[int], holders: Iterable[Any], flags: Iterable[tuple[int, int]] = ()
+) -> dict[str, Any]:
     """Balances, epochs, claimed flags, cap and pause: all a distributor call can change."""
     return {
         "balances": {str(h): token.balanceOf(h) for h in [distributor, *holders]},

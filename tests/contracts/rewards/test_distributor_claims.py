@@ -15,6 +15,7 @@ from tests.helpers import TOKEN, fund_epoch, revert_message
 
 # ------------------------------------------------------------------------------ claim
 
+
 def test_claim_pays_the_account_whoever_sends_it(distributor, token, funded, alice, outsider):
     first = funded[0]
     before, held = token.balanceOf(alice), token.balanceOf(distributor)
@@ -135,6 +136,7 @@ def test_claim_while_paused_reverts(distributor, token, treasury, funded, guardi
 
 # ------------------------------------------------------------------------------ claimMany
 
+
 def test_claim_many_pays_one_account_across_epochs_in_one_transfer(distributor, token, funded, alice, outsider):
     first, second, third = funded
     before = token.balanceOf(alice)
@@ -145,7 +147,8 @@ def test_claim_many_pays_one_account_across_epochs_in_one_transfer(distributor, 
     assert token.balanceOf(alice) == before + paid
     assert [dict(e) for e in tx.events["Claimed"]] == [
         {"epochId": e, "index": i, "account": alice, "amount": a}
-        for e, i, a in [(1, 0, 100 * TOKEN), (2, 1, 7 * TOKEN), (3, 1, 13 * TOKEN), (1, 300, 400 * TOKEN)]]
+        for e, i, a in [(1, 0, 100 * TOKEN), (2, 1, 7 * TOKEN), (3, 1, 13 * TOKEN), (1, 300, 400 * TOKEN)]
+    ]
     assert len(tx.events["Transfer"]) == 1 and tx.events["Transfer"]["value"] == paid
     assert all(distributor.isClaimed(e, i) for e, i in [(1, 0), (2, 1), (3, 1), (1, 300)])
     assert [distributor.epoch(e)[2] for e in (1, 2, 3)] == [500 * TOKEN, 7 * TOKEN, 13 * TOKEN]
@@ -175,7 +178,7 @@ def test_claim_many_with_the_same_claim_twice_reverts(distributor, token, treasu
 
 
 def test_claim_many_pays_only_the_account_of_the_leaves(distributor, token, treasury, funded, alice, bob):
-    first, second, _ = funded
+    _, second, _ = funded
     # bob's leaf (epoch 2, index 0) sent for alice
     before = state(distributor, token, treasury, [alice, bob], flags=[(2, 1), (2, 0)])
     with brownie.reverts(revert_message("DistributorInvalidProof", 2, 0)):
@@ -205,11 +208,13 @@ def test_claim_many_with_a_too_long_proof_reverts(distributor, funded, alice):
     second = funded[1]
     epoch_id, index, amount, proof = second.many_entry(1)
     with brownie.reverts(revert_message("DistributorProofTooLong", 40, 32)):
-        distributor.claimMany(alice, [(epoch_id, index, amount, proof + [proof[0]] * (40 - len(proof)))],
-                              {"from": alice})
+        distributor.claimMany(
+            alice, [(epoch_id, index, amount, proof + [proof[0]] * (40 - len(proof)))], {"from": alice}
+        )
 
 
 # ------------------------------------------------------------------------------ sweep
+
 
 def test_sweep_before_the_deadline_reverts(distributor, token, treasury, funded, outsider):
     deadline = deadline_of(distributor, 1)
@@ -278,5 +283,3 @@ def test_sweep_leaves_the_other_epochs_whole(distributor, token, treasury, first
     assert token.balanceOf(distributor) == second.total
     distributor.claim(*second.claim_args(1), {"from": alice})
     assert distributor.isClaimed(2, 1)
-
-

@@ -22,6 +22,7 @@ from tests.helpers import TOKEN, fund_epoch, revert_message
 
 # ------------------------------------------------------------------------------ fundEpoch
 
+
 def test_fund_epoch_stores_the_epoch_and_pulls_the_total(distributor, token, treasury, first, chain):
     before_treasury, before_distributor = token.balanceOf(treasury), token.balanceOf(distributor)
     deadline = chain.time() + WEEK
@@ -33,7 +34,12 @@ def test_fund_epoch_stores_the_epoch_and_pulls_the_total(distributor, token, tre
     assert token.balanceOf(distributor) == before_distributor + first.total
     event = tx.events["EpochFunded"]
     assert (event["epochId"], event["merkleRoot"], event["total"], event["reportCid"], event["claimDeadline"]) == (
-        1, first.tree.root, first.total, REPORT_CID, deadline)
+        1,
+        first.tree.root,
+        first.total,
+        REPORT_CID,
+        deadline,
+    )
     transfer = tx.events["Transfer"]
     assert (transfer["from"], transfer["to"], transfer["value"]) == (treasury, distributor, first.total)
 
@@ -125,6 +131,7 @@ def test_fund_epoch_needs_the_allowance(distributor, token, treasury, first, cha
 
 # ------------------------------------------------------------------------------ setEpochCap
 
+
 def test_set_epoch_cap_changes_the_cap_and_is_enforced(distributor, token, treasury, first, chain):
     previous = distributor.epochCap()
     tx = distributor.setEpochCap(first.total - 1, {"from": treasury})
@@ -162,6 +169,7 @@ def test_lowering_the_cap_leaves_funded_epochs_claimable(distributor, token, tre
 
 
 # ------------------------------------------------------------------------------ pause / unpause / roles
+
 
 def test_guardian_pauses_and_governance_unpauses(distributor, guardian, treasury):
     tx = distributor.pause({"from": guardian})
@@ -220,6 +228,7 @@ def test_only_governance_grants_roles(distributor, guardian_role, guardian, outs
 
 
 # ------------------------------------------------------------------------------ views
+
 
 def test_views_of_a_fresh_distributor(distributor, token, timelock, guardian, guardian_role):
     assert distributor.token() == token

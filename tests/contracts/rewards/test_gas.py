@@ -51,8 +51,9 @@ def big_epochs(module_isolation, deployment, distributor, token, treasury, alice
     return trees
 
 
-def test_reward_path_gas_is_recorded_and_under_the_ceilings(big_epochs, distributor, registry, token, treasury,
-                                                            oracle, alice, bob, carol):
+def test_reward_path_gas_is_recorded_and_under_the_ceilings(
+    big_epochs, distributor, registry, token, treasury, oracle, alice, bob, carol
+):
     trees = big_epochs
     assert token.balanceOf(alice) > 0 and token.delegates(alice) == ZERO_ADDRESS
     proof = trees[0].get_proof(1)
@@ -60,14 +61,17 @@ def test_reward_path_gas_is_recorded_and_under_the_ceilings(big_epochs, distribu
     gas = {}
     gas["claim"] = distributor.claim(1, 1, alice, 100 * TOKEN, proof, {"from": bob}).gas_used
     many = distributor.claimMany(
-        alice, [(epoch_id, 1, 100 * TOKEN, trees[epoch_id - 1].get_proof(1)) for epoch_id in (2, 3, 4, 5)],
-        {"from": bob})
+        alice,
+        [(epoch_id, 1, 100 * TOKEN, trees[epoch_id - 1].get_proof(1)) for epoch_id in (2, 3, 4, 5)],
+        {"from": bob},
+    )
     gas["claimMany (4 epochs)"] = many.gas_used
     assert len(many.events["Claimed"]) == 4
     assert token.balanceOf(alice) - 10_000_000 * TOKEN == 500 * TOKEN
 
     project_id = registry.registerProject(
-        "digits", 0, "accuracy", BENCHMARK_CID, "0x" + "11" * 32, {"from": treasury}).events["ProjectRegistered"]["projectId"]
+        "digits", 0, "accuracy", BENCHMARK_CID, "0x" + "11" * 32, {"from": treasury}
+    ).events["ProjectRegistered"]["projectId"]
     gas["submit (the registry's first)"] = registry.submit(project_id, 0, PREDICTIONS_CID, {"from": carol}).gas_used
     gas["submit"] = registry.submit(project_id, 0, PREDICTIONS_CID, {"from": carol}).gas_used
     for _ in range(98):
@@ -77,9 +81,15 @@ def test_reward_path_gas_is_recorded_and_under_the_ceilings(big_epochs, distribu
     gas["attestScores (per attestation, batch of 100)"] = attest.gas_used // 100
 
     GAS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    GAS_FILE.write_text(json.dumps({
-        name: {"gas": gas[name], "ceiling": CEILINGS[name], "issue_target": ISSUE_TARGETS.get(name)}
-        for name in CEILINGS
-    }, indent=2) + "\n")
+    GAS_FILE.write_text(
+        json.dumps(
+            {
+                name: {"gas": gas[name], "ceiling": CEILINGS[name], "issue_target": ISSUE_TARGETS.get(name)}
+                for name in CEILINGS
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     over = {name: (gas[name], ceiling) for name, ceiling in CEILINGS.items() if gas[name] > ceiling}
     assert not over, f"over the gas ceiling (measured, ceiling): {over}"

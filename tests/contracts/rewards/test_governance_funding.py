@@ -29,12 +29,21 @@ def epoch(alice, bob, carol, outsider):
 
 def proposal_for(token, distributor, epoch, total=None, summary="Week 4: three contributions paid."):
     deadline = web3.eth.get_block("latest").timestamp + MONTH
-    return fund_epoch_proposal(token.address, distributor.address, epoch.epoch_id, epoch.tree.root,
-                               epoch.total if total is None else total, REPORT_CID, deadline, summary), deadline
+    return fund_epoch_proposal(
+        token.address,
+        distributor.address,
+        epoch.epoch_id,
+        epoch.tree.root,
+        epoch.total if total is None else total,
+        REPORT_CID,
+        deadline,
+        summary,
+    ), deadline
 
 
-def test_a_passed_proposal_funds_the_epoch_and_it_becomes_claimable(governance, governor, token, distributor,
-                                                                    timelock, epoch, alice, bob, outsider):
+def test_a_passed_proposal_funds_the_epoch_and_it_becomes_claimable(
+    governance, governor, token, distributor, timelock, epoch, alice, bob, outsider
+):
     proposal, deadline = proposal_for(token, distributor, epoch)
     treasury_before = token.balanceOf(timelock)
     with brownie.reverts(revert_message("DistributorUnknownEpoch", 4)):
@@ -52,7 +61,12 @@ def test_a_passed_proposal_funds_the_epoch_and_it_becomes_claimable(governance, 
     assert governor.state(proposal.proposal_id) == ProposalState.EXECUTED
     funded = executed.events["EpochFunded"]
     assert (funded["epochId"], funded["merkleRoot"], funded["total"], funded["reportCid"], funded["claimDeadline"]) == (
-        4, epoch.tree.root, epoch.total, REPORT_CID, deadline)
+        4,
+        epoch.tree.root,
+        epoch.total,
+        REPORT_CID,
+        deadline,
+    )
     assert tuple(distributor.epoch(4)) == (epoch.tree.root, epoch.total, 0, deadline, False)
     assert token.balanceOf(timelock) == treasury_before - epoch.total
     assert token.balanceOf(distributor) == epoch.total
@@ -64,8 +78,9 @@ def test_a_passed_proposal_funds_the_epoch_and_it_becomes_claimable(governance, 
     assert distributor.epoch(4)[2] == 3_500 * TOKEN
 
 
-def test_a_proposal_over_the_cap_passes_the_vote_but_moves_nothing(governance, governor, token, distributor,
-                                                                  timelock, epoch, alice, bob):
+def test_a_proposal_over_the_cap_passes_the_vote_but_moves_nothing(
+    governance, governor, token, distributor, timelock, epoch, alice, bob
+):
     cap = distributor.epochCap()
     proposal, _ = proposal_for(token, distributor, epoch, total=cap + 1)
     treasury_before = token.balanceOf(timelock)
@@ -78,11 +93,12 @@ def test_a_proposal_over_the_cap_passes_the_vote_but_moves_nothing(governance, g
     assert governor.state(proposal.proposal_id) == ProposalState.QUEUED
     assert token.balanceOf(timelock) == treasury_before
     assert token.allowance(timelock, distributor) == 0  # the approve action was undone with it
-    assert tuple(distributor.epoch(4))[0] == "0x" + "00" * 32
+    assert distributor.epoch(4)[0] == "0x" + "00" * 32
 
 
-def test_a_second_proposal_for_a_funded_epoch_fails_at_execution(governance, token, distributor, timelock, epoch,
-                                                                 alice, bob):
+def test_a_second_proposal_for_a_funded_epoch_fails_at_execution(
+    governance, token, distributor, timelock, epoch, alice, bob
+):
     governance.enact(proposal_for(token, distributor, epoch)[0], alice, [alice, bob])
     again, _ = proposal_for(token, distributor, epoch, summary="The same epoch, proposed twice.")
     governance.pass_proposal(again, alice, [alice, bob])

@@ -101,8 +101,10 @@ def test_claim_many_across_every_size(built, distributor, token, carol, bob):
     middles = [epoch.leaves[len(epoch.leaves) // 2] for epoch in built]
     assert all(leaf.account == carol.address for leaf in middles)
     before = token.balanceOf(carol)
-    claims = [(epoch.epoch_id, leaf.index, leaf.amount, epoch.tree.get_proof(leaf.value()))
-              for epoch, leaf in zip(built, middles)]
+    claims = [
+        (epoch.epoch_id, leaf.index, leaf.amount, epoch.tree.get_proof(leaf.value()))
+        for epoch, leaf in zip(built, middles)
+    ]
     tx = distributor.claimMany(carol, claims, {"from": bob})
     assert len(tx.events["Claimed"]) == len(SIZES)
     assert token.balanceOf(carol) == before + sum(leaf.amount for leaf in middles)
@@ -114,14 +116,14 @@ def test_a_tree_loaded_from_its_dump_gives_proofs_the_contract_accepts(built, di
     assert loaded.root == epoch.tree.root
     leaf = epoch.leaves[-2]
     before = token.balanceOf(leaf.account)
-    distributor.claim(epoch.epoch_id, leaf.index, leaf.account, leaf.amount, loaded.get_proof(leaf.value()),
-                      {"from": bob})
+    distributor.claim(
+        epoch.epoch_id, leaf.index, leaf.account, leaf.amount, loaded.get_proof(leaf.value()), {"from": bob}
+    )
     assert token.balanceOf(leaf.account) == before + leaf.amount
 
 
 def test_the_epochs_hold_the_trees_roots_and_totals(built, distributor, token):
     for epoch in built:
         root, total, claimed, _, swept = distributor.epoch(epoch.epoch_id)
-        assert (root, total, claimed, swept) == (
-            epoch.tree.root, sum(leaf.amount for leaf in epoch.leaves), 0, False)
+        assert (root, total, claimed, swept) == (epoch.tree.root, sum(leaf.amount for leaf in epoch.leaves), 0, False)
     assert token.balanceOf(distributor) == sum(sum(leaf.amount for leaf in e.leaves) for e in built)

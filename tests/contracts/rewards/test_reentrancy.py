@@ -34,14 +34,18 @@ def hostile(deployment, RewardDistributor, callback_token, deployer, guardian):
 @pytest.fixture(scope="module")
 def epochs(hostile, callback_token, recipient, deployer, alice, bob, chain):
     """Epochs 1 and 2, each paying alice, bob and the reentrant recipient."""
-    trees = [epoch_tree(1, [(0, alice, 10 * TOKEN), (1, bob, 20 * TOKEN), (2, recipient, 30 * TOKEN),
-                            (3, alice, 40 * TOKEN)]),
-             epoch_tree(2, [(0, recipient, 5 * TOKEN), (1, alice, 6 * TOKEN)])]
+    trees = [
+        epoch_tree(
+            1, [(0, alice, 10 * TOKEN), (1, bob, 20 * TOKEN), (2, recipient, 30 * TOKEN), (3, alice, 40 * TOKEN)]
+        ),
+        epoch_tree(2, [(0, recipient, 5 * TOKEN), (1, alice, 6 * TOKEN)]),
+    ]
     for epoch in trees:
         callback_token.mint(deployer, epoch.total, {"from": deployer})
         callback_token.approve(hostile, epoch.total, {"from": deployer})
-        hostile.fundEpoch(epoch.epoch_id, epoch.tree.root, epoch.total, REPORT_CID, chain.time() + WEEK,
-                          {"from": deployer})
+        hostile.fundEpoch(
+            epoch.epoch_id, epoch.tree.root, epoch.total, REPORT_CID, chain.time() + WEEK, {"from": deployer}
+        )
     return trees
 
 
@@ -53,19 +57,24 @@ def reentry(hostile, epochs, name):
         "claim-same": lambda: hostile.claim.encode_input(*first.claim_args(0)),
         "claim-other-leaf": lambda: hostile.claim.encode_input(*first.claim_args(3)),
         "claimMany-same": lambda: hostile.claimMany.encode_input(
-            first.leaf(0).account, [first.many_entry(0), second.many_entry(1)]),
+            first.leaf(0).account, [first.many_entry(0), second.many_entry(1)]
+        ),
         "sweep": lambda: hostile.sweep.encode_input(1),
     }[name]()
 
 
 def paid_state(hostile, callback_token, holders, flags):
-    return ({str(h): callback_token.balanceOf(h) for h in [hostile, *holders]},
-            {f: hostile.isClaimed(*f) for f in flags}, [tuple(hostile.epoch(e)) for e in (1, 2)])
+    return (
+        {str(h): callback_token.balanceOf(h) for h in [hostile, *holders]},
+        {f: hostile.isClaimed(*f) for f in flags},
+        [tuple(hostile.epoch(e)) for e in (1, 2)],
+    )
 
 
 @pytest.mark.parametrize("call_back", ["claim-same", "claim-other-leaf", "claimMany-same", "sweep"])
-def test_a_token_calling_back_during_claim_is_refused_and_pays_once(hostile, callback_token, epochs, alice, bob,
-                                                                    call_back):
+def test_a_token_calling_back_during_claim_is_refused_and_pays_once(
+    hostile, callback_token, epochs, alice, bob, call_back
+):
     first = epochs[0]
     held = callback_token.balanceOf(hostile)
     callback_token.arm(hostile, reentry(hostile, epochs, call_back), False, {"from": bob})
@@ -101,12 +110,14 @@ def test_a_call_back_whose_failure_bubbles_up_undoes_the_claim(hostile, callback
 
 
 @pytest.mark.parametrize("call_back", ["claim-same", "claimMany-own"])
-def test_a_recipient_calling_back_is_refused_and_paid_once(hostile, callback_token, recipient, epochs, bob,
-                                                           call_back):
+def test_a_recipient_calling_back_is_refused_and_paid_once(hostile, callback_token, recipient, epochs, bob, call_back):
     first, second = epochs
     callback_token.setNotifies(recipient, True, {"from": bob})
-    data = (hostile.claim.encode_input(*first.claim_args(2)) if call_back == "claim-same"
-            else hostile.claimMany.encode_input(recipient, [first.many_entry(2), second.many_entry(0)]))
+    data = (
+        hostile.claim.encode_input(*first.claim_args(2))
+        if call_back == "claim-same"
+        else hostile.claimMany.encode_input(recipient, [first.many_entry(2), second.many_entry(0)])
+    )
     recipient.arm(hostile, data, False, {"from": bob})
     hostile.claim(*first.claim_args(2), {"from": bob})
 

@@ -59,13 +59,33 @@ def now_plus(seconds):
     return web3.eth.get_block("latest").timestamp + seconds
 
 
-def signed(registry, chain, signer, *, project_id=1, kind=PREDICTIONS, cid=CID, nonce=0, deadline=None,
-           contributor=None, chain_id=None, verifying=None):
+def signed(
+    registry,
+    chain,
+    signer,
+    *,
+    project_id=1,
+    kind=PREDICTIONS,
+    cid=CID,
+    nonce=0,
+    deadline=None,
+    contributor=None,
+    chain_id=None,
+    verifying=None,
+):
     """submitBySig's arguments for a submission `signer` signed (for `contributor`, itself by default)."""
     contributor = contributor or signer.address
     deadline = now_plus(HOUR) if deadline is None else deadline
-    typed = eip712.submission(chain_id or chain.id, verifying or registry.address, contributor=contributor,
-                              project_id=project_id, kind=kind, cid=cid, nonce=nonce, deadline=deadline)
+    typed = eip712.submission(
+        chain_id or chain.id,
+        verifying or registry.address,
+        contributor=contributor,
+        project_id=project_id,
+        kind=kind,
+        cid=cid,
+        nonce=nonce,
+        deadline=deadline,
+    )
     return [contributor, project_id, kind, cid, nonce, deadline, eip712.sign(typed, signer.private_key)]
 
 
@@ -81,12 +101,18 @@ def registry_state(registry, contribution_ids=(1, 2, 3, 4), contributors=()):
 
 # ------------------------------------------------------------------------------ registerProject
 
+
 def test_register_project_stores_it_and_emits_everything(registry, treasury):
     tx = registry.registerProject("digits", REGRESSION, "rmse", BENCHMARK_CID, COMMITMENT, {"from": treasury})
     assert tx.return_value == 1
     assert dict(tx.events["ProjectRegistered"]) == {
-        "projectId": 1, "name": "digits", "task": REGRESSION, "metric": "rmse", "benchmarkCid": BENCHMARK_CID,
-        "answersCommitment": COMMITMENT}
+        "projectId": 1,
+        "name": "digits",
+        "task": REGRESSION,
+        "metric": "rmse",
+        "benchmarkCid": BENCHMARK_CID,
+        "answersCommitment": COMMITMENT,
+    }
     assert tuple(registry.project(1)) == (True, REGRESSION, False, COMMITMENT)
     assert registry.projectCount() == 1
     assert registry.registerProject("x", LABELLING, "", CID, COMMITMENT, {"from": treasury}).return_value == 2
@@ -99,12 +125,16 @@ def test_register_project_only_by_governance(registry, deployer, guardian, oracl
     assert registry.projectCount() == 0
 
 
-@pytest.mark.parametrize("name, commitment, cid, error", [
-    ("", COMMITMENT, BENCHMARK_CID, ("RegistryEmptyName",)),
-    ("digits", "0x" + "00" * 32, BENCHMARK_CID, ("RegistryZeroCommitment",)),
-    ("digits", COMMITMENT, "", ("RegistryInvalidCid", 0)),
-    ("digits", COMMITMENT, "b" * 129, ("RegistryInvalidCid", 129)),
-], ids=["empty-name", "zero-commitment", "empty-cid", "cid-too-long"])
+@pytest.mark.parametrize(
+    "name, commitment, cid, error",
+    [
+        ("", COMMITMENT, BENCHMARK_CID, ("RegistryEmptyName",)),
+        ("digits", "0x" + "00" * 32, BENCHMARK_CID, ("RegistryZeroCommitment",)),
+        ("digits", COMMITMENT, "", ("RegistryInvalidCid", 0)),
+        ("digits", COMMITMENT, "b" * 129, ("RegistryInvalidCid", 129)),
+    ],
+    ids=["empty-name", "zero-commitment", "empty-cid", "cid-too-long"],
+)
 def test_register_project_rejects_bad_input(registry, treasury, name, commitment, cid, error):
     with brownie.reverts(revert_message(*error)):
         registry.registerProject(name, CLASSIFICATION, "accuracy", cid, commitment, {"from": treasury})
@@ -117,6 +147,7 @@ def test_register_project_accepts_the_longest_cid(registry, treasury):
 
 
 # ------------------------------------------------------------------------------ pause / unpause
+
 
 def test_guardian_pauses_a_project_and_only_that_one(registry, project, guardian, alice):
     tx = registry.pauseProject(1, {"from": guardian})
@@ -170,32 +201,44 @@ def test_unpause_rejects_an_unknown_or_running_project(registry, project, treasu
 
 # ------------------------------------------------------------------------------ submit
 
+
 def test_submit_records_the_contribution_and_emits_everything(registry, project, alice, chain):
     tx = registry.submit(1, PREDICTIONS, CID, {"from": alice})
     assert tx.return_value == 1
     assert dict(tx.events["ContributionSubmitted"]) == {
-        "contributionId": 1, "projectId": 1, "contributor": alice, "kind": PREDICTIONS, "cid": CID,
-        "relayer": ZERO_ADDRESS}
+        "contributionId": 1,
+        "projectId": 1,
+        "contributor": alice,
+        "kind": PREDICTIONS,
+        "cid": CID,
+        "relayer": ZERO_ADDRESS,
+    }
     assert tuple(registry.contribution(1)) == (alice, 1, PREDICTIONS, tx.timestamp)
     assert registry.contributionCount() == 1
 
 
 def test_submit_takes_both_kinds_and_numbers_contributions_across_projects(registry, project, alice, bob):
-    ids = [registry.submit(2, LABELS, CID, {"from": bob}).return_value,
-           registry.submit(1, PREDICTIONS, "b" * 128, {"from": alice}).return_value]
+    ids = [
+        registry.submit(2, LABELS, CID, {"from": bob}).return_value,
+        registry.submit(1, PREDICTIONS, "b" * 128, {"from": alice}).return_value,
+    ]
     assert ids == [1, 2]
     assert tuple(registry.contribution(1))[:3] == (bob, 2, LABELS)
     assert tuple(registry.contribution(2))[:3] == (alice, 1, PREDICTIONS)
 
 
-@pytest.mark.parametrize("project_id, kind, cid, error", [
-    (0, PREDICTIONS, CID, ("RegistryUnknownProject", 0)),
-    (3, PREDICTIONS, CID, ("RegistryUnknownProject", 3)),
-    (1, 2, CID, ("RegistryInvalidKind", 2)),
-    (1, 255, CID, ("RegistryInvalidKind", 255)),
-    (1, PREDICTIONS, "", ("RegistryInvalidCid", 0)),
-    (1, PREDICTIONS, "b" * 129, ("RegistryInvalidCid", 129)),
-], ids=["project-0", "unknown-project", "kind-2", "kind-255", "empty-cid", "cid-too-long"])
+@pytest.mark.parametrize(
+    "project_id, kind, cid, error",
+    [
+        (0, PREDICTIONS, CID, ("RegistryUnknownProject", 0)),
+        (3, PREDICTIONS, CID, ("RegistryUnknownProject", 3)),
+        (1, 2, CID, ("RegistryInvalidKind", 2)),
+        (1, 255, CID, ("RegistryInvalidKind", 255)),
+        (1, PREDICTIONS, "", ("RegistryInvalidCid", 0)),
+        (1, PREDICTIONS, "b" * 129, ("RegistryInvalidCid", 129)),
+    ],
+    ids=["project-0", "unknown-project", "kind-2", "kind-255", "empty-cid", "cid-too-long"],
+)
 def test_submit_rejects_bad_input(registry, project, alice, project_id, kind, cid, error):
     with brownie.reverts(revert_message(*error)):
         registry.submit(project_id, kind, cid, {"from": alice})
@@ -204,12 +247,19 @@ def test_submit_rejects_bad_input(registry, project, alice, project_id, kind, ci
 
 # ------------------------------------------------------------------------------ submitBySig
 
+
 def test_submit_by_sig_records_the_signer_and_the_relayer(registry, project, signer, outsider, chain):
     args = signed(registry, chain, signer, project_id=2, kind=LABELS)
     tx = registry.submitBySig(*args, {"from": outsider})
     assert tx.return_value == 1
     assert dict(tx.events["ContributionSubmitted"]) == {
-        "contributionId": 1, "projectId": 2, "contributor": signer, "kind": LABELS, "cid": CID, "relayer": outsider}
+        "contributionId": 1,
+        "projectId": 2,
+        "contributor": signer,
+        "kind": LABELS,
+        "cid": CID,
+        "relayer": outsider,
+    }
     assert tuple(registry.contribution(1)) == (signer, 2, LABELS, tx.timestamp)
     assert registry.nonces(signer) == 1
     # the next submission takes the next nonce
@@ -239,9 +289,16 @@ def test_submit_by_sig_rejects_another_signer(registry, project, signer, alice, 
     assert registry_state(registry, contributors=[signer]) == before
 
 
-@pytest.mark.parametrize("field, value", [
-    ("project", 2), ("kind", LABELS), ("cid", CID[:-1] + "a"), ("deadline", None),
-], ids=["project", "kind", "cid", "deadline"])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("project", 2),
+        ("kind", LABELS),
+        ("cid", CID[:-1] + "a"),
+        ("deadline", None),
+    ],
+    ids=["project", "kind", "cid", "deadline"],
+)
 def test_submit_by_sig_rejects_a_changed_submission(registry, project, signer, outsider, chain, field, value):
     args = signed(registry, chain, signer)
     position = {"project": 1, "kind": 2, "cid": 3, "deadline": 5}[field]
@@ -288,8 +345,9 @@ def test_submit_by_sig_from_a_contract_account(registry, project, signer, deploy
     assert registry.nonces(wallet) == 1
 
 
-def test_submit_by_sig_from_a_contract_account_that_refuses(registry, project, signer, deployer, outsider,
-                                                            accounts, chain, ContractSigner):
+def test_submit_by_sig_from_a_contract_account_that_refuses(
+    registry, project, signer, deployer, outsider, accounts, chain, ContractSigner
+):
     wallet = ContractSigner.deploy(accounts.add("0x" + "77" * 32), {"from": deployer})
     with brownie.reverts(revert_message("RegistryInvalidSignature", wallet)):
         registry.submitBySig(*signed(registry, chain, signer, contributor=wallet.address), {"from": outsider})
@@ -297,11 +355,13 @@ def test_submit_by_sig_from_a_contract_account_that_refuses(registry, project, s
 
 # ------------------------------------------------------------------------------ attestScores
 
+
 def test_attest_scores_records_each_and_emits_each(registry, submitted, oracle):
     scores = [10**18, 0, 2**248 - 1]
     tx = registry.attestScores([3, 1, 2], scores, REPORT_CID, {"from": oracle})
     assert [dict(e) for e in tx.events["ScoreAttested"]] == [
-        {"contributionId": c, "score": s, "reportCid": REPORT_CID} for c, s in zip([3, 1, 2], scores)]
+        {"contributionId": c, "score": s, "reportCid": REPORT_CID} for c, s in zip([3, 1, 2], scores)
+    ]
     assert [tuple(registry.attestation(c)) for c in (1, 2, 3)] == [(True, 0), (True, 2**248 - 1), (True, 10**18)]
 
 
@@ -312,17 +372,29 @@ def test_attest_scores_only_by_the_oracle(registry, submitted, oracle_role, trea
     assert tuple(registry.attestation(1)) == (False, 0)
 
 
-@pytest.mark.parametrize("ids, scores, cid, error", [
-    ([1, 2], [5], REPORT_CID, ("RegistryBatchLengthMismatch", 2, 1)),
-    ([1], [5, 6], REPORT_CID, ("RegistryBatchLengthMismatch", 1, 2)),
-    ([1, 0], [5, 6], REPORT_CID, ("RegistryUnknownContribution", 0)),
-    ([1, 4], [5, 6], REPORT_CID, ("RegistryUnknownContribution", 4)),
-    ([1, 2, 1], [5, 6, 7], REPORT_CID, ("RegistryAlreadyAttested", 1)),
-    ([1, 2], [5, 2**248], REPORT_CID, ("RegistryScoreTooLarge", 2, 2**248)),
-    ([1], [5], "", ("RegistryInvalidCid", 0)),
-    ([1], [5], "b" * 129, ("RegistryInvalidCid", 129)),
-], ids=["fewer-scores", "more-scores", "id-0", "unknown-id", "twice-in-a-batch", "score-over-248-bits",
-        "empty-report-cid", "report-cid-too-long"])
+@pytest.mark.parametrize(
+    "ids, scores, cid, error",
+    [
+        ([1, 2], [5], REPORT_CID, ("RegistryBatchLengthMismatch", 2, 1)),
+        ([1], [5, 6], REPORT_CID, ("RegistryBatchLengthMismatch", 1, 2)),
+        ([1, 0], [5, 6], REPORT_CID, ("RegistryUnknownContribution", 0)),
+        ([1, 4], [5, 6], REPORT_CID, ("RegistryUnknownContribution", 4)),
+        ([1, 2, 1], [5, 6, 7], REPORT_CID, ("RegistryAlreadyAttested", 1)),
+        ([1, 2], [5, 2**248], REPORT_CID, ("RegistryScoreTooLarge", 2, 2**248)),
+        ([1], [5], "", ("RegistryInvalidCid", 0)),
+        ([1], [5], "b" * 129, ("RegistryInvalidCid", 129)),
+    ],
+    ids=[
+        "fewer-scores",
+        "more-scores",
+        "id-0",
+        "unknown-id",
+        "twice-in-a-batch",
+        "score-over-248-bits",
+        "empty-report-cid",
+        "report-cid-too-long",
+    ],
+)
 def test_attest_scores_rejects_a_bad_batch_whole(registry, submitted, oracle, ids, scores, cid, error):
     before = registry_state(registry)
     with brownie.reverts(revert_message(*error)):
@@ -344,6 +416,7 @@ def test_a_contribution_to_a_paused_project_can_still_be_attested(registry, subm
 
 
 # ------------------------------------------------------------------------------ roles
+
 
 def test_governance_grants_and_revokes_the_oracle_role(registry, submitted, oracle_role, treasury, carol):
     tx = registry.grantRole(oracle_role, carol, {"from": treasury})
@@ -381,6 +454,7 @@ def test_roles_after_deployment(registry, oracle_role, guardian_role, timelock, 
 
 # ------------------------------------------------------------------------------ views
 
+
 def test_views_of_unknown_ids(registry, submitted):
     for unknown in (0, 3):
         with brownie.reverts(revert_message("RegistryUnknownProject", unknown)):
@@ -398,10 +472,22 @@ def test_the_eip712_domain_and_type_match_dao_eip712(registry, chain):
     assert registry.SUBMISSION_TYPEHASH() == "0x" + keccak(text=f"Submission({fields})").hex()
     domain = registry.eip712Domain()
     assert (domain[1], domain[2], domain[3], domain[4]) == (
-        eip712.REGISTRY_DOMAIN_NAME, eip712.REGISTRY_DOMAIN_VERSION, chain.id, registry.address)
-    separator = keccak(encode(["bytes32", "bytes32", "bytes32", "uint256", "address"], [
-        keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-        keccak(text=eip712.REGISTRY_DOMAIN_NAME), keccak(text=eip712.REGISTRY_DOMAIN_VERSION),
-        chain.id, registry.address]))
+        eip712.REGISTRY_DOMAIN_NAME,
+        eip712.REGISTRY_DOMAIN_VERSION,
+        chain.id,
+        registry.address,
+    )
+    separator = keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [
+                keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak(text=eip712.REGISTRY_DOMAIN_NAME),
+                keccak(text=eip712.REGISTRY_DOMAIN_VERSION),
+                chain.id,
+                registry.address,
+            ],
+        )
+    )
     assert registry.DOMAIN_SEPARATOR() == "0x" + separator.hex()
     assert registry.MAX_CID_LENGTH() == 128

@@ -34,8 +34,16 @@ def projects(registry, other_registry, treasury):
 
 def sign_submission(target, signer, *, chain_id, nonce=0):
     deadline = web3.eth.get_block("latest").timestamp + 3600
-    typed = eip712.submission(chain_id, target.address, contributor=signer.address, project_id=1,
-                              kind=PREDICTIONS, cid=CID, nonce=nonce, deadline=deadline)
+    typed = eip712.submission(
+        chain_id,
+        target.address,
+        contributor=signer.address,
+        project_id=1,
+        kind=PREDICTIONS,
+        cid=CID,
+        nonce=nonce,
+        deadline=deadline,
+    )
     return [signer.address, 1, PREDICTIONS, CID, nonce, deadline, eip712.sign(typed, signer.private_key)]
 
 

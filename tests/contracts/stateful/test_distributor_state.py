@@ -63,8 +63,12 @@ assert STEPS * SHORT_JUMP < WINDOW / 2 and LONG_JUMP > WINDOW
 # A second bitmap word (256) and a far one, beside the first few indices.
 INDEX_POOL = (0, 1, 2, 3, 255, 256, 1_000_000)
 
-leaf_specs = st.lists(st.tuples(st.sampled_from(INDEX_POOL), st.integers(0, 3), st.integers(1, 10**20)),
-                      min_size=1, max_size=5, unique_by=lambda spec: spec[0])
+leaf_specs = st.lists(
+    st.tuples(st.sampled_from(INDEX_POOL), st.integers(0, 3), st.integers(1, 10**20)),
+    min_size=1,
+    max_size=5,
+    unique_by=lambda spec: spec[0],
+)
 
 
 @dataclass
@@ -82,8 +86,9 @@ class ModelEpoch:
         return epoch_id, leaf.index, leaf.account, leaf.amount, self.tree.get_proof(leaf.value())
 
 
-def test_distributor_state_machine(deployment, distributor, token, treasury, guardian, deployer,
-                                   alice, bob, carol, outsider, DistributorProbe):
+def test_distributor_state_machine(
+    deployment, distributor, token, treasury, guardian, deployer, alice, bob, carol, outsider, DistributorProbe
+):
     probe = web3.eth.contract(address=DistributorProbe.deploy({"from": deployer}).address, abi=DistributorProbe.abi)
     dist = web3.eth.contract(address=distributor.address, abi=abi("RewardDistributor"))
     tok = web3.eth.contract(address=token.address, abi=abi("MeritToken"))
@@ -94,8 +99,9 @@ def test_distributor_state_machine(deployment, distributor, token, treasury, gua
     snapshot = [rpc("evm_snapshot")]
 
     def read_chain(epoch_ids, flag_keys):
-        return probe.functions.read(dist.address, everyone, epoch_ids, [e for e, _ in flag_keys],
-                                    [i for _, i in flag_keys]).call()
+        return probe.functions.read(
+            dist.address, everyone, epoch_ids, [e for e, _ in flag_keys], [i for _, i in flag_keys]
+        ).call()
 
     class DistributorMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -124,14 +130,16 @@ def test_distributor_state_machine(deployment, distributor, token, treasury, gua
                 assert refusal(call, sender) == expected
                 return None
             receipt = web3.eth.wait_for_transaction_receipt(
-                call.transact({"from": sender, "gas": 2_000_000, "gasPrice": 0}))
+                call.transact({"from": sender, "gas": 2_000_000, "gasPrice": 0})
+            )
             assert receipt.status == 1, f"expected success, got {refusal(call, sender)}"
             for event in dist.events.Claimed().process_receipt(receipt, errors=DISCARD):
                 self.payments[(event.args.epochId, event.args.index)] += 1
             return receipt
 
-        def claim_refusal(self, epoch_id: int, leaf: RewardLeaf, claimed: set, claimed_amount: int,
-                          genuine: bool = True) -> tuple | None:
+        def claim_refusal(
+            self, epoch_id: int, leaf: RewardLeaf, claimed: set, claimed_amount: int, genuine: bool = True
+        ) -> tuple | None:
             """The error claim() must give, in the contract's order of checks, or None."""
             epoch = self.epochs[epoch_id]
             if epoch.closed:
@@ -167,11 +175,15 @@ def test_distributor_state_machine(deployment, distributor, token, treasury, gua
             # governance may fund less than the tree adds up to; the epoch must then refuse the excess
             total = max(1, tree_total - tree_total * shortfall_percent // 100)
             epoch_id = len(self.epochs) + 1
-            approved = web3.eth.wait_for_transaction_receipt(tok.functions.approve(dist.address, total).transact(
-                {"from": treasury.address, "gas": 200_000, "gasPrice": 0}))
+            approved = web3.eth.wait_for_transaction_receipt(
+                tok.functions.approve(dist.address, total).transact(
+                    {"from": treasury.address, "gas": 200_000, "gasPrice": 0}
+                )
+            )
             deadline = web3.eth.get_block(approved.blockNumber).timestamp + WINDOW
-            self.attempt(None, dist.functions.fundEpoch(epoch_id, tree.root, total, REPORT_CID, deadline),
-                         treasury.address)
+            self.attempt(
+                None, dist.functions.fundEpoch(epoch_id, tree.root, total, REPORT_CID, deadline), treasury.address
+            )
             self.epochs[epoch_id] = ModelEpoch(leaves, tree, total, deadline)
             self.funded += total
             self.balances[treasury.address] -= total
@@ -181,19 +193,27 @@ def test_distributor_state_machine(deployment, distributor, token, treasury, gua
         def fund_badly(self, epoch_pick, bad):
             epoch_id = sorted(self.epochs)[epoch_pick % len(self.epochs)]
             root, total, new_id = self.epochs[epoch_id].tree.root, 1, len(self.epochs) + 1
-            expected = {"zero root": ("DistributorZeroRoot",), "over cap": ("DistributorInvalidTotal", cap + 1, cap),
-                        "again": ("DistributorEpochAlreadyFunded", epoch_id)}[bad]
+            expected = {
+                "zero root": ("DistributorZeroRoot",),
+                "over cap": ("DistributorInvalidTotal", cap + 1, cap),
+                "again": ("DistributorEpochAlreadyFunded", epoch_id),
+            }[bad]
             if bad == "zero root":
                 root, epoch_id = "0x" + "00" * 32, new_id
             elif bad == "over cap":
                 total, epoch_id = cap + 1, new_id
             deadline = self.epochs[max(self.epochs)].deadline
-            self.attempt(expected, dist.functions.fundEpoch(epoch_id, root, total, REPORT_CID, deadline),
-                         treasury.address)
+            self.attempt(
+                expected, dist.functions.fundEpoch(epoch_id, root, total, REPORT_CID, deadline), treasury.address
+            )
 
         @precondition(lambda self: self.epochs)
-        @rule(epoch_pick=st.integers(0, MAX_EPOCHS), leaf_pick=st.integers(0, 4), sender=st.integers(0, 3),
-              tamper=st.sampled_from([None, None, None, "amount", "account", "index"]))
+        @rule(
+            epoch_pick=st.integers(0, MAX_EPOCHS),
+            leaf_pick=st.integers(0, 4),
+            sender=st.integers(0, 3),
+            tamper=st.sampled_from([None, None, None, "amount", "account", "index"]),
+        )
         def claim(self, epoch_pick, leaf_pick, sender, tamper):
             epoch_id, epoch, leaf = self.pick(epoch_pick, leaf_pick)
             args = list(epoch.args(epoch_id, leaf))
@@ -204,8 +224,11 @@ def test_distributor_state_machine(deployment, distributor, token, treasury, gua
             elif tamper == "index":
                 args[1] = next(i for i in INDEX_POOL if all(i != other.index for other in epoch.leaves))
             sent = RewardLeaf(args[1], args[2], args[3])
-            expected = ("EnforcedPause",) if self.paused else self.claim_refusal(
-                epoch_id, sent, epoch.claimed, epoch.claimed_amount, genuine=tamper is None)
+            expected = (
+                ("EnforcedPause",)
+                if self.paused
+                else self.claim_refusal(epoch_id, sent, epoch.claimed, epoch.claimed_amount, genuine=tamper is None)
+            )
             if self.attempt(expected, dist.functions.claim(*args), holders[sender]) is not None:
                 self.pay(epoch_id, leaf)
 
@@ -217,14 +240,18 @@ def test_distributor_state_machine(deployment, distributor, token, treasury, gua
             epoch_id, epoch, _ = self.pick(epoch_pick, 0)
             unpaid = [leaf for leaf in epoch.leaves if leaf.index not in epoch.claimed] or epoch.leaves
             leaf = unpaid[leaf_pick % len(unpaid)]
-            expected = ("EnforcedPause",) if self.paused else self.claim_refusal(
-                epoch_id, leaf, epoch.claimed, epoch.claimed_amount)
+            expected = (
+                ("EnforcedPause",)
+                if self.paused
+                else self.claim_refusal(epoch_id, leaf, epoch.claimed, epoch.claimed_amount)
+            )
             if self.attempt(expected, dist.functions.claim(*epoch.args(epoch_id, leaf)), holders[sender]) is not None:
                 self.pay(epoch_id, leaf)
 
         @precondition(lambda self: self.epochs)
-        @rule(who=st.integers(0, 3), picks=st.lists(st.tuples(st.integers(0, MAX_EPOCHS), st.integers(0, 4)),
-                                                   max_size=4))
+        @rule(
+            who=st.integers(0, 3), picks=st.lists(st.tuples(st.integers(0, MAX_EPOCHS), st.integers(0, 4)), max_size=4)
+        )
         def claim_many(self, who, picks):
             account = holders[who]
             chosen = []
@@ -261,8 +288,13 @@ def test_distributor_state_machine(deployment, distributor, token, treasury, gua
         def sweep(self, epoch_pick, sender):
             epoch_id = sorted(self.epochs)[epoch_pick % len(self.epochs)]
             epoch = self.epochs[epoch_id]
-            expected = (("DistributorEpochSwept", epoch_id) if epoch.swept else
-                        ("DistributorClaimWindowOpen", epoch_id, epoch.deadline) if not epoch.closed else None)
+            expected = (
+                ("DistributorEpochSwept", epoch_id)
+                if epoch.swept
+                else ("DistributorClaimWindowOpen", epoch_id, epoch.deadline)
+                if not epoch.closed
+                else None
+            )
             receipt = self.attempt(expected, dist.functions.sweep(epoch_id), holders[sender])
             if receipt is not None:
                 unclaimed = epoch.total - epoch.claimed_amount
@@ -317,9 +349,16 @@ def test_distributor_state_machine(deployment, distributor, token, treasury, gua
 
     # should a round fall short of MIN_STEPS (a run may end early, rarely), another draws new sequences
     for _ in range(MAX_ROUNDS):
-        run_state_machine_as_test(DistributorMachine, settings=settings(
-            max_examples=MAX_EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]))
+        run_state_machine_as_test(
+            DistributorMachine,
+            settings=settings(
+                max_examples=MAX_EXAMPLES,
+                stateful_step_count=STEPS,
+                deadline=None,
+                database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+            ),
+        )
         if steps_run["steps"] >= MIN_STEPS:
             break
     rpc("evm_revert", snapshot[0])

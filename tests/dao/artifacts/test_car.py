@@ -74,7 +74,7 @@ def test_header_matches_py_cid_and_dag_cbor() -> None:
 
 @pytest.mark.parametrize("cut", [1, 5, 30, 70, 200, 100_000, -1])
 def test_a_truncated_car_is_refused_and_stores_nothing(tmp_path: Path, car_bytes: tuple[str, bytes], cut: int) -> None:
-    cid, car = car_bytes
+    _, car = car_bytes
     target = EmbeddedStore(tmp_path / "target")
     with pytest.raises(InvalidCarError, match="truncated|ends early|incomplete"):
         target.import_car(io.BytesIO(car[:cut]))

@@ -7,8 +7,8 @@ import io
 import random
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import ipfshttpclient
 import pytest
@@ -77,7 +77,9 @@ def test_embedded_to_node_through_a_car(kubo: KuboStore, embedded: EmbeddedStore
     assert kubo.put(data) == cid
 
 
-def test_the_nodes_own_car_export_imports_into_the_embedded_store(ipfs_node: str, kubo: KuboStore, embedded: EmbeddedStore) -> None:
+def test_the_nodes_own_car_export_imports_into_the_embedded_store(
+    ipfs_node: str, kubo: KuboStore, embedded: EmbeddedStore
+) -> None:
     data = artifact(3 * CHUNK_SIZE + 5, seed="node-export")
     cid = kubo.put(data)
     client = ipfshttpclient.Client(rpc_multiaddr(ipfs_node), timeout=30)

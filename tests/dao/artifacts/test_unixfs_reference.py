@@ -68,13 +68,17 @@ def test_one_chunk_files_are_single_raw_blocks(expected_cids: dict[str, str]) ->
         assert expected_cids[label].startswith("bafybei")
 
 
-def test_stored_cid_equals_computed_cid(tmp_path: Path, sample_files: dict[str, Path], expected_cids: dict[str, str]) -> None:
+def test_stored_cid_equals_computed_cid(
+    tmp_path: Path, sample_files: dict[str, Path], expected_cids: dict[str, str]
+) -> None:
     store = EmbeddedStore(tmp_path / "store")
     with sample_files["175 chunks"].open("rb") as source:
         assert store.put(source) == expected_cids["175 chunks"]
 
 
-def test_175_chunks_make_a_second_level(sample_files: dict[str, Path], expected_cids: dict[str, str], tmp_path: Path) -> None:
+def test_175_chunks_make_a_second_level(
+    sample_files: dict[str, Path], expected_cids: dict[str, str], tmp_path: Path
+) -> None:
     store = EmbeddedStore(tmp_path / "store")
     with sample_files["175 chunks"].open("rb") as source:
         root = store.put(source)

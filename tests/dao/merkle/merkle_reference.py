@@ -37,9 +37,7 @@ def _library_version() -> str:
 def run_reference(requests: list[dict[str, Any]], cache: bool = False) -> list[dict[str, Any]]:
     """One result per request (see the script's header for the operations)."""
     payload = json.dumps(requests, separators=(",", ":"))
-    key = hashlib.sha256(
-        "\n".join([_library_version(), SCRIPT.read_text(), payload]).encode()
-    ).hexdigest()
+    key = hashlib.sha256("\n".join([_library_version(), SCRIPT.read_text(), payload]).encode()).hexdigest()
     cached = CACHE_DIR / f"{key}.json"
     if cache and cached.exists():
         return json.loads(cached.read_text())
@@ -48,7 +46,10 @@ def run_reference(requests: list[dict[str, Any]], cache: bool = False) -> list[d
         request_path.write_text(payload)
         completed = subprocess.run(
             ["node", str(SCRIPT), str(request_path), str(response_path)],
-            capture_output=True, text=True, timeout=300, cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=REPO,
         )
         if completed.returncode != 0:
             pytest.fail(f"the JS reference failed: {completed.stderr.strip()}")

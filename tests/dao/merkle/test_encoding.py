@@ -32,8 +32,12 @@ def random_word_value(rng: random.Random, type_string: str) -> object:
     return rng.randbytes(24)
 
 
-WORD_TYPES = ["address", "bool", "function", "uint", "int"] + [f"uint{8 * k}" for k in range(1, 33)] \
-    + [f"int{8 * k}" for k in range(1, 33)] + [f"bytes{k}" for k in range(1, 33)]
+WORD_TYPES = (
+    ["address", "bool", "function", "uint", "int"]
+    + [f"uint{8 * k}" for k in range(1, 33)]
+    + [f"int{8 * k}" for k in range(1, 33)]
+    + [f"bytes{k}" for k in range(1, 33)]
+)
 
 
 def test_word_path_is_byte_identical_to_eth_abi() -> None:
@@ -79,8 +83,14 @@ def test_values_parse_as_the_js_encoder_does(type_string: str, value: object, ex
 
 @pytest.mark.parametrize(
     ("type_string", "canonical"),
-    [("uint", "uint256"), ("int", "int256"), ("uint08", "uint8"), ("bytes07", "bytes7"),
-     ("(uint, address)[2][]", "(uint256,address)[2][]"), ("string[][3]", "string[][3]")],
+    [
+        ("uint", "uint256"),
+        ("int", "int256"),
+        ("uint08", "uint8"),
+        ("bytes07", "bytes7"),
+        ("(uint, address)[2][]", "(uint256,address)[2][]"),
+        ("string[][3]", "string[][3]"),
+    ],
 )
 def test_type_strings_canonicalise_for_eth_abi(type_string: str, canonical: str) -> None:
     assert parse_type(type_string).canonical == canonical

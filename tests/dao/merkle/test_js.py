@@ -44,10 +44,16 @@ def assert_same_tree(python_tree: StandardMerkleTree, reference: dict[str, Any])
 def test_random_reward_trees_match_js(size: int) -> None:
     values = reward_values(size, seed=size)
     multiproofs = [[0], list(range(size)), sorted(random.Random(7).sample(range(size), min(size, 5)))]
-    reference = run_one({
-        "op": "build", "values": values, "encoding": REWARD, "proofs": "all",
-        "multiproofs": multiproofs, "render": True,
-    })
+    reference = run_one(
+        {
+            "op": "build",
+            "values": values,
+            "encoding": REWARD,
+            "proofs": "all",
+            "multiproofs": multiproofs,
+            "render": True,
+        }
+    )
     tree = StandardMerkleTree.of(values, REWARD)
     assert_same_tree(tree, reference)
     assert len(reference["proofs"]) == size
@@ -77,12 +83,16 @@ def test_js_loads_python_dump_and_accepts_python_proofs() -> None:
     tree = StandardMerkleTree.of(values, REWARD)
     picked = [0, 1, 500, 999]
     multiproof = tree.get_multi_proof([3, 70, 900])
-    result = run_one({
-        "op": "load", "dump": tree.dump(), "proofs": picked,
-        "verify": [{"leaf": values[i], "proof": tree.get_proof(i)} for i in picked]
-        + [{"leaf": values[1], "proof": tree.get_proof(0)}],
-        "verifyMulti": [multiproof.to_json()],
-    })
+    result = run_one(
+        {
+            "op": "load",
+            "dump": tree.dump(),
+            "proofs": picked,
+            "verify": [{"leaf": values[i], "proof": tree.get_proof(i)} for i in picked]
+            + [{"leaf": values[1], "proof": tree.get_proof(0)}],
+            "verifyMulti": [multiproof.to_json()],
+        }
+    )
     assert "error" not in result, result.get("error")
     assert result["root"] == tree.root
     assert result["proofs"] == {str(i): tree.get_proof(i) for i in picked}
@@ -119,8 +129,20 @@ def test_duplicate_values_resolve_like_js() -> None:
 
 ENCODING_CASES: dict[str, tuple[list[str], list[list[Any]]]] = {
     "address": (["address"], [["0x" + "ab" * 20], ["0x1"], ["0x"], ["0xAbCdEf0123456789aBcDeF0123456789AbCdEf01"]]),
-    "uint256": (["uint256"], [[0], ["115792089237316195423570985008687907853269984665640564039457584007913129639935"],
-                              ["0xff"], [" 42 "], [""], ["+7"], ["0o17"], ["0b101"], [12.0]]),
+    "uint256": (
+        ["uint256"],
+        [
+            [0],
+            ["115792089237316195423570985008687907853269984665640564039457584007913129639935"],
+            ["0xff"],
+            [" 42 "],
+            [""],
+            ["+7"],
+            ["0o17"],
+            ["0b101"],
+            [12.0],
+        ],
+    ),
     "int": (["int8", "int256", "int"], [[-128, "-1", "0x7f"], [127, str(-(2**200)), "-5"], [0, "0", 1]]),
     "small uints": (["uint8", "uint"], [[255, 1], ["0x00", "0"]]),
     "bytes32": (["bytes32"], [["0x" + "cd" * 32], ["0x12"], ["0x123"]]),
@@ -141,10 +163,16 @@ ENCODING_CASES: dict[str, tuple[list[str], list[list[Any]]]] = {
 @pytest.mark.parametrize("case", sorted(ENCODING_CASES))
 def test_encodings_match_js(case: str) -> None:
     encoding, values = ENCODING_CASES[case]
-    reference = run_one({
-        "op": "build", "values": values, "encoding": encoding, "proofs": "all",
-        "leafHashes": values, "multiproofs": [list(range(len(values)))],
-    })
+    reference = run_one(
+        {
+            "op": "build",
+            "values": values,
+            "encoding": encoding,
+            "proofs": "all",
+            "leafHashes": values,
+            "multiproofs": [list(range(len(values)))],
+        }
+    )
     tree = StandardMerkleTree.of(values, encoding)
     assert_same_tree(tree, reference)
     assert [tree.leaf_hash(v) for v in values] == reference["leafHashes"]
@@ -159,12 +187,17 @@ def test_static_verify_agrees_with_js() -> None:
     multiproof = tree.get_multi_proof([2, 4, 9])
     tampered = MultiProof(multiproof.leaves[::-1], multiproof.proof, multiproof.proof_flags)
     checks = [
-        (values[4], proof), (values[5], proof), (values[4], proof[:-1]), (values[4], [proof[1], proof[0], *proof[2:]]),
+        (values[4], proof),
+        (values[5], proof),
+        (values[4], proof[:-1]),
+        (values[4], [proof[1], proof[0], *proof[2:]]),
     ]
     results = run_reference(
         [{"op": "verify", "root": tree.root, "encoding": REWARD, "leaf": leaf, "proof": p} for leaf, p in checks]
-        + [{"op": "verifyMulti", "root": tree.root, "encoding": REWARD, "multiproof": m.to_json()}
-           for m in (multiproof, tampered)]
+        + [
+            {"op": "verifyMulti", "root": tree.root, "encoding": REWARD, "multiproof": m.to_json()}
+            for m in (multiproof, tampered)
+        ]
     )
     python = [StandardMerkleTree.verify(tree.root, REWARD, leaf, p) for leaf, p in checks]
     python += [StandardMerkleTree.verify_multi_proof(tree.root, REWARD, m) for m in (multiproof, tampered)]
@@ -181,10 +214,14 @@ def test_js_loads_dumps_of_python_native_values() -> None:
         [2**53, bytearray(b"\x11" * 20), bytes(range(40)), [True, 0], [255]],
     ]
     tree = StandardMerkleTree.of(values, encoding)
-    result = run_one({
-        "op": "load", "dump": tree.dump(), "proofs": [0, 1, 2],
-        "verify": [{"leaf": tree.at(i), "proof": tree.get_proof(i)} for i in range(3)],
-    })
+    result = run_one(
+        {
+            "op": "load",
+            "dump": tree.dump(),
+            "proofs": [0, 1, 2],
+            "verify": [{"leaf": tree.at(i), "proof": tree.get_proof(i)} for i in range(3)],
+        }
+    )
     assert "error" not in result, result.get("error")
     assert result["root"] == tree.root
     assert result["proofs"] == {str(i): tree.get_proof(i) for i in range(3)}

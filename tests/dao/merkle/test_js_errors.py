@@ -23,8 +23,11 @@ GOOD = [["0", ALICE, "100"], ["1", BOB, "200"], ["2", CAROL, "300"]]
 GOOD_DUMP = StandardMerkleTree.of(GOOD, REWARD).dump()
 
 # The JS library's error names, and the Python class that stands for each.
-JS_ERROR_CLASSES = {"InvalidArgumentError": InvalidArgumentError, "InvariantError": InvariantError,
-                    "ParserError": LeafEncodingError}
+JS_ERROR_CLASSES = {
+    "InvalidArgumentError": InvalidArgumentError,
+    "InvariantError": InvariantError,
+    "ParserError": LeafEncodingError,
+}
 
 
 def dump_with(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -79,11 +82,15 @@ CASES: dict[str, tuple[tuple[dict[str, Any], Callable[[], Any]], str]] = {
     "duplicated multiproof index": (build(GOOD, multiproofs=[[1, 1]]), "Cannot prove duplicated index"),
     "unknown dump format": (load(dump_with(lambda d: d.update(format="standard-v2"))), "Unknown format 'standard-v2'"),
     "dump without encoding": (load(dump_with(lambda d: d.pop("leafEncoding"))), "Expected leaf encoding"),
-    "dump with a changed leaf": (load(dump_with(lambda d: flip_node(d, 4))),
-                                 "Merkle tree does not contain the expected value"),
+    "dump with a changed leaf": (
+        load(dump_with(lambda d: flip_node(d, 4))),
+        "Merkle tree does not contain the expected value",
+    ),
     "dump with a changed root": (load(dump_with(lambda d: flip_node(d, 0))), "Merkle tree is invalid"),
-    "dump with a changed value": (load(dump_with(lambda d: d["values"][1]["value"].__setitem__(2, "201"))),
-                                  "Merkle tree does not contain the expected value"),
+    "dump with a changed value": (
+        load(dump_with(lambda d: d["values"][1]["value"].__setitem__(2, "201"))),
+        "Merkle tree does not contain the expected value",
+    ),
 }
 
 

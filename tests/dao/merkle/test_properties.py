@@ -18,8 +18,9 @@ reward_value = st.tuples(
 
 @settings(max_examples=60, deadline=None)
 @given(values=st.lists(reward_value, min_size=1, max_size=40), sort_leaves=st.booleans(), data=st.data())
-def test_proofs_multiproofs_and_dumps_hold_for_any_values(values: list[list[object]], sort_leaves: bool,
-                                                           data: st.DataObject) -> None:
+def test_proofs_multiproofs_and_dumps_hold_for_any_values(
+    values: list[list[object]], sort_leaves: bool, data: st.DataObject
+) -> None:
     tree = StandardMerkleTree.of(values, REWARD_LEAF_ENCODING, sort_leaves=sort_leaves)
     depth_limit = max(1, len(values) - 1).bit_length()
     for index, value in enumerate(values):

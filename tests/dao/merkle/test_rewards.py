@@ -31,8 +31,10 @@ def test_reward_leaf_value_is_decimal_strings_and_checksummed_account() -> None:
 
 def test_reward_tree_leaves_hash_like_the_contract() -> None:
     tree = reward_tree_from_allocations([(ALICE, 10**18), (BOB, 5)])
-    assert [v for _, v in tree.entries()] == [["0", to_checksum_address(ALICE), str(10**18)],
-                                              ["1", to_checksum_address(BOB), "5"]]
+    assert [v for _, v in tree.entries()] == [
+        ["0", to_checksum_address(ALICE), str(10**18)],
+        ["1", to_checksum_address(BOB), "5"],
+    ]
     expected_leaf = keccak(keccak(eth_abi.encode(list(REWARD_LEAF_ENCODING), [1, BOB, 5])))
     assert tree.leaf_hash(tree.at(1)) == "0x" + expected_leaf.hex()
     assert StandardMerkleTree.verify(tree.root, REWARD_LEAF_ENCODING, [1, BOB, 5], tree.get_proof(1))

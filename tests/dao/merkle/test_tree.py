@@ -199,7 +199,11 @@ def test_render_draws_every_node() -> None:
         (lambda d: d.pop("format"), InvalidArgumentError, "Unknown format 'None'"),
         (lambda d: d.update(leafEncoding=None), InvalidArgumentError, "Expected leaf encoding"),
         (lambda d: d.update(leafEncoding="uint256"), InvalidArgumentError, "list of ABI type strings"),
-        (lambda d: d["values"][5]["value"].__setitem__(1, "0xnope"), InvalidArgumentError, "values[5]: Expected a bytes-like"),
+        (
+            lambda d: d["values"][5]["value"].__setitem__(1, "0xnope"),
+            InvalidArgumentError,
+            "values[5]: Expected a bytes-like",
+        ),
         (lambda d: d.update(tree=[]), InvalidArgumentError, "non-empty list of tree nodes"),
         (lambda d: d.pop("values"), InvalidArgumentError, "list of values"),
         (lambda d: d["tree"].__setitem__(3, "0x12"), InvalidArgumentError, "32 bytes"),
@@ -232,7 +236,9 @@ def test_of_rejects_non_list_values() -> None:
         StandardMerkleTree.of([], ENC)
 
 
-@pytest.mark.parametrize("node", ["0x" + "ab" * 31 + " a", "0x" + "ab " * 21 + "a", "0X" + "ab" * 32, "ab" * 33, b"\0" * 31])
+@pytest.mark.parametrize(
+    "node", ["0x" + "ab" * 31 + " a", "0x" + "ab " * 21 + "a", "0X" + "ab" * 32, "ab" * 33, b"\0" * 31]
+)
 def test_proof_nodes_must_be_exactly_32_bytes_of_hex(node: object) -> None:
     with pytest.raises(InvalidArgumentError, match="32 bytes"):
         to_node(node)

@@ -27,10 +27,18 @@ def _free_port() -> int:
 
 def test_api_serve_answers_openapi_and_docs(tmp_path):
     port = _free_port()
-    env = {**os.environ, "MERIT_API_DATABASE_URL": f"sqlite:///{tmp_path / 'api.db'}",
-           "MERIT_ARTIFACTS_PATH": str(tmp_path / "artifacts")}
-    server = subprocess.Popen([sys.executable, "-c", "from merit.cli import main; main()", "api", "serve", "--port", str(port)], cwd=REPO,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "MERIT_API_DATABASE_URL": f"sqlite:///{tmp_path / 'api.db'}",
+        "MERIT_ARTIFACTS_PATH": str(tmp_path / "artifacts"),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from merit.cli import main; main()", "api", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

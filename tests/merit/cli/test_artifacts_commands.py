@@ -48,7 +48,11 @@ def test_cid_computes_without_storing(sample: Path, tmp_path: Path, monkeypatch:
     code, out, _ = merit("cid", str(sample), "--json")
     assert code == 0
     payload = json.loads(out)
-    assert payload == {"cid": compute_artifact_cid(sample.read_bytes()), "file": str(sample), "size": sample.stat().st_size}
+    assert payload == {
+        "cid": compute_artifact_cid(sample.read_bytes()),
+        "file": str(sample),
+        "size": sample.stat().st_size,
+    }
     assert not (tmp_path / ".cache").exists()
 
 
@@ -130,7 +134,9 @@ def test_a_truncated_car_is_refused_and_stores_nothing(sample: Path, tmp_path: P
     assert [path for path in (second / "blocks").rglob("*") if path.is_file()] == []
 
 
-def test_the_store_folder_comes_from_the_environment(sample: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_store_folder_comes_from_the_environment(
+    sample: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MERIT_ARTIFACTS_PATH", str(store_dir))
     cid = merit("add", str(sample))[1].strip()
     assert EmbeddedStore(store_dir).has(cid)

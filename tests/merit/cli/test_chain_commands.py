@@ -17,13 +17,16 @@ pytestmark = pytest.mark.usefixtures("isolation")  # a snapshot around every tes
 PASSWORD = "correct horse battery staple"
 
 
-
 @pytest.fixture(scope="module")
 def env(deployment, tmp_path_factory):
     home = tmp_path_factory.mktemp("cli")
-    values = {"MERIT_RPC_URL": web3.provider.endpoint_uri, "MERIT_DEPLOYMENT": str(home / "development.json"),
-              "MERIT_KEYSTORE_DIR": str(home / "keys"), "MERIT_KEYSTORE_PASSWORD": PASSWORD,
-              "MERIT_ARTIFACTS_PATH": str(home / "artifacts")}
+    values = {
+        "MERIT_RPC_URL": web3.provider.endpoint_uri,
+        "MERIT_DEPLOYMENT": str(home / "development.json"),
+        "MERIT_KEYSTORE_DIR": str(home / "keys"),
+        "MERIT_KEYSTORE_PASSWORD": PASSWORD,
+        "MERIT_ARTIFACTS_PATH": str(home / "artifacts"),
+    }
     (home / "development.json").write_text(deployment.model_dump_json())
     return home, values
 
@@ -68,9 +71,25 @@ def test_a_project_goes_through_governance(keystores, chain, registry):
     chain.mine()
     (merit.home / "inputs.csv").write_text("id,px0\nt0,1\n")
     (merit.home / "answers.csv").write_text("id,answer\nt0,7\n")
-    proposed = json.loads(merit("project", "register", "--name", "digits", "--task", "classification",
-                                "--metric", "accuracy", "--benchmark", merit.home / "inputs.csv",
-                                "--answers", merit.home / "answers.csv", "--account", "alice", "--json").stdout)
+    proposed = json.loads(
+        merit(
+            "project",
+            "register",
+            "--name",
+            "digits",
+            "--task",
+            "classification",
+            "--metric",
+            "accuracy",
+            "--benchmark",
+            merit.home / "inputs.csv",
+            "--answers",
+            merit.home / "answers.csv",
+            "--account",
+            "alice",
+            "--json",
+        ).stdout
+    )
     pid = proposed["proposal_id"]
     chain.sleep(2)
     chain.mine()
@@ -98,11 +117,18 @@ def test_unknown_proposal_and_empty_claims_are_one_line_errors(keystores):
     assert "Traceback" not in missing.output
 
 
-def test_contributor_submits_sees_rewards_and_claims(keystores, registry, distributor, token, treasury, chain,
-                                                     monkeypatch):
+def test_contributor_submits_sees_rewards_and_claims(
+    keystores, registry, distributor, token, treasury, chain, monkeypatch
+):
     merit = keystores
-    registry.registerProject("digits", 0, "accuracy", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-                             "0x" + "22" * 32, {"from": treasury})
+    registry.registerProject(
+        "digits",
+        0,
+        "accuracy",
+        "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+        "0x" + "22" * 32,
+        {"from": treasury},
+    )
     carol, bob = anvil_account(3), anvil_account(2)
     leaves = [RewardLeaf(0, bob.address, 5 * TOKEN), RewardLeaf(1, carol.address, 7 * TOKEN)]
     tree = reward_tree(leaves)
@@ -118,24 +144,59 @@ def test_contributor_submits_sees_rewards_and_claims(keystores, registry, distri
 
     home = merit.home
     report = EpochReport(  # the allocations the API serves proofs for come from the epoch's report
-        scoring_version="test", parameters=ScoringParameters(task="classification", metric="accuracy"),
+        scoring_version="test",
+        parameters=ScoringParameters(task="classification", metric="accuracy"),
         inputs=EpochInputs(project="digits", epoch=1, chain_id=chain.id, budget_wei=12 * TOKEN),
-        model_pool_wei=12 * TOKEN, label_pool_wei=0, unallocated_wei=0,
+        model_pool_wei=12 * TOKEN,
+        label_pool_wei=0,
+        unallocated_wei=0,
         allocations=[Allocation(index=leaf.index, account=leaf.account, amount_wei=leaf.amount) for leaf in leaves],
-        merkle_root=tree.root)
-    report_cid = open_artifact_store(ArtifactStoreSettings(path=home / "artifacts")).put(canonical_json(report).encode())
-    settings = Settings(database_url=f"sqlite:///{home / 'api.db'}", rpc_url=web3.provider.endpoint_uri,
-                        deployment=home / "development.json", artifacts=ArtifactStoreSettings(path=home / "artifacts"),
-                        run_indexer=True, index_poll_seconds=0.2,
-                        relayer_private_key="0x" + anvil_account(5).key.hex(), log_json=False)
+        merkle_root=tree.root,
+    )
+    report_cid = open_artifact_store(ArtifactStoreSettings(path=home / "artifacts")).put(
+        canonical_json(report).encode()
+    )
+    settings = Settings(
+        database_url=f"sqlite:///{home / 'api.db'}",
+        rpc_url=web3.provider.endpoint_uri,
+        deployment=home / "development.json",
+        artifacts=ArtifactStoreSettings(path=home / "artifacts"),
+        run_indexer=True,
+        index_poll_seconds=0.2,
+        relayer_private_key="0x" + anvil_account(5).key.hex(),
+        log_json=False,
+    )
     port = free_port()
     with ApiServer(settings, port) as api:
         monkeypatch.setenv("MERIT_API_URL", api.url)
         (home / "preds.csv").write_text("id,label\nt0,7\n")
-        direct = json.loads(merit("submit", home / "preds.csv", "--project", 1, "--kind", "model_predictions",
-                                  "--account", "carol", "--json").stdout)
-        relayed = json.loads(merit("submit", home / "preds.csv", "--project", 1, "--kind", "labels",
-                                   "--account", "bob", "--relay", "--json").stdout)
+        direct = json.loads(
+            merit(
+                "submit",
+                home / "preds.csv",
+                "--project",
+                1,
+                "--kind",
+                "model_predictions",
+                "--account",
+                "carol",
+                "--json",
+            ).stdout
+        )
+        relayed = json.loads(
+            merit(
+                "submit",
+                home / "preds.csv",
+                "--project",
+                1,
+                "--kind",
+                "labels",
+                "--account",
+                "bob",
+                "--relay",
+                "--json",
+            ).stdout
+        )
         assert (direct["contribution_id"], relayed["contribution_id"]) == (1, 2)
         assert registry.contribution(2)[0] == bob.address  # the relayer paid, bob is the contributor
 
@@ -173,20 +234,37 @@ def test_proposals_show_who_a_funding_proposal_pays_and_why(keystores, token, di
     leaves = [RewardLeaf(0, ada, 60 * TOKEN), RewardLeaf(1, ann, 40 * TOKEN)]
     tree = reward_tree(leaves)
     report = EpochReport(
-        scoring_version="test", parameters=ScoringParameters(task="classification", metric="accuracy"),
+        scoring_version="test",
+        parameters=ScoringParameters(task="classification", metric="accuracy"),
         inputs=EpochInputs(project="digits", epoch=4, chain_id=chain.id, budget_wei=100 * TOKEN),
-        model_scores=[ModelScore(order=0, contributor=ada, cid="bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-                                 accepted=True, gain=0.0123, gain_lower=0.01, gain_upper=0.015, became_champion=True,
-                                 score_units=12)],
-        annotator_scores=[AnnotatorScore(annotator=ann, labels=300, accuracy=0.91, chance=0.1, score=240.0,
-                                         score_units=240)],
-        model_pool_wei=60 * TOKEN, label_pool_wei=40 * TOKEN, unallocated_wei=0,
+        model_scores=[
+            ModelScore(
+                order=0,
+                contributor=ada,
+                cid="bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+                accepted=True,
+                gain=0.0123,
+                gain_lower=0.01,
+                gain_upper=0.015,
+                became_champion=True,
+                score_units=12,
+            )
+        ],
+        annotator_scores=[
+            AnnotatorScore(annotator=ann, labels=300, accuracy=0.91, chance=0.1, score=240.0, score_units=240)
+        ],
+        model_pool_wei=60 * TOKEN,
+        label_pool_wei=40 * TOKEN,
+        unallocated_wei=0,
         allocations=[Allocation(index=leaf.index, account=leaf.account, amount_wei=leaf.amount) for leaf in leaves],
-        merkle_root=tree.root)
+        merkle_root=tree.root,
+    )
     report_cid = open_artifact_store(ArtifactStoreSettings(path=merit.home / "artifacts")).put(
-        canonical_json(report).encode())
-    proposal = fund_epoch_proposal(token.address, distributor.address, 4, tree.root, 100 * TOKEN, report_cid,
-                                   chain.time() + 86400)
+        canonical_json(report).encode()
+    )
+    proposal = fund_epoch_proposal(
+        token.address, distributor.address, 4, tree.root, 100 * TOKEN, report_cid, chain.time() + 86400
+    )
     merit("delegate", "--account", "alice")
     chain.sleep(1)
     chain.mine()

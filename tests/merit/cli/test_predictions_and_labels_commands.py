@@ -75,8 +75,10 @@ def test_predictions_score_json_matches_sklearn(tmp_path: Path) -> None:
         ("log_loss", skm.log_loss([0, 1, 0, 1], [[0.8, 0.2], [0.6, 0.4], [0.4, 0.6], [0.3, 0.7]])),
         ("accuracy", 0.5),
     ]:
-        result = runner.invoke(app, ["predictions", "score", "--answers", answers, "--predictions", predictions,
-                                     "--metric", metric, "--json"])
+        result = runner.invoke(
+            app,
+            ["predictions", "score", "--answers", answers, "--predictions", predictions, "--metric", metric, "--json"],
+        )
         assert result.exit_code == 0, result.output
         data = json.loads(result.stdout)
         assert data["value"] == pytest.approx(expected, abs=1e-12) and data["items"] == 4
@@ -85,20 +87,23 @@ def test_predictions_score_json_matches_sklearn(tmp_path: Path) -> None:
 def test_predictions_score_names_the_bad_line(tmp_path: Path) -> None:
     answers = write(tmp_path, "a.csv", ANSWERS)
     bad = write(tmp_path, "p.csv", "id,x,y\nd,0.3,0.7\na,0.8,0.2\nc,0.9,0.4\nb,0.4,0.6\n")
-    result = runner.invoke(app, ["predictions", "score", "--answers", answers, "--predictions", bad,
-                                 "--metric", "log_loss"])
+    result = runner.invoke(
+        app, ["predictions", "score", "--answers", answers, "--predictions", bad, "--metric", "log_loss"]
+    )
     assert result.exit_code == 1
     assert "line 4" in result.stderr and "probability_rows_not_summing_to_one" in result.stderr
     labels = write(tmp_path, "l.csv", "id,label\na,x\nb,y\nc,x\nd,y\n")
-    wrong_kind = runner.invoke(app, ["predictions", "score", "--answers", answers, "--predictions", labels,
-                                     "--metric", "roc_auc"])
+    wrong_kind = runner.invoke(
+        app, ["predictions", "score", "--answers", answers, "--predictions", labels, "--metric", "roc_auc"]
+    )
     assert wrong_kind.exit_code == 1 and "needs probabilities" in wrong_kind.stderr
 
 
 def test_predictions_score_regression(tmp_path: Path) -> None:
     answers = write(tmp_path, "a.csv", "id,answer\na,1\nb,2\nc,4\n")
     predictions = write(tmp_path, "p.csv", "id,value\nc,3\nb,2\na,2\n")
-    result = runner.invoke(app, ["predictions", "score", "--answers", answers, "--predictions", predictions,
-                                 "--metric", "r2", "--json"])
+    result = runner.invoke(
+        app, ["predictions", "score", "--answers", answers, "--predictions", predictions, "--metric", "r2", "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["value"] == pytest.approx(skm.r2_score([1, 2, 4], [2, 2, 3]))

@@ -57,8 +57,13 @@ def test_proof_json(dump_file: Path) -> None:
     assert result.exit_code == 0, result.stderr
     printed = json.loads(result.stdout)
     tree = StandardMerkleTree.of(VALUES, REWARD_LEAF_ENCODING)
-    assert printed == {"index": 3, "value": VALUES[3], "leaf": tree.leaf_hash(VALUES[3]),
-                       "proof": tree.get_proof(3), "root": tree.root}
+    assert printed == {
+        "index": 3,
+        "value": VALUES[3],
+        "leaf": tree.leaf_hash(VALUES[3]),
+        "proof": tree.get_proof(3),
+        "root": tree.root,
+    }
     assert StandardMerkleTree.verify(printed["root"], REWARD_LEAF_ENCODING, printed["value"], printed["proof"])
 
 
@@ -127,5 +132,7 @@ def test_build_prints_unicode_strings_as_ascii_json(tmp_path: Path) -> None:
     result = runner.invoke(app, ["tree", "build", str(path), "-e", "string"])
     assert result.exit_code == 0, result.stderr
     assert result.stdout.isascii()
-    assert StandardMerkleTree.load(json.loads(result.stdout)).root == StandardMerkleTree.of([["émoji 😀"], ["\udc00"]],
-                                                                                             ["string"]).root
+    assert (
+        StandardMerkleTree.load(json.loads(result.stdout)).root
+        == StandardMerkleTree.of([["émoji 😀"], ["\udc00"]], ["string"]).root
+    )

@@ -1,6 +1,5 @@
 """The demo's story (what `make demo` runs), checked by its final table."""
 
-
 import pytest
 from brownie import web3
 
@@ -13,7 +12,6 @@ pytestmark = pytest.mark.usefixtures("isolation")  # a snapshot around every tes
 ROOT_CONFIG = "config/deploy/development.json"
 
 
-
 @pytest.fixture(scope="module")
 def rows(module_isolation, deployer, tmp_path_factory):
     from pathlib import Path
@@ -24,11 +22,11 @@ def rows(module_isolation, deployer, tmp_path_factory):
     root = Path(project._path)
     workdir = tmp_path_factory.mktemp("demo")
     manifest = workdir / "development.json"
-    deploy(project, root / ROOT_CONFIG, deployer, network_name="development", manifest=manifest,
-           log=lambda line: None)
+    deploy(project, root / ROOT_CONFIG, deployer, network_name="development", manifest=manifest, log=lambda line: None)
     lines = []
-    result = run_story(root, workdir, manifest, say=lines.append, api_port=free_port(),
-                       rpc_url=web3.provider.endpoint_uri)
+    result = run_story(
+        root, workdir, manifest, say=lines.append, api_port=free_port(), rpc_url=web3.provider.endpoint_uri
+    )
     assert any(line.startswith("[8/8]") for line in lines)
     return {row.contributor: row for row in result}
 
@@ -44,10 +42,15 @@ def test_real_improvements_are_paid_and_become_champions(rows):
     assert rows["ada"].claimed_tokens > rows["grace"].claimed_tokens  # the larger gain earns more
 
 
-@pytest.mark.parametrize("name, reason", [
-    ("copycat", "exact_copy"), ("linus", "no_significant_gain"), ("mallory", "wrong_length"),
-    ("spammer", "no better than chance"),
-])
+@pytest.mark.parametrize(
+    "name, reason",
+    [
+        ("copycat", "exact_copy"),
+        ("linus", "no_significant_gain"),
+        ("mallory", "wrong_length"),
+        ("spammer", "no better than chance"),
+    ],
+)
 def test_copies_malformed_and_spam_earn_nothing(rows, name, reason):
     assert rows[name].reason == reason
     assert rows[name].claimed_tokens == 0

@@ -25,7 +25,11 @@ def amounts(result) -> dict[str, int]:
 
 
 def test_pools_split_by_basis_points_and_scores() -> None:
-    scores = [WeightedScore(A, Pool.MODEL_PREDICTIONS, 3), WeightedScore(B, Pool.MODEL_PREDICTIONS, 1), WeightedScore(C, Pool.LABELS, 5)]
+    scores = [
+        WeightedScore(A, Pool.MODEL_PREDICTIONS, 3),
+        WeightedScore(B, Pool.MODEL_PREDICTIONS, 1),
+        WeightedScore(C, Pool.LABELS, 5),
+    ]
     result = allocate(1000, AllocationPolicy(model_share_bps=6000), scores)
     assert (result.model_pool_wei, result.label_pool_wei) == (600, 400)
     assert amounts(result) == {A: 450, B: 150, C: 400}
@@ -60,7 +64,11 @@ def test_empty_pool_passes_to_the_other_and_nobody_leaves_it_unallocated() -> No
 
 
 def test_cap_sends_the_excess_to_the_others() -> None:
-    scores = [WeightedScore(A, Pool.MODEL_PREDICTIONS, 8), WeightedScore(B, Pool.MODEL_PREDICTIONS, 1), WeightedScore(C, Pool.MODEL_PREDICTIONS, 1)]
+    scores = [
+        WeightedScore(A, Pool.MODEL_PREDICTIONS, 8),
+        WeightedScore(B, Pool.MODEL_PREDICTIONS, 1),
+        WeightedScore(C, Pool.MODEL_PREDICTIONS, 1),
+    ]
     result = allocate(1000, AllocationPolicy(10_000, cap_wei=500), scores)
     assert amounts(result) == {A: 500, B: 250, C: 250}
 
@@ -72,7 +80,11 @@ def test_cap_for_everyone_leaves_the_rest_unallocated() -> None:
 
 
 def test_minimum_payout_drops_dust_and_shares_it_out() -> None:
-    scores = [WeightedScore(A, Pool.MODEL_PREDICTIONS, 90), WeightedScore(B, Pool.MODEL_PREDICTIONS, 9), WeightedScore(C, Pool.MODEL_PREDICTIONS, 1)]
+    scores = [
+        WeightedScore(A, Pool.MODEL_PREDICTIONS, 90),
+        WeightedScore(B, Pool.MODEL_PREDICTIONS, 9),
+        WeightedScore(C, Pool.MODEL_PREDICTIONS, 1),
+    ]
     result = allocate(1000, AllocationPolicy(10_000, min_payout_wei=50), scores)
     assert C not in amounts(result)
     assert sum(amounts(result).values()) == 1000
@@ -80,7 +92,11 @@ def test_minimum_payout_drops_dust_and_shares_it_out() -> None:
 
 
 def test_a_contributor_in_both_pools_gets_one_combined_amount() -> None:
-    scores = [WeightedScore(A, Pool.MODEL_PREDICTIONS, 1), WeightedScore(A, Pool.LABELS, 1), WeightedScore(B, Pool.LABELS, 1)]
+    scores = [
+        WeightedScore(A, Pool.MODEL_PREDICTIONS, 1),
+        WeightedScore(A, Pool.LABELS, 1),
+        WeightedScore(B, Pool.LABELS, 1),
+    ]
     assert amounts(allocate(1000, AllocationPolicy(5000), scores)) == {A: 750, B: 250}
 
 

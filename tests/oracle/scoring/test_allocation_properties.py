@@ -20,8 +20,9 @@ def policies(draw: st.DrawFn) -> AllocationPolicy:
 
 @settings(max_examples=150, deadline=None)
 @given(budget=st.integers(0, 10**10), policy=policies(), scores=st.lists(weighted, max_size=25), data=st.data())
-def test_any_allocation_is_exact_and_within_limits(budget: int, policy: AllocationPolicy,
-                                                   scores: list[WeightedScore], data: st.DataObject) -> None:
+def test_any_allocation_is_exact_and_within_limits(
+    budget: int, policy: AllocationPolicy, scores: list[WeightedScore], data: st.DataObject
+) -> None:
     result = allocate(budget, policy, scores)
     paid = dict(result.amounts)
     assert sum(paid.values()) + result.unallocated_wei == budget

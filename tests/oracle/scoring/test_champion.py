@@ -31,7 +31,11 @@ def truth() -> np.ndarray:
 
 
 def test_plan_is_deterministic_and_seeded() -> None:
-    a, b, c = BootstrapPlan.create(1000, 7, 50, 100), BootstrapPlan.create(1000, 7, 50, 100), BootstrapPlan.create(1000, 8, 50, 100)
+    a, b, c = (
+        BootstrapPlan.create(1000, 7, 50, 100),
+        BootstrapPlan.create(1000, 7, 50, 100),
+        BootstrapPlan.create(1000, 8, 50, 100),
+    )
     assert np.array_equal(a.bucket_of_item, b.bucket_of_item)
     assert np.array_equal(a.multiplicities, b.multiplicities)
     assert not np.array_equal(a.multiplicities, c.multiplicities)

@@ -58,15 +58,37 @@ def epoch() -> tuple[EpochInputs, ScoringParameters, dict[str, bytes]]:
         "items": b"item\nt1\nt2\nt3\nt4\n",
     }
     artifacts["copy"] = artifacts["better"]
-    plan = [("better", "model_predictions"), ("broken", "model_predictions"), ("copy", "model_predictions"), ("no-gain", "model_predictions"),
-            ("missing", "model_predictions"), ("best", "model_predictions"), ("labels-1", "labels"), ("labels-2", "labels"),
-            ("labels-3", "labels")]
-    submissions = [SubmissionRef(order=i, contributor=address(i + 1), kind=kind, cid=cid)
-                   for i, (cid, kind) in enumerate(plan)]
-    inputs = EpochInputs(project="demo", epoch=3, chain_id=31337, budget_wei=BUDGET, answers_cid="answers",
-                         champion_cid="champion", label_items_cid="items", submissions=submissions)
-    parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=["n", "y"],
-                                   bootstrap_seed=42, label_copy_min_overlap=4)
+    plan = [
+        ("better", "model_predictions"),
+        ("broken", "model_predictions"),
+        ("copy", "model_predictions"),
+        ("no-gain", "model_predictions"),
+        ("missing", "model_predictions"),
+        ("best", "model_predictions"),
+        ("labels-1", "labels"),
+        ("labels-2", "labels"),
+        ("labels-3", "labels"),
+    ]
+    submissions = [
+        SubmissionRef(order=i, contributor=address(i + 1), kind=kind, cid=cid) for i, (cid, kind) in enumerate(plan)
+    ]
+    inputs = EpochInputs(
+        project="demo",
+        epoch=3,
+        chain_id=31337,
+        budget_wei=BUDGET,
+        answers_cid="answers",
+        champion_cid="champion",
+        label_items_cid="items",
+        submissions=submissions,
+    )
+    parameters = ScoringParameters(
+        task=Task.CLASSIFICATION,
+        metric=Metric.ACCURACY,
+        classes=["n", "y"],
+        bootstrap_seed=42,
+        label_copy_min_overlap=4,
+    )
     return inputs, parameters, artifacts
 
 
@@ -162,11 +184,20 @@ def test_an_epoch_without_scorers_allocates_nothing() -> None:
 
 
 def test_a_metric_undefined_on_the_answers_stops_the_epoch() -> None:
-    artifacts = {"answers": b"id,answer\na,x\nb,x\n", "champion": b"id,x,y\na,0.5,0.5\nb,0.4,0.6\n",
-                 "sub": b"id,x,y\na,0.6,0.4\nb,0.4,0.6\n"}
-    inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=10, answers_cid="answers",
-                         champion_cid="champion",
-                         submissions=[SubmissionRef(order=0, contributor=address(1), kind="model_predictions", cid="sub")])
+    artifacts = {
+        "answers": b"id,answer\na,x\nb,x\n",
+        "champion": b"id,x,y\na,0.5,0.5\nb,0.4,0.6\n",
+        "sub": b"id,x,y\na,0.6,0.4\nb,0.4,0.6\n",
+    }
+    inputs = EpochInputs(
+        project="p",
+        epoch=0,
+        chain_id=1,
+        budget_wei=10,
+        answers_cid="answers",
+        champion_cid="champion",
+        submissions=[SubmissionRef(order=0, contributor=address(1), kind="model_predictions", cid="sub")],
+    )
     parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ROC_AUC, classes=["x", "y"])
     with pytest.raises(EpochInputError, match="undefined"):
         score_epoch(inputs, parameters, artifacts)
@@ -174,10 +205,19 @@ def test_a_metric_undefined_on_the_answers_stops_the_epoch() -> None:
 
 def _one_metric_epoch(metric: Metric, task: Task, answers: str, predictions: dict[str, bytes], classes: list[str]):
     artifacts = {"answers": answers.encode(), **predictions}
-    submissions = [SubmissionRef(order=i, contributor=address(i + 1), kind="model_predictions", cid=cid)
-                   for i, cid in enumerate(c for c in predictions if c != "champion")]
-    inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=BUDGET, answers_cid="answers",
-                         champion_cid="champion", submissions=submissions)
+    submissions = [
+        SubmissionRef(order=i, contributor=address(i + 1), kind="model_predictions", cid=cid)
+        for i, cid in enumerate(c for c in predictions if c != "champion")
+    ]
+    inputs = EpochInputs(
+        project="p",
+        epoch=0,
+        chain_id=1,
+        budget_wei=BUDGET,
+        answers_cid="answers",
+        champion_cid="champion",
+        submissions=submissions,
+    )
     parameters = ScoringParameters(task=task, metric=metric, classes=classes, bootstrap_seed=5)
     report = score_epoch(inputs, parameters, artifacts)
     assert report_differences(report, artifacts) == []
@@ -188,11 +228,17 @@ def test_a_regression_epoch_counts_a_lower_rmse_as_gain() -> None:
     rng = np.random.default_rng(11)
     y = rng.normal(size=N)
     answers = "id,answer\n" + "".join(f"r{i},{v!r}\n" for i, v in enumerate(y.tolist()))
-    scores = _one_metric_epoch(Metric.RMSE, Task.REGRESSION, answers, {
-        "champion": npy(y + rng.normal(0, 1.0, N)),
-        "better": npy(y + rng.normal(0, 0.7, N)),
-        "worse": npy(y + rng.normal(0, 1.5, N)),
-    }, [])
+    scores = _one_metric_epoch(
+        Metric.RMSE,
+        Task.REGRESSION,
+        answers,
+        {
+            "champion": npy(y + rng.normal(0, 1.0, N)),
+            "better": npy(y + rng.normal(0, 0.7, N)),
+            "worse": npy(y + rng.normal(0, 1.5, N)),
+        },
+        [],
+    )
     assert scores["better"].accepted and scores["better"].gain > 0.2
     assert scores["worse"].reason is RejectionReason.NO_GAIN and scores["worse"].gain < 0
 
@@ -205,16 +251,29 @@ def test_a_roc_auc_epoch_scores_probabilities() -> None:
     def scores_with_noise(noise: float) -> bytes:
         return npy(np.clip(0.5 + 0.3 * (y - 0.5) + rng.normal(0, noise, N), 0, 1))
 
-    scores = _one_metric_epoch(Metric.ROC_AUC, Task.CLASSIFICATION, answers, {
-        "champion": scores_with_noise(0.4), "sharper": scores_with_noise(0.2), "labels": npy(y),
-    }, ["a", "b"])
+    scores = _one_metric_epoch(
+        Metric.ROC_AUC,
+        Task.CLASSIFICATION,
+        answers,
+        {
+            "champion": scores_with_noise(0.4),
+            "sharper": scores_with_noise(0.2),
+            "labels": npy(y),
+        },
+        ["a", "b"],
+    )
     assert scores["sharper"].accepted and scores["sharper"].gain_lower > 0
     assert scores["labels"].reason is RejectionReason.WRONG_KIND
 
 
 def test_label_submissions_need_the_project_class_list() -> None:
-    inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=10, submissions=[
-        SubmissionRef(order=0, contributor=address(1), kind="labels", cid="l")])
+    inputs = EpochInputs(
+        project="p",
+        epoch=0,
+        chain_id=1,
+        budget_wei=10,
+        submissions=[SubmissionRef(order=0, contributor=address(1), kind="labels", cid="l")],
+    )
     parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ACCURACY)
     with pytest.raises(EpochInputError, match="class list"):
         score_epoch(inputs, parameters, {"l": b"item,label\na,x\n"})

@@ -90,25 +90,44 @@ def build_epoch(seed: int) -> tuple[Population, EpochInputs, ScoringParameters]:
         contributor += 1
     # Labels: honest annotators of known accuracy, random and constant labellers, copies.
     honest_accuracy = np.linspace(0.6, 0.95, 30)
-    labels = simulate_labels(seed, 1500, 3, honest_accuracy, n_random=5, n_constant=5, n_copies=5,
-                             labels_per_annotator=300)
+    labels = simulate_labels(
+        seed, 1500, 3, honest_accuracy, n_random=5, n_constant=5, n_copies=5, labels_per_annotator=300
+    )
     table = labels.table
     for a, kind in enumerate(labels.kind):
         rows = table.annotator_index == a
-        lines = "".join(
-            f"{table.items[i]},{c}\n"
-            for i, c in zip(table.item_index[rows], table.label_index[rows])
-        )
+        lines = "".join(f"{table.items[i]},{c}\n" for i, c in zip(table.item_index[rows], table.label_index[rows]))
         agent = "honest" if kind == "honest" else "adversary"
-        population.submit(address(10_000 + a), "labels", f"labels-{a}", f"item,label\n{lines}".encode(), agent,
-                          float(labels.accuracy[a]))
+        population.submit(
+            address(10_000 + a),
+            "labels",
+            f"labels-{a}",
+            f"item,label\n{lines}".encode(),
+            agent,
+            float(labels.accuracy[a]),
+        )
     gold_items = rng.choice(1500, size=75, replace=False)
-    population.artifacts["gold"] = ("item,label\n" + "".join(
-        f"{table.items[i]},{labels.truth[i]}\n" for i in gold_items)).encode()
-    inputs = EpochInputs(project="sim", epoch=1, chain_id=31337, budget_wei=BUDGET, answers_cid="answers",
-                         champion_cid="baseline", gold_cid="gold", submissions=population.submissions)
-    parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=["0", "1", "2"],
-                                   margin=0.002, bootstrap_seed=seed, model_share_bps=5000)
+    population.artifacts["gold"] = (
+        "item,label\n" + "".join(f"{table.items[i]},{labels.truth[i]}\n" for i in gold_items)
+    ).encode()
+    inputs = EpochInputs(
+        project="sim",
+        epoch=1,
+        chain_id=31337,
+        budget_wei=BUDGET,
+        answers_cid="answers",
+        champion_cid="baseline",
+        gold_cid="gold",
+        submissions=population.submissions,
+    )
+    parameters = ScoringParameters(
+        task=Task.CLASSIFICATION,
+        metric=Metric.ACCURACY,
+        classes=["0", "1", "2"],
+        margin=0.002,
+        bootstrap_seed=seed,
+        model_share_bps=5000,
+    )
     return population, inputs, parameters
 
 

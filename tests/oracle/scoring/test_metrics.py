@@ -136,8 +136,10 @@ def test_metrics_equal_sklearn_on_any_small_input(data: st.DataObject, k: int) -
     n = data.draw(st.integers(k, 40))
     y = np.array(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
     y[:k] = np.arange(k)  # every class present, as ROC-AUC requires
-    weights = np.array(data.draw(st.lists(st.lists(st.integers(0, 4), min_size=k, max_size=k), min_size=n, max_size=n)),
-                       dtype=np.float64)  # small integer weights: many exact ties
+    weights = np.array(
+        data.draw(st.lists(st.lists(st.integers(0, 4), min_size=k, max_size=k), min_size=n, max_size=n)),
+        dtype=np.float64,
+    )  # small integer weights: many exact ties
     weights[weights.sum(axis=1) == 0, 0] = 1.0
     p = weights / weights.sum(axis=1, keepdims=True)
     labels = np.argmax(p, axis=1)
