@@ -1,6 +1,6 @@
 # OpenMerit: every target does the set-up it needs, and skips what is already done.
 #   make demo   deploy and wire everything on a local anvil chain, then stop it
-#   make test   run every test suite
+#   make test   check the layers, lint, format and types, then run every test suite
 #   make bench  run the benchmarks (ratios against named peers, printed)
 
 SHELL := /bin/bash
@@ -15,7 +15,7 @@ SOLC := $(SOLC_DIR)/.ready-$(SOLC_VERSION)
 export SOLCX_BINARY_PATH := $(CURDIR)/$(SOLC_DIR)
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup test demo bench clean
+.PHONY: setup check test demo bench clean
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
 
@@ -46,7 +46,14 @@ $(IPFS_NODE): tests/ipfs-node/package.json
 	cd tests/ipfs-node && npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test: setup $(IPFS_NODE)
+# The layers (import-linter contracts in pyproject.toml), lint, format and types: part of `make test`.
+check: setup
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: setup $(IPFS_NODE) check
 	$(BIN)/python -m pytest
 
 demo: setup

@@ -21,7 +21,7 @@ class _OnChainEnum(str, Enum):
         """The member with on-chain value `code`; ValueError for a value this version does not know."""
         members = list(cls)
         if not 0 <= code < len(members):
-            raise ValueError(f"{code} is not an {cls.__name__} code (0..{len(members) - 1})")
+            raise ValueError(f"{code} is not a {cls.__name__} code (0..{len(members) - 1})")
         return members[code]
 
     @classmethod

@@ -53,10 +53,16 @@ app.command("deploy")(deploy.deploy)
 app.command("status")(status.status)
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(project.app, name="project")
-for command in (contributor.submit, contributor.contributions, contributor.rewards, contributor.claim):
-    app.command(command.__name__)(command)
-for command in (governance.delegate, governance.proposals, governance.vote, governance.queue, governance.execute):
-    app.command(command.__name__)(command)
+for contributor_command in (contributor.submit, contributor.contributions, contributor.rewards, contributor.claim):
+    app.command(contributor_command.__name__)(contributor_command)
+for member_command in (
+    governance.delegate,
+    governance.proposals,
+    governance.vote,
+    governance.queue,
+    governance.execute,
+):
+    app.command(member_command.__name__)(member_command)
 app.add_typer(tree.app, name="tree")
 app.add_typer(artifacts.app, name="artifacts")
 app.add_typer(labels.app, name="labels")

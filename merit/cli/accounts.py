@@ -94,6 +94,7 @@ def show(
 
     from dao.chain import connect, load_contracts
 
+    address: str
     if is_address(account):
         address = to_checksum_address(account)
     else:

@@ -94,6 +94,8 @@ def run(
                 manifest=manifest,
                 log=lambda line: console.print(line, highlight=False),
             )
+        if deployment is None:  # deploy() returns None only for a dry run
+            raise RuntimeError("the demo's deployment did not complete")
         table = Table(title=f"Deployment on {deployment.network} (chain id {deployment.chain_id})")
         for column in ("contract", "artifact", "address", "block"):
             table.add_column(column, no_wrap=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +39,7 @@ class DemoProject:
     contributions: list[Contribution]
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+def _csv(header: list[str], rows: Sequence[Sequence[object]]) -> bytes:
     out = io.StringIO()
     out.write(",".join(header) + "\n")
     for row in rows:

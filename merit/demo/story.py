@@ -20,9 +20,10 @@ import httpx
 import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt, Wei
 
 from api.main import create_app
 from api.settings import Settings as ApiSettings
@@ -38,6 +39,7 @@ from oracle.scoring.report import EpochReport, ScoringParameters, report_from_js
 from oracle.service import OracleService
 from oracle.settings import EpochSchedule, ProjectConfig
 from oracle.settings import Settings as OracleSettings
+from oracle.state import EpochRecord
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 RPC_URL = "http://127.0.0.1:8545"
@@ -75,14 +77,16 @@ class Chain:
         return send_transaction(self.w3, account, call)
 
     def advance(self, seconds: int) -> None:
-        self.w3.provider.make_request("evm_increaseTime", [seconds])
-        self.w3.provider.make_request("evm_mine", [])
+        self.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [seconds])
+        self.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
 
     def mine(self, blocks: int) -> None:
-        self.w3.provider.make_request("anvil_mine", [hex(blocks)])
+        self.w3.provider.make_request(RPCEndpoint("anvil_mine"), [hex(blocks)])
 
     def fund_gas(self, address: str) -> None:
-        self.w3.eth.send_transaction({"from": self.w3.eth.accounts[0], "to": address, "value": TOKEN})
+        self.w3.eth.send_transaction(
+            {"from": self.w3.eth.accounts[0], "to": to_checksum_address(address), "value": Wei(TOKEN)}
+        )
 
 
 def _enact(chain: Chain, proposal: Proposal, proposer: LocalAccount, voters: list[LocalAccount], say: Say) -> None:
@@ -237,7 +241,7 @@ def run_story(
             say("[7/8] members vote; the oracle queues and executes the proposal")
             chain.advance(contracts.governor.functions.votingDelay().call() + 1)
             for member in (deployer, alice, bob):
-                chain.send(member, contracts.governor.functions.castVote(int(record.proposal_id), 1))
+                chain.send(member, contracts.governor.functions.castVote(_proposal_id(record), 1))
             chain.advance(contracts.governor.functions.votingPeriod().call() + 1)
             service.close_epoch(0, wait=False)
             chain.advance(contracts.timelock.functions.getMinDelay().call() + 1)
@@ -250,11 +254,11 @@ def run_story(
         report = _report(store, contracts)
         claimed: dict[str, int] = {}
         for name, person in people.items():
-            unclaimed = api.wait_for(
-                f"/contributors/{person.address}/unclaimed",
-                lambda d, address=person.address: d["claims"] or not _allocated(report, address),
-                f"{name}'s claim",
-            )
+
+            def claimable(data: Any, address: str = person.address) -> bool:
+                return bool(data["claims"]) or not _allocated(report, address)
+
+            unclaimed = api.wait_for(f"/contributors/{person.address}/unclaimed", claimable, f"{name}'s claim")
             if not unclaimed["claims"]:
                 claimed[name] = 0
                 continue
@@ -340,6 +344,12 @@ def _report(store: ArtifactStore, contracts: OpenMeritContracts) -> EpochReport:
         from_block=contracts.deployment.contracts["distributor"].block_number
     )
     return report_from_json(store.get(funded[-1]["args"]["reportCid"]))
+
+
+def _proposal_id(record: EpochRecord) -> int:
+    if record.proposal_id is None:
+        raise RuntimeError(f"epoch {record.epoch} has no funding proposal yet")
+    return int(record.proposal_id)
 
 
 def _allocated(report: EpochReport, address: str) -> bool:

@@ -105,7 +105,7 @@ def test_reorg_rolls_back_to_the_common_ancestor(
     assert table_snapshot(sessions) == table_snapshot(reference_sessions)
 
 
-def test_merit_index_run_once(scenario, sessions, database_url, manifest, w3, tmp_path, monkeypatch):
+def test_merit_index_run_once(scenario, sessions, database_url, manifest, w3, store, monkeypatch):
     import json
 
     from typer.testing import CliRunner
@@ -115,7 +115,7 @@ def test_merit_index_run_once(scenario, sessions, database_url, manifest, w3, tm
     monkeypatch.setenv("MERIT_API_DATABASE_URL", database_url)
     monkeypatch.setenv("MERIT_API_RPC_URL", w3.provider.endpoint_uri)
     monkeypatch.setenv("MERIT_API_DEPLOYMENT", str(manifest))
-    monkeypatch.setenv("MERIT_ARTIFACTS_PATH", str(tmp_path / "artifacts"))  # the scenario's store
+    monkeypatch.setenv("MERIT_ARTIFACTS_PATH", str(store.path))  # the scenario's store
     result = CliRunner().invoke(app, ["index", "run", "--once", "--json"])
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)

@@ -9,7 +9,8 @@ contracts/test/DistributorProbe.sol:
 - a claimed flag never goes back (and the flags are exactly the leaves paid);
 - every holder's balance is what the payments made it.
 
-The pattern that works with Brownie 1.22 (see TOOLCHAIN.md): a plain hypothesis
+The pattern that works with Brownie 1.22, whose own `state_machine` fixture ships compiled and
+fails with "TypeError: ..._BrownieStateMachine object expected": a plain hypothesis
 RuleBasedStateMachine, a snapshot before the run and a revert in __init__, run by
 run_state_machine_as_test; the test asserts that at least MIN_STEPS random steps ran.
 
