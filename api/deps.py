@@ -47,7 +47,7 @@ class AppState:
 
 async def get_state(request: Request) -> AppState:
     # async: a plain function dependency would cost a thread hop on every request
-    return request.app.state.openmerit  # type: ignore[no-any-return]
+    return request.app.state.openmerit
 
 
 StateDep = Annotated[AppState, Depends(get_state)]

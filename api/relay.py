@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from eth_account import Account
 from eth_keys.exceptions import BadSignature
@@ -58,7 +59,7 @@ def _revert_name(exc: Exception) -> str:
     return str(exc.args[0]) if exc.args else type(exc).__name__
 
 
-def check_signature(request: SubmissionRelayRequest, chain_id: int, registry: str) -> dict:  # type: ignore[type-arg]
+def check_signature(request: SubmissionRelayRequest, chain_id: int, registry: str) -> dict[str, Any]:
     """The typed data the registry will verify, after checking the contributor signed it."""
     typed = eip712.submission(
         chain_id,

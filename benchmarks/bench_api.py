@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,10 +84,11 @@ def build_database(path: Path) -> list[str]:
     return contributors
 
 
-def _paired_medians(first, second, repeats: int) -> tuple[float, float]:
+def _paired_medians(first: Callable[[], object], second: Callable[[], object], repeats: int) -> tuple[float, float]:
     """Medians of two calls timed alternately, so that drift on the machine hits both alike."""
     first(), second()
-    a, b = [], []
+    a: list[float] = []
+    b: list[float] = []
     for _ in range(repeats):
         for call, times in ((first, a), (second, b)):
             started = time.perf_counter()
@@ -254,7 +256,7 @@ def bench_requests_per_second(path: Path, tmp: Path) -> None:
         try:
             assert httpx.get(f"http://127.0.0.1:{peer_port}{url_path}").json() == payload
             assert httpx.get(f"http://127.0.0.1:{raw_port}{url_path}").json() == payload
-            results = {"openmerit": [], "peer": [], "peer-raw": []}
+            results: dict[str, list[float]] = {"openmerit": [], "peer": [], "peer-raw": []}
             for _ in range(3):  # interleaved rounds: drift on the machine hits all alike
                 for name, port in (("openmerit", ours_port), ("peer", peer_port), ("peer-raw", raw_port)):
                     seconds, errors = asyncio.run(_load(port, url_path, REQUESTS, CONNECTIONS))
@@ -283,6 +285,7 @@ def bench_requests_per_second(path: Path, tmp: Path) -> None:
 def bench_indexer(tmp: Path) -> None:
     from eth_utils import keccak
     from web3 import Web3
+    from web3.types import RPCEndpoint
 
     from api.indexer.decoding import LogDecoder
     from dao.abi import abi
@@ -316,13 +319,14 @@ def bench_indexer(tmp: Path) -> None:
 
         def bulk() -> int:
             response = w3.provider.make_request(
-                "eth_getLogs",
+                RPCEndpoint("eth_getLogs"),
                 [{"fromBlock": "0x0", "toBlock": hex(head), "address": decoder.addresses, "topics": [decoder.topics]}],
             )
             return len(decoder.decode_all(response["result"]))
 
         raw = w3.provider.make_request(
-            "eth_getLogs", [{"fromBlock": "0x0", "toBlock": hex(head), "address": registry.address, "topics": [topic]}]
+            RPCEndpoint("eth_getLogs"),
+            [{"fromBlock": "0x0", "toBlock": hex(head), "address": registry.address, "topics": [topic]}],
         )["result"]
         formatted = w3.eth.get_logs({"fromBlock": 0, "toBlock": head, "address": registry.address, "topics": [topic]})
         assert naive() == SUBMISSIONS and bulk() == SUBMISSIONS + 1  # bulk also keeps ProjectRegistered

@@ -9,12 +9,13 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import requests
+from eth_typing import ChecksumAddress
 from eth_utils import keccak
 from hexbytes import HexBytes
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import RPCEndpoint, RPCResponse
@@ -48,7 +49,7 @@ def _retryable_response(response: RPCResponse) -> bool:
 ALREADY_SENT = ("already known", "already imported", "nonce too low", "known transaction")
 
 
-class RetryingHTTPProvider(Web3.HTTPProvider):
+class RetryingHTTPProvider(HTTPProvider):
     """An HTTP provider that retries connection errors, timeouts, HTTP 429/5xx and rate-limit
     answers with exponential backoff (and jitter) for up to `retry_seconds`.
 
@@ -122,7 +123,7 @@ def connect(
     429/5xx, rate limits) for that long and then raises RpcUnavailableError (the oracle's loop);
     without it, a fault raises web3's own error at once (a command that should answer now)."""
     if retry_seconds is None:
-        return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        return Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
     return Web3(
         RetryingHTTPProvider(
             rpc_url,
@@ -157,7 +158,8 @@ def load_contracts(w3: Web3, deployment: Deployment | Path | str) -> OpenMeritCo
 
     def bind(key: str) -> Contract:
         record = deployment.contracts[key]
-        return w3.eth.contract(address=record.address, abi=abi(record.artifact))
+        address = cast(ChecksumAddress, record.address)  # the manifest's addresses are checksummed on load
+        return w3.eth.contract(address=address, abi=abi(record.artifact))
 
     return OpenMeritContracts(
         deployment=deployment,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError
+from eth_typing import ABIFunction
 from eth_utils import is_address, keccak, to_bytes, to_checksum_address
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 
@@ -141,7 +142,7 @@ def calldata(contract: str, function: str, *args: Any) -> bytes:
     entries = [e for e in abi(contract) if e.get("type") == "function" and e.get("name") == function]
     if len(entries) != 1:
         raise ValueError(f"{contract} has {len(entries)} functions named {function!r}; expected exactly one")
-    entry = entries[0]
+    entry = cast(ABIFunction, entries[0])  # filtered to type "function" above
     types = get_abi_input_types(entry)
     if len(args) != len(types):
         raise ValueError(f"{contract}.{function} takes {len(types)} arguments, got {len(args)}")
@@ -154,7 +155,7 @@ def decode_calldata(contract: str, function: str, data: bytes) -> dict[str, Any]
     entries = [e for e in abi(contract) if e.get("type") == "function" and e.get("name") == function]
     if len(entries) != 1:
         raise ValueError(f"{contract} has {len(entries)} functions named {function!r}; expected exactly one")
-    entry = entries[0]
+    entry = cast(ABIFunction, entries[0])  # filtered to type "function" above
     data = bytes(data)
     if data[:4] != function_abi_to_4byte_selector(entry):
         return None

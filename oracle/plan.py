@@ -87,8 +87,8 @@ def contribution_scores(report: EpochReport) -> list[tuple[int, int]]:
     by_annotator = {a.annotator: a.score_units for a in report.annotator_scores}
     for submission in report.label_submissions:
         scores[submission.order] = by_annotator.get(submission.contributor, 0) if submission.accepted else 0
-    for submission in report.inputs.submissions:
-        scores.setdefault(submission.order, 0)
+    for ref in report.inputs.submissions:
+        scores.setdefault(ref.order, 0)
     return sorted(scores.items())
 
 

@@ -312,12 +312,11 @@ def attest(ctx: Context, record: EpochRecord) -> EpochRecord:
         call = registry.attestScores(ids, values, record.report_cid)
         if ctx.sender is None:
             return _dry(ctx, record, f"attestScores of {len(ids)} contributions", call)
-        ctx.sender.send(
-            record.epoch,
-            f"attest {ids[0]}..{ids[-1]}",
-            call,
-            already_done=lambda ids=ids: not _unattested(ctx, [(i, 0) for i in ids]),
-        )
+
+        def already_attested(ids: list[int] = ids) -> bool:
+            return not _unattested(ctx, [(i, 0) for i in ids])
+
+        ctx.sender.send(record.epoch, f"attest {ids[0]}..{ids[-1]}", call, already_done=already_attested)
         ctx.progress("attesting", done, total_batches)
     if _unattested(ctx, contribution_scores(report_of(record))):
         raise Waiting(f"epoch {record.epoch}: attestations not all on chain yet")

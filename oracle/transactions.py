@@ -7,9 +7,10 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress, HexStr
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
@@ -60,7 +61,7 @@ class TxSender:
         self.poll_seconds, self.wait_seconds = poll_seconds, wait_seconds
 
     @property
-    def address(self) -> str:
+    def address(self) -> ChecksumAddress:
         return self.account.address
 
     def send(
@@ -114,7 +115,8 @@ class TxSender:
             mined = self._settle_if_mined(tx)
             if mined is not None:
                 return mined
-            if self.w3.eth.get_transaction_count(tx.sender, "latest") > tx.nonce:
+            sender = cast(ChecksumAddress, tx.sender)  # journaled from `self.address`, checksummed
+            if self.w3.eth.get_transaction_count(sender, "latest") > tx.nonce:
                 # the nonce is spent: by one of our versions mined since the look above, or by a
                 # transaction this journal does not know (the caller re-checks the chain then)
                 mined = self._settle_if_mined(tx)
@@ -133,7 +135,7 @@ class TxSender:
         """The transaction settled in the journal when one of its versions has a receipt."""
         for tx_hash in tx.hashes:
             try:
-                receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+                receipt = self.w3.eth.get_transaction_receipt(HexStr(tx_hash))
             except TransactionNotFound:
                 continue
             if receipt is None or receipt.get("blockNumber") is None:
@@ -182,7 +184,7 @@ class TxSender:
 
     def _broadcast(self, raw: str) -> None:
         try:
-            self.w3.eth.send_raw_transaction(raw)
+            self.w3.eth.send_raw_transaction(HexStr(raw))
         except Web3RPCError as error:
             message = str(error).lower()
             if not any(text in message for text in (*ALREADY_SENT, "underpriced")):

@@ -129,8 +129,8 @@ class EventDecoder:
         else:
             if len(data) < 32 * len(self.data_readers):
                 raise ValueError(f"{self.name}: log data is {len(data)} bytes, too short")
-            for position, (name, read) in enumerate(zip(self.data_names, self.data_readers)):
-                record[name] = read(data, 32 * position)
+            for position, (name, read_word) in enumerate(zip(self.data_names, self.data_readers)):
+                record[name] = read_word(data, 32 * position)
         return record
 
 

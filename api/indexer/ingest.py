@@ -11,10 +11,11 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import Insert, delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from api import models as m
@@ -39,10 +40,14 @@ def insert_ignoring_duplicates(session: Session, model: type[m.Base], rows: list
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        statement: Insert = postgresql_insert(model).on_conflict_do_nothing()
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(model).on_conflict_do_nothing(), rows)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(model).on_conflict_do_nothing()
+    session.execute(statement, rows)
 
 
 def _cid_key(cid: str) -> str:
@@ -223,12 +228,12 @@ def refresh_contributions(session: Session, contribution_ids: Iterable[int]) -> 
             for a in session.scalars(select(m.Attestation).where(m.Attestation.contribution_id.in_(chunk)))
         }
         explanations: dict[int, m.ScoreExplanation] = {}
-        for x in session.scalars(
+        for explanation in session.scalars(
             select(m.ScoreExplanation)
             .where(m.ScoreExplanation.contribution_id.in_(chunk))
             .order_by(m.ScoreExplanation.epoch_id)
         ):
-            explanations[x.contribution_id] = x
+            explanations[explanation.contribution_id] = explanation
         existing = set(
             session.scalars(select(m.Contribution.contribution_id).where(m.Contribution.contribution_id.in_(chunk)))
         )
@@ -340,22 +345,22 @@ def _explanations(session: Session, epoch: m.Epoch, report: EpochReport) -> list
                     copy_of=s.copy_of,
                 )
             )
-    for s in report.label_submissions:
-        annotator = accuracy.get(s.contributor)
-        reason = s.reason or (annotator.reason if annotator else None)
-        for contribution_id in by_key.get((s.contributor, _cid_key(s.cid)), []):
+    for ls in report.label_submissions:
+        annotator = accuracy.get(ls.contributor)
+        reason = ls.reason or (annotator.reason if annotator else None)
+        for contribution_id in by_key.get((ls.contributor, _cid_key(ls.cid)), []):
             rows.append(
                 dict(
                     base,
                     contribution_id=contribution_id,
-                    accepted=s.accepted and reason is None,
+                    accepted=ls.accepted and reason is None,
                     metric="annotator_accuracy",
                     metric_value=annotator.accuracy if annotator else None,
                     gain=None,
                     gain_lower=None,
                     gain_upper=None,
                     reason=reason.value if reason else None,
-                    detail=s.detail,
+                    detail=ls.detail,
                     copy_of=annotator.copy_of if annotator else None,
                 )
             )
@@ -377,7 +382,10 @@ def rollback_above(session: Session, ancestor: int) -> int:
         session.execute(delete(m.AllocationRow).where(m.AllocationRow.epoch_id.in_(doomed_epochs)))
     deleted = 0
     for model in m.EVENT_TABLES:
-        column = model.number if model is m.IndexedBlock else model.block_number  # type: ignore[attr-defined]
-        deleted += session.execute(delete(model).where(column > ancestor)).rowcount or 0
+        # mypy does not narrow `is` out of this union of tables: the else branch never sees IndexedBlock
+        column = model.number if model is m.IndexedBlock else model.block_number  # type: ignore[union-attr]
+        # a DELETE gives a CursorResult, which the Result that Session.execute is typed to return is not
+        result = cast(CursorResult[Any], session.execute(delete(model).where(column > ancestor)))
+        deleted += result.rowcount or 0
     refresh_contributions(session, touched)
     return deleted

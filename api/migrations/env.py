@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
+from sqlalchemy.exc import ArgumentError
 
 from api.models import Base
 
@@ -19,7 +20,10 @@ def run_migrations() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:  # what create_engine(None) raised, with the setting named
+        raise ArgumentError("Expected string or URL object, got None (sqlalchemy.url is not set)")
+    engine = create_engine(url)
     with engine.begin() as own_connection:
         context.configure(connection=own_connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Literal, overload
 
 from dao.artifacts.cid import block_matches, cid_from_binary, cid_to_str, parse_cid
 from dao.artifacts.dag import iter_dag_blocks, missing_blocks
@@ -139,7 +139,7 @@ def decode_header(body: bytes) -> list[bytes]:
         raise InvalidCarError("CAR header roots are not a list of CIDs")
     if not roots:
         raise InvalidCarError("CAR header names no root")
-    return [root.cid for root in roots]  # type: ignore[union-attr]
+    return [root.cid for root in roots]
 
 
 # -- export -------------------------------------------------------------------------------------
@@ -280,7 +280,12 @@ def _read_exactly(source: BinaryIO, count: int, what: str) -> bytes:
     return b"".join(chunks)
 
 
+@overload
+def _read_varint(source: BinaryIO, what: str, *, allow_eof: Literal[False]) -> int: ...
+@overload
+def _read_varint(source: BinaryIO, what: str, *, allow_eof: bool) -> int | None: ...
 def _read_varint(source: BinaryIO, what: str, *, allow_eof: bool) -> int | None:
+    """The next varint of `source`; None at a clean end of the stream only when `allow_eof`."""
     value = 0
     shift = 0
     first = True

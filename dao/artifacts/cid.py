@@ -34,7 +34,7 @@ CODEC_NAMES: dict[int, str] = {RAW_CODEC: "raw", DAG_PB_CODEC: "dag-pb"}
 _CODEC_BY_NAME: dict[str, int] = {name: code for code, name in CODEC_NAMES.items()}
 
 # Multihash functions the store can verify a block against.
-_HASHERS: dict[int, Callable[[bytes], bytes]] = {
+_HASHERS: dict[int, Callable[[bytes | memoryview], bytes]] = {
     SHA2_256_CODE: lambda data: hashlib.sha256(data).digest(),
     SHA2_512_CODE: lambda data: hashlib.sha512(data).digest(),
 }

@@ -152,13 +152,13 @@ def decode_file_node(block: bytes, what: str) -> UnixFSFileNode:
     blocksizes: list[int] = []
     for field, wire, value in _fields(data_field, what + " (UnixFS data)"):
         if field == 1 and wire == _VARINT:
-            unixfs_type = int(value)  # type: ignore[arg-type]
+            unixfs_type = int(value)
         elif field == 2 and wire == _BYTES:
-            inline = bytes(value)  # type: ignore[arg-type]
+            inline = bytes(value)
         elif field == 3 and wire == _VARINT:
-            filesize = int(value)  # type: ignore[arg-type]
+            filesize = int(value)
         elif field == 4 and wire == _VARINT:
-            blocksizes.append(int(value))  # type: ignore[arg-type]
+            blocksizes.append(int(value))
         elif field == 4 and wire == _BYTES:  # packed, as some writers emit it
             packed = value
             assert isinstance(packed, memoryview)
@@ -183,11 +183,11 @@ def _decode_link(buf: memoryview, what: str) -> PBLink:
     tsize = 0
     for field, wire, value in _fields(buf, what + " (link)"):
         if field == 1 and wire == _BYTES:
-            child = bytes(value)  # type: ignore[arg-type]
+            child = bytes(value)
         elif field == 2 and wire == _BYTES:
-            name = bytes(value).decode("utf-8", errors="replace")  # type: ignore[arg-type]
+            name = bytes(value).decode("utf-8", errors="replace")
         elif field == 3 and wire == _VARINT:
-            tsize = int(value)  # type: ignore[arg-type]
+            tsize = int(value)
         else:
             raise MalformedDagError(f"{what}: unexpected PBLink field {field}")
     if child is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import tempfile
 import warnings
-from typing import Any, BinaryIO, NoReturn
+from typing import IO, Any, BinaryIO, NoReturn
 from urllib.parse import urlsplit
 
 import ipfshttpclient
@@ -208,7 +208,7 @@ class KuboStore(ArtifactStore):
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _dag_import(self, car: BinaryIO, *, pin_roots: bool) -> None:
+    def _dag_import(self, car: IO[bytes], *, pin_roots: bool) -> None:
         # Streamed: the node answers one line per root (none without pinning), which the
         # client's single-answer wrapper would refuse.
         answers = self._call(
@@ -273,7 +273,7 @@ def _unavailable(url: str, what: str) -> NoReturn:
     raise StoreUnavailableError(f"the IPFS node at {url} {what}") from None
 
 
-def _write_staged(staged: StagedCar, out: BinaryIO) -> None:
+def _write_staged(staged: StagedCar, out: IO[bytes]) -> None:
     out.write(encode_header(staged.roots))
     for block_cid, block in staged.blocks():
         out.write(encode_varint(len(block_cid) + len(block)) + block_cid)

@@ -67,7 +67,7 @@ class ArtifactStat:
     pinned: bool
 
 
-def read_pieces(source: ArtifactSource, piece_size: int = CHUNK_SIZE) -> Iterator[bytes | memoryview]:
+def read_pieces(source: ArtifactSource, piece_size: int = CHUNK_SIZE) -> Iterator[bytes | bytearray | memoryview]:
     """The source's bytes in pieces of `piece_size` (the last may be shorter).
 
     Streams are read until EOF, however short their reads are, holding one piece at a time.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import SupportsIndex, cast
 
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
@@ -25,7 +26,8 @@ _UINT256_MAX = 2**256 - 1
 def _uint256(number: object, what: str) -> int:
     """An int (numpy integers accepted, bools and floats not) within uint256."""
     try:
-        value = operator.index(number) if not isinstance(number, bool) else None
+        # cast: any object may come in; operator.index raises TypeError (caught below) for non-integers
+        value = operator.index(cast(SupportsIndex, number)) if not isinstance(number, bool) else None
     except TypeError:
         value = None
     if value is None or not 0 <= value <= _UINT256_MAX:

@@ -29,6 +29,7 @@ DUMP_FORMAT = "standard-v1"
 _JS_MAX_SAFE_INTEGER = 2**53 - 1
 
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ class _StaticOrBound(Generic[_T]):
     """A method that is static on the class and bound on an instance, as in the JS class.
 
     `StandardMerkleTree.verify(root, encoding, leaf, proof)` and `tree.verify(leaf, proof)` are
-    both JS API; Python needs one name to dispatch on how it is reached.
+    both JS API; Python needs one name to dispatch on how it is reached. The instance form is a
+    private method registered with `@name.instance`, so no name in the class is defined twice.
     """
 
     def __init__(self, static: Callable[..., _T]) -> None:
@@ -112,9 +114,10 @@ class _StaticOrBound(Generic[_T]):
         self._bound: Callable[..., _T] | None = None
         self.__doc__ = static.__doc__
 
-    def instance(self, bound: Callable[..., _T]) -> _StaticOrBound[_T]:
+    def instance(self, bound: _F) -> _F:
+        """Registers `bound` as the form reached through an instance; returns it unchanged."""
         self._bound = bound
-        return self
+        return bound
 
     def __get__(self, obj: object | None, owner: type) -> Callable[..., _T]:
         if obj is None or self._bound is None:
@@ -286,7 +289,7 @@ class StandardMerkleTree:
         return core.to_node(root) == core.process_proof(leaf_hash, proof)
 
     @verify.instance
-    def verify(self, leaf: int | Sequence[Any], proof: Sequence[Any]) -> bool:
+    def _verify_on_tree(self, leaf: int | Sequence[Any], proof: Sequence[Any]) -> bool:
         return self._tree[0] == core.process_proof(self._leaf_hash_of(leaf), proof)
 
     @_StaticOrBound
@@ -300,7 +303,7 @@ class StandardMerkleTree:
         return core.to_node(root) == core.process_multi_proof(leaf_hashes, proof.proof, proof.proof_flags)
 
     @verify_multi_proof.instance
-    def verify_multi_proof(self, multiproof: MultiProof | Mapping[str, Any]) -> bool:
+    def _verify_multi_proof_on_tree(self, multiproof: MultiProof | Mapping[str, Any]) -> bool:
         proof = multiproof if isinstance(multiproof, MultiProof) else MultiProof.from_json(multiproof)
         leaf_hashes = [self._leaf_hash_of(leaf) for leaf in proof.leaves]
         return self._tree[0] == core.process_multi_proof(leaf_hashes, proof.proof, proof.proof_flags)

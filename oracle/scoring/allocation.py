@@ -119,8 +119,8 @@ def allocate(budget_wei: int, policy: AllocationPolicy, scores: Sequence[Weighte
         if score.units < 0:
             raise ValueError(f"negative score units for {score.account}")
         if score.units:
-            pool = weights[score.pool]
-            pool[score.account] = pool.get(score.account, 0) + score.units
+            account_units = weights[score.pool]
+            account_units[score.account] = account_units.get(score.account, 0) + score.units
     totals = {pool: sum(w.values()) for pool, w in weights.items()}
     budgets = _pool_budgets(budget_wei, policy, totals)
     entitlement: dict[str, Fraction] = {}

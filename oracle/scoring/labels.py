@@ -70,8 +70,8 @@ def _annotator_scores(table: LabelTable, label_posteriors: np.ndarray) -> tuple[
     safe_counts = np.maximum(counts, 1.0)
     right = label_posteriors[np.arange(table.n_labels), table.label_index]
     accuracy = np.bincount(who, weights=right, minlength=n_annotators) / safe_counts
-    label_frequency = np.bincount(who * n_classes + table.label_index, minlength=n_annotators * n_classes)
-    label_frequency = label_frequency.reshape(n_annotators, n_classes) / safe_counts[:, None]
+    label_counts = np.bincount(who * n_classes + table.label_index, minlength=n_annotators * n_classes)
+    label_frequency = label_counts.reshape(n_annotators, n_classes) / safe_counts[:, None]
     mean_posterior = (
         np.stack(
             [np.bincount(who, weights=label_posteriors[:, c], minlength=n_annotators) for c in range(n_classes)],

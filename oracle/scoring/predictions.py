@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 
@@ -216,7 +217,7 @@ def _fast_csv_predictions(
         if None in classes:
             return None
         values = np.empty(benchmark.n_items, dtype=np.int64)
-        values[order] = classes
+        values[order] = cast(list[int], classes)  # no None left: checked just above
         return Predictions(kind, values)
     try:
         parsed = np.array([list(map(float, column)) for column in columns[1:]], dtype=np.float64).T

@@ -53,7 +53,7 @@ def simulate_labels(
             labels[a] = rng.integers(0, n_classes, per)
         else:
             labels[a] = 0
-    originals = rng.integers(0, len(honest_accuracy), n_copies) if len(honest_accuracy) else []
+    originals: np.ndarray | list[int] = rng.integers(0, len(honest_accuracy), n_copies) if len(honest_accuracy) else []
     items = np.concatenate([items, items[originals]]) if n_copies else items
     labels = np.concatenate([labels, labels[originals]]) if n_copies else labels
     kinds += ["copy"] * n_copies
