@@ -89,3 +89,76 @@ def submission(
             "deadline": deadline,
         },
     }
+
+
+COMMIT_TYPE = [
+    {"name": "contributor", "type": "address"},
+    {"name": "projectId", "type": "uint256"},
+    {"name": "commitment", "type": "bytes32"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]
+"""ContributionRegistry.COMMIT_TYPEHASH: a contributor's consent to one commit (and its bond)."""
+
+REVEAL_TYPE = [
+    {"name": "contributor", "type": "address"},
+    {"name": "contributionId", "type": "uint256"},
+    {"name": "kind", "type": "uint8"},
+    {"name": "cid", "type": "string"},
+    {"name": "salt", "type": "bytes32"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]
+"""ContributionRegistry.REVEAL_TYPEHASH: a contributor's consent to reveal one commit."""
+
+
+def _registry_typed(primary: str, fields: list[dict[str, str]], chain_id: int, registry: str, message: dict[str, Any]):
+    return {
+        "types": {"EIP712Domain": EIP712_DOMAIN, primary: fields},
+        "primaryType": primary,
+        "domain": domain(REGISTRY_DOMAIN_NAME, REGISTRY_DOMAIN_VERSION, chain_id, registry),
+        "message": message,
+    }
+
+
+def commit(
+    chain_id: int, registry: str, *, contributor: str, project_id: int, commitment: bytes, nonce: int, deadline: int
+) -> dict[str, Any]:
+    """Typed data for ContributionRegistry.commitBySig."""
+    if len(commitment) != 32:
+        raise ValueError(f"a commitment is 32 bytes, got {len(commitment)}")
+    message = {
+        "contributor": to_checksum_address(contributor),
+        "projectId": project_id,
+        "commitment": bytes(commitment),
+        "nonce": nonce,
+        "deadline": deadline,
+    }
+    return _registry_typed("Commit", COMMIT_TYPE, chain_id, registry, message)
+
+
+def reveal(
+    chain_id: int,
+    registry: str,
+    *,
+    contributor: str,
+    contribution_id: int,
+    kind: int,
+    cid: str,
+    salt: bytes,
+    nonce: int,
+    deadline: int,
+) -> dict[str, Any]:
+    """Typed data for ContributionRegistry.revealBySig."""
+    if len(salt) != 32:
+        raise ValueError(f"a salt is 32 bytes, got {len(salt)}")
+    message = {
+        "contributor": to_checksum_address(contributor),
+        "contributionId": contribution_id,
+        "kind": kind,
+        "cid": cid,
+        "salt": bytes(salt),
+        "nonce": nonce,
+        "deadline": deadline,
+    }
+    return _registry_typed("Reveal", REVEAL_TYPE, chain_id, registry, message)

@@ -107,22 +107,69 @@ class Proposal:
         return self.targets, self.values, self.calldatas, self.description_hash
 
 
+@dataclass(frozen=True)
+class ProjectSchedule:
+    """A project's epoch clock and bond at registration (IContributionRegistry.ProjectParams)."""
+
+    start: int  # unix seconds, not in the past when the proposal executes
+    commit_window: int  # seconds
+    reveal_window: int  # seconds
+    bond: int = 0  # reward-token base units each commit posts
+
+    def __post_init__(self) -> None:
+        for name in ("commit_window", "reveal_window"):
+            value = getattr(self, name)
+            if not 0 < value <= _MAX_WINDOW:
+                raise ValueError(f"{name} must be 1..{_MAX_WINDOW} seconds, got {value}")
+        if not 0 <= self.start <= _UINT64_MAX:
+            raise ValueError(f"start must be a unix time in uint64, got {self.start}")
+        if not 0 <= self.bond <= _UINT96_MAX:
+            raise ValueError(f"bond must be 0..2^96-1 token base units, got {self.bond}")
+
+
 def register_project_proposal(
-    registry: str, *, name: str, task: Task | str, metric: str, benchmark_cid: str, answers_commitment: bytes
+    registry: str,
+    *,
+    name: str,
+    task: Task | str,
+    metric: str,
+    benchmark_cid: str,
+    schedule: ProjectSchedule,
+    slices_root: bytes,
+    slice_count: int,
 ) -> Proposal:
-    """The proposal that registers a project in the ContributionRegistry (only the timelock may)."""
+    """The proposal that registers a project in the ContributionRegistry (only the timelock may):
+    its task and metric, public benchmark inputs, epoch clock and bond, and the root of its hidden
+    answer slices (dao.slices)."""
     if task not in Task.names():
         raise ValueError(f"task must be one of {', '.join(Task.names())}, not {task!r}")
     task = Task(task)
-    if len(answers_commitment) != 32:
-        raise ValueError("the answers commitment is a 32-byte hash")
+    if not name:
+        raise ValueError("the project needs a name")
+    if len(slices_root) != 32 or bytes(slices_root) == bytes(32):
+        raise ValueError("the slices root is a non-zero 32-byte hash")
+    if not 0 < slice_count < 2**32:
+        raise ValueError(f"slice_count must be 1..2^32-1, got {slice_count}")
     _check_cid(benchmark_cid)
-    encoded = calldata(
-        "ContributionRegistry", "registerProject", name, task.code, metric, benchmark_cid, bytes(answers_commitment)
+    params = (
+        name,
+        task.code,
+        metric,
+        benchmark_cid,
+        schedule.start,
+        schedule.commit_window,
+        schedule.reveal_window,
+        schedule.bond,
+        bytes(slices_root),
+        slice_count,
     )
+    encoded = calldata("ContributionRegistry", "registerProject", params)
     description = (
         f"# Register the OpenMerit project '{name}'\n\nTask: {task.value}, metric: {metric}\n"
-        f"Benchmark inputs: ipfs://{benchmark_cid}\nAnswers commitment: 0x{answers_commitment.hex()}\n"
+        f"Benchmark inputs: ipfs://{benchmark_cid}\n"
+        f"Epochs: from {schedule.start}, commit {schedule.commit_window} s then reveal {schedule.reveal_window} s; "
+        f"bond {schedule.bond} base units per commit\n"
+        f"Hidden answer slices: {slice_count}, root 0x{bytes(slices_root).hex()}\n"
     )
     return Proposal((Action(registry, encoded),), description)
 
@@ -133,7 +180,12 @@ _UINT64_MAX = 2**64 - 1
 _UINT96_MAX = 2**96 - 1
 # RewardDistributor stores totals in 96 bits, and ContributionRegistry.MAX_CID_LENGTH bounds CIDs.
 _MAX_CID_LENGTH = 128
-_FUND_EPOCH_TITLE = re.compile(r"\A# Fund OpenMerit reward epoch (\d+)\n\nReport: ipfs://(\S+)\n")
+_MAX_WINDOW = 365 * 86400  # ContributionRegistry.MAX_WINDOW
+_FUND_EPOCH_DESCRIPTION = re.compile(
+    r"\A# Fund OpenMerit project (\d+), reward epoch (\d+)\n\nReport: ipfs://(\S+)\nAttempt: (\d+)\n"
+    r"(?:\n.*\n)?#proposer=(0x[0-9a-fA-F]{40})\Z",
+    re.DOTALL,
+)
 
 
 def calldata(contract: str, function: str, *args: Any) -> bytes:
@@ -170,11 +222,16 @@ def decode_calldata(contract: str, function: str, data: bytes) -> dict[str, Any]
 class FundEpochCall:
     """The arguments of ``RewardDistributor.fundEpoch``, as a funding proposal carries them."""
 
-    epoch_id: int
+    project_id: int
+    epoch: int
     merkle_root: str  # 0x-prefixed hex
     total: int
     report_cid: str
     claim_deadline: int
+
+    @property
+    def epoch_key(self) -> int:
+        return epoch_key(self.project_id, self.epoch)
 
 
 def decode_fund_epoch(data: bytes) -> FundEpochCall | None:
@@ -183,7 +240,8 @@ def decode_fund_epoch(data: bytes) -> FundEpochCall | None:
     if args is None:
         return None
     return FundEpochCall(
-        epoch_id=int(args["epochId"]),
+        project_id=int(args["projectId"]),
+        epoch=int(args["epoch"]),
         merkle_root="0x" + bytes(args["merkleRoot"]).hex(),
         total=int(args["total"]),
         report_cid=str(args["reportCid"]),
@@ -191,37 +249,82 @@ def decode_fund_epoch(data: bytes) -> FundEpochCall | None:
     )
 
 
-def fund_epoch_description(epoch_id: int, report_cid: str, description: str = "") -> str:
-    """The description convention of an epoch's funding proposal: a title naming the epoch, the
-    report's CID on its own line, then the free text. parse_fund_epoch_description reads it back."""
-    _check_epoch_id(epoch_id)
+def epoch_key(project_id: int, epoch: int) -> int:
+    """RewardDistributor.epochKey: (projectId << 128) | epoch, the name of a project's epoch there."""
+    for name, value in (("project_id", project_id), ("epoch", epoch)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**128:
+            raise ValueError(f"{name} must be an integer in 0..2^128-1, got {value!r}")
+    return (project_id << 128) | epoch
+
+
+@dataclass(frozen=True)
+class FundingDescription:
+    """What a funding proposal's description says, read back by parse_fund_epoch_description."""
+
+    project_id: int
+    epoch: int
+    report_cid: str
+    attempt: int
+    proposer: str  # checksummed; the only account OpenZeppelin's Governor lets propose this description
+
+
+def fund_epoch_description(
+    project_id: int, epoch: int, report_cid: str, *, proposer: str, attempt: int = 1, description: str = ""
+) -> str:
+    """The description of an epoch's funding proposal: a title naming the project and epoch, the
+    report's CID, the attempt (a cancelled, defeated or expired proposal is proposed again as the next
+    attempt, with a new id), the free text, and as its very last characters ``#proposer=<address>``:
+    OpenZeppelin's Governor then refuses the same description from anyone else, so nobody can
+    create (and cancel) the oracle's proposal first. parse_fund_epoch_description reads it back."""
+    _check_epoch_id(project_id)
+    _check_epoch_id(epoch)
     _check_cid(report_cid)
-    text = f"# Fund OpenMerit reward epoch {epoch_id}\n\nReport: ipfs://{report_cid}\n"
-    return text + (f"\n{description.strip()}\n" if description.strip() else "")
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise ValueError(f"attempt must be a positive integer, got {attempt!r}")
+    if not is_address(proposer):
+        raise ValueError(f"proposer must be a 20-byte hex address, got {proposer!r}")
+    text = f"# Fund OpenMerit project {project_id}, reward epoch {epoch}\n\nReport: ipfs://{report_cid}\nAttempt: {attempt}\n"
+    if description.strip():
+        text += f"\n{description.strip()}\n"
+    return text + f"#proposer={to_checksum_address(proposer)}"
 
 
-def parse_fund_epoch_description(description: str) -> tuple[int, str] | None:
-    """(epoch id, report CID) of a description that follows the convention, else None."""
-    match = _FUND_EPOCH_TITLE.match(description)
-    return (int(match.group(1)), match.group(2)) if match else None
+def parse_fund_epoch_description(description: str) -> FundingDescription | None:
+    """What a description that follows the convention says, else None."""
+    match = _FUND_EPOCH_DESCRIPTION.match(description)
+    if not match:
+        return None
+    return FundingDescription(
+        project_id=int(match.group(1)),
+        epoch=int(match.group(2)),
+        report_cid=match.group(3),
+        attempt=int(match.group(4)),
+        proposer=to_checksum_address(match.group(5)),
+    )
 
 
 def fund_epoch_proposal(
     token: str,
     distributor: str,
-    epoch_id: int,
+    project_id: int,
+    epoch: int,
     merkle_root: str | bytes,
     total: int,
     report_cid: str,
     claim_deadline: int,
+    *,
+    proposer: str,
+    attempt: int = 1,
     description: str = "",
 ) -> Proposal:
-    """The proposal that funds a reward epoch from the treasury (the timelock): two actions,
-    ``token.approve(distributor, total)`` then ``distributor.fundEpoch(epochId, merkleRoot, total,
-    reportCid, claimDeadline)``, and a description following fund_epoch_description.
+    """The proposal that funds a project's reward epoch from the treasury (the timelock): two
+    actions, ``token.approve(distributor, total)`` then ``distributor.fundEpoch(projectId, epoch,
+    merkleRoot, total, reportCid, claimDeadline)``, described by fund_epoch_description (only
+    `proposer` may propose it).
 
     Values the contract would refuse at execution are refused here, naming the value; the
-    per-epoch cap and the deadline's distance from the execution time are the chain's to check.
+    per-epoch cap, the epoch's closing and the deadline's distance from the execution time are the
+    chain's to check.
     """
     for name, address in (("token", token), ("distributor", distributor)):
         if not isinstance(address, str) or not is_address(address):
@@ -235,10 +338,14 @@ def fund_epoch_proposal(
         raise ValueError(f"total must be an integer in 1..2^96-1 token base units, got {total!r}")
     if isinstance(claim_deadline, bool) or not isinstance(claim_deadline, int) or not 0 < claim_deadline <= _UINT64_MAX:
         raise ValueError(f"claim_deadline must be a unix time in uint64, got {claim_deadline!r}")
-    text = fund_epoch_description(epoch_id, report_cid, description)
+    epoch_key(project_id, epoch)  # both fit the distributor's key
+    text = fund_epoch_description(
+        project_id, epoch, report_cid, proposer=proposer, attempt=attempt, description=description
+    )
     approve = Action(token, calldata("MeritToken", "approve", to_checksum_address(distributor), total))
     fund = Action(
-        distributor, calldata("RewardDistributor", "fundEpoch", epoch_id, root, total, report_cid, claim_deadline)
+        distributor,
+        calldata("RewardDistributor", "fundEpoch", project_id, epoch, root, total, report_cid, claim_deadline),
     )
     return Proposal((approve, fund), text)
 

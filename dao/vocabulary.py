@@ -42,3 +42,24 @@ class Task(_OnChainEnum):
     CLASSIFICATION = "classification"
     REGRESSION = "regression"
     LABELLING = "labelling"
+
+
+class Phase(_OnChainEnum):
+    """Where an epoch is on its project's clock (IContributionRegistry.Phase)."""
+
+    NOT_STARTED = "not_started"
+    COMMIT = "commit"
+    REVEAL = "reveal"
+    CLOSED = "closed"
+
+
+class Status(_OnChainEnum):
+    """Where a contribution is (IContributionRegistry.Status): committed, revealed, attested valid
+    (accepted) or invalid (rejected: malformed or a copy), or forfeited (never revealed)."""
+
+    NONE = "none"
+    COMMITTED = "committed"
+    REVEALED = "revealed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    FORFEITED = "forfeited"

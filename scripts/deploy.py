@@ -176,6 +176,7 @@ def _steps(run: DeployRun) -> list[tuple[str, Callable[[], None]]]:
                     run.contracts["timelock"].address,
                     cfg.rewards.guardian or ZERO_ADDRESS,
                     cfg.rewards.oracle or ZERO_ADDRESS,
+                    run.contracts["token"].address,  # bonds are posted in the reward token
                 ],
             ),
         ),
@@ -190,6 +191,7 @@ def _steps(run: DeployRun) -> list[tuple[str, Callable[[], None]]]:
                     run.contracts["timelock"].address,
                     cfg.rewards.guardian or ZERO_ADDRESS,
                     cfg.rewards.epoch_cap,
+                    run.contracts["registry"].address,  # its project clocks say when an epoch closed
                 ],
             ),
         ),

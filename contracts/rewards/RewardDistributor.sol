@@ -8,12 +8,16 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IRewardDistributor} from "./IRewardDistributor.sol";
+import {IContributionRegistry} from "./IContributionRegistry.sol";
 
 /// @title RewardDistributor
-/// @notice Holds each epoch's reward tokens and pays them out against the epoch's merkle root.
+/// @notice Holds each project epoch's reward tokens and pays them out against the epoch's merkle root.
 /// @dev Roles: DEFAULT_ADMIN_ROLE (the timelock) funds epochs, sets the per-epoch cap, unpauses,
 /// and grants GUARDIAN_ROLE, which may only pause claims. Funding pulls `total` from the caller
-/// (the treasury approves it in the same proposal). Claimed flags are a bitmap per epoch keyed by
+/// (the treasury approves it in the same proposal). An epoch is named by its key, (projectId << 128)
+/// | epoch, so two projects' epochs never collide. An epoch is funded only once it closed on its
+/// project's clock, only if no later epoch of the project was funded, and at most one epoch per
+/// transaction (so one proposal cannot fund several). Claimed flags are a bitmap per epoch keyed by
 /// the leaf's own index, and each epoch counts what it paid, so an epoch never pays more than its
 /// total whatever its tree says.
 contract RewardDistributor is IRewardDistributor, AccessControl, Pausable, ReentrancyGuardTransient {
@@ -35,18 +39,24 @@ contract RewardDistributor is IRewardDistributor, AccessControl, Pausable, Reent
 
     IERC20 public immutable token;
     address public immutable treasury;
+    IContributionRegistry public immutable registry;
+    /// @dev Transient: set by the first fundEpoch of a transaction.
+    bytes32 private constant _FUNDED_IN_TX_SLOT = keccak256("openmerit.distributor.fundedInTransaction");
 
     uint256 private _epochCap;
-    mapping(uint256 epochId => Epoch) private _epochs;
-    mapping(uint256 epochId => mapping(uint256 word => uint256)) private _claimedBitmap;
+    mapping(uint256 epochKey => Epoch) private _epochs;
+    mapping(uint256 epochKey => mapping(uint256 word => uint256)) private _claimedBitmap;
+    mapping(uint256 projectId => uint256) private _nextFundable;
 
     /// @param token_ the reward token.
     /// @param treasury_ the timelock: admin, funder, and where swept tokens return.
     /// @param guardian_ may pause claims (the zero address for none).
     /// @param epochCap_ the largest total one epoch may be funded with.
-    constructor(IERC20 token_, address treasury_, address guardian_, uint256 epochCap_) {
+    /// @param registry_ the registry whose project clocks say when an epoch has closed.
+    constructor(IERC20 token_, address treasury_, address guardian_, uint256 epochCap_, IContributionRegistry registry_) {
         token = token_;
         treasury = treasury_;
+        registry = registry_;
         _grantRole(DEFAULT_ADMIN_ROLE, treasury_);
         if (guardian_ != address(0)) _grantRole(GUARDIAN_ROLE, guardian_);
         _setEpochCap(epochCap_);
@@ -56,21 +66,29 @@ contract RewardDistributor is IRewardDistributor, AccessControl, Pausable, Reent
 
     /// @inheritdoc IRewardDistributor
     /// @dev Only DEFAULT_ADMIN_ROLE (the timelock). Pulls `total` from the caller.
-    function fundEpoch(uint256 epochId, bytes32 merkleRoot, uint256 total, string calldata reportCid, uint64 claimDeadline)
-        external
-        onlyRole(DEFAULT_ADMIN_ROLE)
-    {
+    function fundEpoch(
+        uint256 projectId,
+        uint256 epoch,
+        bytes32 merkleRoot,
+        uint256 total,
+        string calldata reportCid,
+        uint64 claimDeadline
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _useOneFundingPerTransaction();
         if (merkleRoot == bytes32(0)) revert DistributorZeroRoot();
-        Epoch storage epoch = _epochs[epochId];
-        if (epoch.root != bytes32(0)) revert DistributorEpochAlreadyFunded(epochId);
+        uint256 key = epochKey(projectId, epoch);
+        Epoch storage epoch_ = _epochs[key];
+        if (epoch_.root != bytes32(0)) revert DistributorEpochAlreadyFunded(key);
+        _checkFundable(projectId, epoch);
         if (total == 0 || total > _epochCap) revert DistributorInvalidTotal(total, _epochCap);
         if (claimDeadline <= block.timestamp || claimDeadline > block.timestamp + MAX_CLAIM_WINDOW) {
             revert DistributorInvalidDeadline(claimDeadline);
         }
-        epoch.root = merkleRoot;
-        epoch.total = uint96(total);
-        epoch.claimDeadline = uint40(claimDeadline);
-        emit EpochFunded(epochId, merkleRoot, total, reportCid, claimDeadline);
+        _nextFundable[projectId] = epoch + 1;
+        epoch_.root = merkleRoot;
+        epoch_.total = uint96(total);
+        epoch_.claimDeadline = uint40(claimDeadline);
+        emit EpochFunded(key, projectId, epoch, merkleRoot, total, reportCid, claimDeadline);
         token.safeTransferFrom(msg.sender, address(this), total);
     }
 
@@ -93,12 +111,12 @@ contract RewardDistributor is IRewardDistributor, AccessControl, Pausable, Reent
 
     /// @inheritdoc IRewardDistributor
     /// @dev Anyone may send a claim; the tokens always go to `account`.
-    function claim(uint256 epochId, uint256 index, address account, uint256 amount, bytes32[] calldata proof)
+    function claim(uint256 epochKey, uint256 index, address account, uint256 amount, bytes32[] calldata proof)
         external
         whenNotPaused
         nonReentrant
     {
-        _claim(epochId, index, account, amount, proof);
+        _claim(epochKey, index, account, amount, proof);
         token.safeTransfer(account, amount);
     }
 
@@ -109,7 +127,7 @@ contract RewardDistributor is IRewardDistributor, AccessControl, Pausable, Reent
         uint256 sum;
         for (uint256 i = 0; i < claims.length; ++i) {
             Claim calldata c = claims[i];
-            _claim(c.epochId, c.index, account, c.amount, c.proof);
+            _claim(c.epochKey, c.index, account, c.amount, c.proof);
             sum += c.amount;
         }
         token.safeTransfer(account, sum);
@@ -117,14 +135,14 @@ contract RewardDistributor is IRewardDistributor, AccessControl, Pausable, Reent
 
     /// @inheritdoc IRewardDistributor
     /// @dev Anyone may sweep once the claim window closed; the tokens go to the treasury.
-    function sweep(uint256 epochId) external nonReentrant {
-        Epoch storage epoch = _epochs[epochId];
-        if (epoch.root == bytes32(0)) revert DistributorUnknownEpoch(epochId);
-        if (epoch.swept) revert DistributorEpochSwept(epochId);
-        if (block.timestamp <= epoch.claimDeadline) revert DistributorClaimWindowOpen(epochId, epoch.claimDeadline);
+    function sweep(uint256 epochKey) external nonReentrant {
+        Epoch storage epoch = _epochs[epochKey];
+        if (epoch.root == bytes32(0)) revert DistributorUnknownEpoch(epochKey);
+        if (epoch.swept) revert DistributorEpochSwept(epochKey);
+        if (block.timestamp <= epoch.claimDeadline) revert DistributorClaimWindowOpen(epochKey, epoch.claimDeadline);
         uint256 unclaimed = uint256(epoch.total) - epoch.claimed;
         epoch.swept = true;
-        emit EpochSwept(epochId, treasury, unclaimed);
+        emit EpochSwept(epochKey, treasury, unclaimed);
         if (unclaimed > 0) token.safeTransfer(treasury, unclaimed);
     }
 
@@ -134,39 +152,71 @@ contract RewardDistributor is IRewardDistributor, AccessControl, Pausable, Reent
         return _epochCap;
     }
 
-    function epoch(uint256 epochId) external view returns (Epoch memory) {
-        return _epochs[epochId];
+    function epoch(uint256 epochKey) external view returns (Epoch memory) {
+        return _epochs[epochKey];
     }
 
-    function isClaimed(uint256 epochId, uint256 index) public view returns (bool) {
-        return _claimedBitmap[epochId][index >> 8] & (1 << (index & 0xff)) != 0;
+    /// @notice The key naming a project's epoch in this distributor: (projectId << 128) | epoch.
+    function epochKey(uint256 projectId, uint256 epoch_) public pure returns (uint256) {
+        if (projectId >> 128 != 0 || epoch_ >> 128 != 0) revert DistributorInvalidEpoch(projectId, epoch_);
+        return (projectId << 128) | epoch_;
+    }
+
+    /// @notice The project's earliest epoch that may still be funded (every earlier one was funded or passed over).
+    function nextFundableEpoch(uint256 projectId) external view returns (uint256) {
+        return _nextFundable[projectId];
+    }
+
+    function isClaimed(uint256 epochKey, uint256 index) public view returns (bool) {
+        return _claimedBitmap[epochKey][index >> 8] & (1 << (index & 0xff)) != 0;
     }
 
     // ---------------------------------------------------------------- internals
 
-    function _claim(uint256 epochId, uint256 index, address account, uint256 amount, bytes32[] calldata proof)
+    function _claim(uint256 epochKey, uint256 index, address account, uint256 amount, bytes32[] calldata proof)
         private
     {
         if (proof.length > MAX_PROOF_LENGTH) revert DistributorProofTooLong(proof.length, MAX_PROOF_LENGTH);
-        Epoch storage epoch_ = _epochs[epochId];
+        Epoch storage epoch_ = _epochs[epochKey];
         bytes32 root = epoch_.root;
-        if (root == bytes32(0)) revert DistributorUnknownEpoch(epochId);
+        if (root == bytes32(0)) revert DistributorUnknownEpoch(epochKey);
         uint256 deadline = epoch_.claimDeadline;
-        if (block.timestamp > deadline) revert DistributorClaimWindowClosed(epochId, deadline);
+        if (block.timestamp > deadline) revert DistributorClaimWindowClosed(epochKey, deadline);
 
-        mapping(uint256 => uint256) storage bitmap = _claimedBitmap[epochId];
+        mapping(uint256 => uint256) storage bitmap = _claimedBitmap[epochKey];
         uint256 word = bitmap[index >> 8];
         uint256 bit = 1 << (index & 0xff);
-        if (word & bit != 0) revert DistributorAlreadyClaimed(epochId, index);
+        if (word & bit != 0) revert DistributorAlreadyClaimed(epochKey, index);
 
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(index, account, amount))));
-        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert DistributorInvalidProof(epochId, index);
+        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert DistributorInvalidProof(epochKey, index);
 
         bitmap[index >> 8] = word | bit;
         uint256 claimed = uint256(epoch_.claimed) + amount;
-        if (claimed > epoch_.total) revert DistributorEpochOverClaimed(epochId, claimed, epoch_.total);
+        if (claimed > epoch_.total) revert DistributorEpochOverClaimed(epochKey, claimed, epoch_.total);
         epoch_.claimed = uint96(claimed);
-        emit Claimed(epochId, index, account, amount);
+        emit Claimed(epochKey, index, account, amount);
+    }
+
+    /// @dev The timelock runs a proposal's actions in one transaction: a second fundEpoch in it reverts.
+    function _useOneFundingPerTransaction() private {
+        bytes32 slot = _FUNDED_IN_TX_SLOT;
+        uint256 funded;
+        assembly {
+            funded := tload(slot)
+        }
+        if (funded != 0) revert DistributorOneEpochPerTransaction();
+        assembly {
+            tstore(slot, 1)
+        }
+    }
+
+    /// @dev The epoch closed on its project's clock and no later epoch of the project was funded.
+    function _checkFundable(uint256 projectId, uint256 epoch) private view {
+        uint256 next = _nextFundable[projectId];
+        if (epoch < next) revert DistributorEpochPassedOver(projectId, epoch, next);
+        uint256 end = registry.epochEnd(projectId, epoch); // reverts for an unknown project
+        if (block.timestamp < end) revert DistributorEpochNotClosed(projectId, epoch, end);
     }
 
     function _setEpochCap(uint256 newCap) private {
