@@ -22,6 +22,7 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from dao.abi import abi
 from dao.deployments import Deployment, load_deployment
+from dao.epochs import EpochClock, ScheduleConfig
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 
@@ -185,6 +186,13 @@ def read_struct(call: ContractFunction) -> dict[str, Any]:
     if not all(names):
         raise ValueError(f"{call.fn_name} has unnamed outputs; name them in the contract")
     return dict(zip(names, result, strict=True))
+
+
+def project_clock(registry: Contract, project_id: int) -> EpochClock:
+    """A project's epoch clock, from the registry's schedule configurations."""
+    configs = registry.functions.schedules(project_id).call()
+    names = [c["name"] for c in registry.functions.schedules(project_id).abi["outputs"][0]["components"]]
+    return EpochClock(ScheduleConfig.from_chain(dict(zip(names, config, strict=True))) for config in configs)
 
 
 def _error_selectors() -> dict[bytes, dict]:

@@ -283,7 +283,10 @@ def fund_epoch_description(
         raise ValueError(f"attempt must be a positive integer, got {attempt!r}")
     if not is_address(proposer):
         raise ValueError(f"proposer must be a 20-byte hex address, got {proposer!r}")
-    text = f"# Fund OpenMerit project {project_id}, reward epoch {epoch}\n\nReport: ipfs://{report_cid}\nAttempt: {attempt}\n"
+    text = (
+        f"# Fund OpenMerit project {project_id}, reward epoch {epoch}\n\n"
+        f"Report: ipfs://{report_cid}\nAttempt: {attempt}\n"
+    )
     if description.strip():
         text += f"\n{description.strip()}\n"
     return text + f"#proposer={to_checksum_address(proposer)}"

@@ -9,15 +9,36 @@ from dao.proposals import Action, Proposal, fund_epoch_proposal
 
 
 def funding_proposal(
-    *, token: str, distributor: str, epoch: int, merkle_root: str, total: int, report_cid: str, claim_deadline: int
+    *,
+    token: str,
+    distributor: str,
+    project_id: int,
+    epoch: int,
+    merkle_root: str,
+    total: int,
+    report_cid: str,
+    claim_deadline: int,
+    proposer: str,
+    attempt: int,
 ) -> Proposal:
-    """approve(distributor, total) then fundEpoch(epoch, root, total, reportCid, claimDeadline),
-    described with the epoch and the report CID (dao.proposals.fund_epoch_proposal)."""
+    """approve(distributor, total) then fundEpoch(projectId, epoch, root, total, reportCid,
+    claimDeadline), described with the project, epoch, report CID and attempt, and proposable by
+    `proposer` alone (dao.proposals.fund_epoch_proposal)."""
     details = (
         f"Merkle root: {merkle_root}\nTotal: {total} token base units\nClaim deadline: {claim_deadline} (unix time)"
     )
     return fund_epoch_proposal(
-        token, distributor, epoch, merkle_root, total, report_cid, claim_deadline, description=details
+        token,
+        distributor,
+        project_id,
+        epoch,
+        merkle_root,
+        total,
+        report_cid,
+        claim_deadline,
+        proposer=proposer,
+        attempt=attempt,
+        description=details,
     )
 
 

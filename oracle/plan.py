@@ -1,5 +1,5 @@
-"""The oracle's pure decisions: which blocks an epoch covers, what it is scored from, which score
-each contribution is attested with. No I/O: data in, data out."""
+"""The oracle's pure decisions: what an epoch is scored from, which score and verdict each
+contribution is attested with. No I/O: data in, data out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from dao.vocabulary import ContributionKind
+from oracle.scoring.rejections import RejectionReason
 from oracle.scoring.report import (
     EpochInputs,
     EpochReport,
@@ -17,25 +18,21 @@ from oracle.scoring.report import (
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class BlockRange:
-    first: int
-    last: int  # inclusive
-
-
-def epoch_blocks(first_block: int, length_blocks: int, epoch: int) -> BlockRange:
-    """Epoch N covers [first_block + N * length, first_block + (N + 1) * length - 1]."""
-    if epoch < 0:
-        raise ValueError(f"epochs are numbered from 0, got {epoch}")
-    start = first_block + epoch * length_blocks
-    return BlockRange(start, start + length_blocks - 1)
-
-
-def last_closed_epoch(first_block: int, length_blocks: int, safe_head: int) -> int:
-    """The newest epoch whose every block is at or below the safe head (-1 when none is)."""
-    if safe_head < first_block:
-        return -1
-    return (safe_head - first_block + 1) // length_blocks - 1
+def split_slice(slice_bytes: bytes, label_items: set[str]) -> tuple[bytes | None, bytes | None]:
+    """A hidden slice (``id,answer`` rows) as the scoring engine takes it: the answers of benchmark
+    items (``id,answer``) and the gold labels of label items (``item,label``); None for a part with
+    no rows. Rows keep their order, so the same slice always gives the same bytes (and CIDs)."""
+    lines = slice_bytes.decode("utf-8-sig").splitlines()
+    if not lines or lines[0].strip() != "id,answer":
+        raise ValueError("a slice starts with the header 'id,answer'")
+    answers, gold = ["id,answer"], ["item,label"]
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        item = line.split(",", 1)[0].strip()
+        (gold if item in label_items else answers).append(line.strip())
+    as_bytes = lambda rows: ("\n".join(rows) + "\n").encode() if len(rows) > 1 else None  # noqa: E731
+    return as_bytes(answers), as_bytes(gold)
 
 
 def submission_refs(submissions: Sequence[Mapping[str, Any]]) -> list[SubmissionRef]:
@@ -77,19 +74,47 @@ def epoch_inputs(
     )
 
 
-def contribution_scores(report: EpochReport) -> list[tuple[int, int]]:
-    """(contribution id, score) for every submission of the report, in contribution order.
+# Rejections that make a contribution invalid (its bond goes to the treasury): it was malformed or a
+# copy. A model that is well formed but no better than the champion is valid; so is an artifact the
+# oracle could not fetch, which is never held against the contributor.
+_VALID_REJECTIONS = frozenset({RejectionReason.NO_GAIN, RejectionReason.UNAVAILABLE})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the oracle attests for one contribution."""
+
+    contribution_id: int
+    score_units: int
+    valid: bool
+
+
+def contribution_verdicts(report: EpochReport) -> list[Verdict]:
+    """The score and validity of every submission of the report, in contribution order.
 
     A model submission's score is its score units (0 when rejected); a label submission carries its
-    annotator's score units when the file was accepted, 0 when it was rejected whole.
+    annotator's score units when the file was accepted, 0 when it was rejected whole. A submission
+    is invalid when it was malformed or a copy.
     """
-    scores: dict[int, int] = {s.order: s.score_units for s in report.model_scores}
-    by_annotator = {a.annotator: a.score_units for a in report.annotator_scores}
+    verdicts: dict[int, Verdict] = {}
+    for m in report.model_scores:
+        valid = m.accepted or m.reason in _VALID_REJECTIONS
+        verdicts[m.order] = Verdict(m.order, m.score_units, valid)
+    by_annotator = {a.annotator: a for a in report.annotator_scores}
     for submission in report.label_submissions:
-        scores[submission.order] = by_annotator.get(submission.contributor, 0) if submission.accepted else 0
+        annotator = by_annotator.get(submission.contributor)
+        units = annotator.score_units if submission.accepted and annotator is not None else 0
+        copied = annotator is not None and annotator.copy_of is not None
+        valid = (submission.accepted or submission.reason in _VALID_REJECTIONS) and not copied
+        verdicts[submission.order] = Verdict(submission.order, units, valid)
     for ref in report.inputs.submissions:
-        scores.setdefault(ref.order, 0)
-    return sorted(scores.items())
+        verdicts.setdefault(ref.order, Verdict(ref.order, 0, False))  # a kind this version does not score
+    return [verdicts[order] for order in sorted(verdicts)]
+
+
+def contribution_scores(report: EpochReport) -> list[tuple[int, int]]:
+    """(contribution id, score) for every submission of the report, in contribution order."""
+    return [(v.contribution_id, v.score_units) for v in contribution_verdicts(report)]
 
 
 def funded_total(report: EpochReport) -> int:

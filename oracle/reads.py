@@ -24,16 +24,31 @@ def _kind_name(code: int) -> str:
 
 @dataclass(frozen=True)
 class Submission:
-    """One ContributionSubmitted event."""
+    """One revealed contribution (a Revealed event); its id is its commit order."""
 
     contribution_id: int
     project_id: int
+    epoch: int
     contributor: str
     kind: str  # a ContributionKind value; "unknown:<n>" for a kind this oracle does not know
     cid: str
     block_number: int
     tx_hash: str
     log_index: int
+
+    def as_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass(frozen=True)
+class UnrevealedCommit:
+    """A commit of the epoch never revealed: what forfeitUnrevealed needs to name it."""
+
+    contribution_id: int
+    contributor: str
+    project_id: int
+    epoch: int
+    commitment: str  # 0x-prefixed
 
     def as_json(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -58,25 +73,44 @@ def canonical(w3: Web3, number: int, expected_hash: str | None) -> bool:
         return False
 
 
-def read_submissions(registry: Contract, project_id: int, from_block: int, to_block: int) -> list[Submission]:
-    """The project's ContributionSubmitted events in [from_block, to_block], in contribution order."""
-    logs = registry.events.ContributionSubmitted().get_logs(
-        from_block=from_block, to_block=to_block, argument_filters={"projectId": project_id}
-    )
-    found = [
-        Submission(
-            contribution_id=int(entry["args"]["contributionId"]),
-            project_id=int(entry["args"]["projectId"]),
-            contributor=to_checksum_address(entry["args"]["contributor"]),
-            kind=_kind_name(int(entry["args"]["kind"])),
-            cid=str(entry["args"]["cid"]),
-            block_number=int(entry["blockNumber"]),
-            tx_hash="0x" + bytes(entry["transactionHash"]).hex(),
-            log_index=int(entry["logIndex"]),
+def read_epoch(
+    registry: Contract, project_id: int, epoch: int, from_block: int, to_block: int
+) -> tuple[list[Submission], list[UnrevealedCommit]]:
+    """The epoch's reveals (in commit order) and its commits that were never revealed, from the
+    registry's events in [from_block, to_block]."""
+    filters = {"projectId": project_id}
+    commits = [
+        e
+        for e in registry.events.Committed().get_logs(
+            from_block=from_block, to_block=to_block, argument_filters=filters
         )
-        for entry in logs
+        if int(e["args"]["epoch"]) == epoch
     ]
-    return sorted(found, key=lambda s: s.contribution_id)
-
-
-# -- sending ---------------------------------------------------------------------------------
+    reveals = [
+        Submission(
+            contribution_id=int(e["args"]["contributionId"]),
+            project_id=int(e["args"]["projectId"]),
+            epoch=int(e["args"]["epoch"]),
+            contributor=to_checksum_address(e["args"]["contributor"]),
+            kind=_kind_name(int(e["args"]["kind"])),
+            cid=str(e["args"]["cid"]),
+            block_number=int(e["blockNumber"]),
+            tx_hash="0x" + bytes(e["transactionHash"]).hex(),
+            log_index=int(e["logIndex"]),
+        )
+        for e in registry.events.Revealed().get_logs(from_block=from_block, to_block=to_block, argument_filters=filters)
+        if int(e["args"]["epoch"]) == epoch
+    ]
+    revealed = {r.contribution_id for r in reveals}
+    unrevealed = [
+        UnrevealedCommit(
+            contribution_id=int(e["args"]["contributionId"]),
+            contributor=to_checksum_address(e["args"]["contributor"]),
+            project_id=project_id,
+            epoch=epoch,
+            commitment="0x" + bytes(e["args"]["commitment"]).hex(),
+        )
+        for e in commits
+        if int(e["args"]["contributionId"]) not in revealed
+    ]
+    return sorted(reveals, key=lambda r: r.contribution_id), sorted(unrevealed, key=lambda c: c.contribution_id)

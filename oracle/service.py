@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dao.artifacts import ArtifactStore, StoreUnavailableError, open_artifact_store
 from dao.chain import RpcUnavailableError, connect, load_contracts
 from dao.deployments import load_deployment
-from oracle.hidden import HiddenAnswersError
-from oracle.plan import last_closed_epoch
+from oracle.hidden import HiddenSlicesError
 from oracle.reads import safe_head
 from oracle.scoring.epoch import EpochInputError
 from oracle.settings import Settings
@@ -30,6 +29,7 @@ from oracle.steps import (
     propose,
     reorged,
     restart_after_reorg,
+    reveal_slice,
     score,
 )
 from oracle.transactions import TxRevertedError, TxSender, TxSimulationError
@@ -41,18 +41,19 @@ ProgressCallback = Callable[[str, int, int], None]
 _STEPS = {
     Step.NEW: collect,
     Step.COLLECTED: score,
-    Step.SCORED: pin,
+    Step.SCORED: reveal_slice,
+    Step.SLICE_REVEALED: pin,
     Step.PINNED: attest,
     Step.ATTESTED: propose,
     Step.PROPOSED: follow,
     Step.QUEUED: follow,
 }
 # Before these steps the epoch's last block must still be the one its submissions were read at.
-_REORG_CHECKED = {Step.COLLECTED, Step.SCORED, Step.PINNED, Step.ATTESTED}
+_REORG_CHECKED = {Step.COLLECTED, Step.SCORED, Step.SLICE_REVEALED, Step.PINNED, Step.ATTESTED}
 
 # Faults a person must fix (settings, hidden answers, a call the chain refuses): the epoch stops
 # with the reason in the journal, and `close-epoch` exits with it.
-BLOCKING_ERRORS = (EpochBlocked, HiddenAnswersError, EpochInputError, TxSimulationError, TxRevertedError)
+BLOCKING_ERRORS = (EpochBlocked, HiddenSlicesError, EpochInputError, TxSimulationError, TxRevertedError)
 # Faults that pass (node or store down beyond the retry window): the loop tries again later.
 TRANSIENT_ERRORS = (RpcUnavailableError, StoreUnavailableError, TimeoutError)
 
@@ -94,9 +95,7 @@ class OracleService:
                 fee_bump_percent=settings.tx_fee_bump_percent,
                 max_fee_wei=settings.tx_max_fee_wei,
             )
-        first_block = settings.schedule.first_block
-        if first_block is None:
-            first_block = deployment.contracts["registry"].block_number
+        first_block = deployment.contracts["registry"].block_number
         self.ctx = Context(
             settings=settings,
             project=project,
@@ -138,9 +137,14 @@ class OracleService:
     def advance(self, epoch: int) -> EpochRecord:
         """Runs the epoch's steps as far as they go now; returns the journal record, finished or
         waiting (its `note` says for what). Raises one of BLOCKING_ERRORS, recorded in the note."""
-        first, last = self.ctx.blocks(epoch)
+        # the epoch's events are read from the registry's deployment on; to_block becomes the final
+        # block they were read at
         record = self.journal.open_epoch(
-            self.chain_id, epoch, project_id=self.ctx.project.project_id, from_block=first, to_block=last
+            self.chain_id,
+            epoch,
+            project_id=self.ctx.project.project_id,
+            from_block=self.ctx.first_block,
+            to_block=self.ctx.first_block,
         )
         while not record.current_step.finished:
             step = record.current_step
@@ -179,8 +183,10 @@ class OracleService:
     # -- the loop ----------------------------------------------------------------------------
 
     def last_closed_epoch(self) -> int:
+        """The newest epoch of the project whose reveal window closed by the final head's time (-1: none)."""
         head = safe_head(self.w3, self.settings.finality, self.settings.confirmations)
-        return last_closed_epoch(self.ctx.first_block, self.settings.schedule.length_blocks, head)
+        closed = self.ctx.clock().last_closed(int(self.w3.eth.get_block(head)["timestamp"]))
+        return -1 if closed is None else closed
 
     def tick(self) -> list[EpochRecord]:
         """One pass: every closed epoch not finished yet is advanced, oldest first."""

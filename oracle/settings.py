@@ -11,14 +11,14 @@ A settings file for a local chain (`merit oracle run --config oracle.json`, the 
 `MERIT_ORACLE_PRIVATE_KEY`):
 
     {"rpc_url": "http://127.0.0.1:8545", "deployment": "deployments/development.json",
-     "schedule": {"length_blocks": 7200}, "confirmations": 12,
+     "confirmations": 12,
      "artifacts": {"backend": "kubo", "kubo_url": "http://127.0.0.1:5001"},
      "database_url": "sqlite:///.cache/oracle.db",
      "project": {"project_id": 1, "name": "Sentiment", "budget_wei": "1000000000000000000000",
-                 "answers_path": "hidden/answers.csv", "champion_path": "hidden/baseline.npy",
+                 "slices_path": "hidden/slices.json", "champion_path": "hidden/baseline.npy",
                  "parameters": {"task": "classification", "metric": "accuracy", "classes": ["n", "y"]}}}
 
-One oracle serves one project: the distributor's epoch id is the epoch number.
+One oracle serves one project. Its epochs are the project's, on the clock the registry keeps.
 """
 
 from __future__ import annotations
@@ -59,25 +59,14 @@ class ProjectConfig(BaseModel):
     name: str = Field(min_length=1, description="the project's name, as written in reports")
     budget_wei: int = Field(gt=0, description="each epoch's budget, token base units")
     parameters: ScoringParameters
-    answers_path: Path | None = Field(
-        default=None, description="the hidden answers (id,answer CSV); its keccak256 is the on-chain commitment"
+    slices_path: Path | None = Field(
+        default=None,
+        description="the manifest of the project's hidden answer slices (oracle.hidden), committed on chain",
     )
     champion_path: Path | None = Field(
         default=None, description="the project's baseline predictions: the champion entering the first epoch"
     )
     label_items_path: Path | None = Field(default=None, description="CSV with header `item`: items open for labels")
-    gold_path: Path | None = Field(default=None, description="hidden gold labels for label epochs")
-
-
-class EpochSchedule(BaseModel):
-    """Epoch N covers blocks [first_block + N * length_blocks, first_block + (N + 1) * length_blocks)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    first_block: int | None = Field(
-        default=None, ge=0, description="the first block of epoch 0 (default: the registry's deployment block)"
-    )
-    length_blocks: int = Field(default=7200, ge=1)
 
 
 class Settings(BaseSettings):
@@ -98,7 +87,6 @@ class Settings(BaseSettings):
     keystore_password_env: str = "MERIT_ORACLE_KEYSTORE_PASSWORD"
     private_key: SecretStr | None = None
 
-    schedule: EpochSchedule = EpochSchedule()
     finality: Literal["confirmations", "finalized"] = Field(
         default="confirmations", description="wait for N confirmations, or for the chain's `finalized` tag"
     )
@@ -110,6 +98,9 @@ class Settings(BaseSettings):
 
     attest_batch_size: int = Field(default=100, ge=1, le=1000)
     claim_window_seconds: int = Field(default=30 * 86400, gt=0)
+    max_proposal_attempts: int = Field(
+        default=3, ge=1, le=20, description="funding proposals per epoch before a failed one is final"
+    )
     poll_interval_seconds: float = Field(default=5.0, gt=0)
     tx_stuck_seconds: float = Field(
         default=90.0, gt=0, description="a transaction not mined after this long is replaced at a higher fee"

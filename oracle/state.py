@@ -33,15 +33,16 @@ class Step(str, enum.Enum):
     """Where an epoch stands; each value is the last step *finished*."""
 
     NEW = "new"
-    COLLECTED = "collected"  # 1. the epoch's submissions read at finality
-    SCORED = "scored"  # 2-3. artifacts fetched and checked, report and tree built
-    PINNED = "pinned"  # 4. report and tree dump pinned
+    COLLECTED = "collected"  # 1. the epoch's reveals (and unrevealed commits) read at finality
+    SCORED = "scored"  # 2-3. artifacts fetched and checked, scored on the epoch's hidden slice
+    SLICE_REVEALED = "slice_revealed"  # 4a. the slice revealed on chain, then published with its derived files
+    PINNED = "pinned"  # 4b. report and tree dump pinned
     ATTESTED = "attested"  # 5. every contribution's score on chain
     PROPOSED = "proposed"  # 6. the funding proposal is on chain
     QUEUED = "queued"  # 7a. queued in the timelock
     EXECUTED = "executed"  # 7b. executed: the epoch is funded
     NOTHING_TO_FUND = "nothing_to_fund"  # finished without a proposal: no allocation
-    DEFEATED = "defeated"  # finished: governance did not pass the proposal
+    DEFEATED = "defeated"  # finished: governance did not pass the last allowed attempt
 
     @property
     def finished(self) -> bool:
@@ -52,6 +53,7 @@ STEP_ORDER = [
     Step.NEW,
     Step.COLLECTED,
     Step.SCORED,
+    Step.SLICE_REVEALED,
     Step.PINNED,
     Step.ATTESTED,
     Step.PROPOSED,
@@ -85,7 +87,9 @@ class EpochRecord(Base):
     from_block: Mapped[int] = mapped_column(BigInteger)
     to_block: Mapped[int] = mapped_column(BigInteger)
     to_block_hash: Mapped[str | None] = mapped_column(String(66), default=None)
-    submissions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    submissions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)  # the reveals
+    unrevealed: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)  # commits never revealed
+    slice_index: Mapped[int | None] = mapped_column(Integer, default=None)  # the hidden slice it is scored on
     report_json: Mapped[str | None] = mapped_column(Text, default=None)
     tree_json: Mapped[str | None] = mapped_column(Text, default=None)
     report_cid: Mapped[str | None] = mapped_column(String(128), default=None)
@@ -93,6 +97,7 @@ class EpochRecord(Base):
     champion_after: Mapped[str | None] = mapped_column(String(128), default=None)
     proposal: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     proposal_id: Mapped[str | None] = mapped_column(String(80), default=None)
+    proposal_attempt: Mapped[int] = mapped_column(Integer, default=1)  # the next after a proposal that failed
     reorgs: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str | None] = mapped_column(Text, default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -219,6 +224,7 @@ class Journal:
                     from_block=from_block,
                     to_block=to_block,
                     reorgs=0,
+                    proposal_attempt=1,
                 )
                 session.add(record)
                 session.commit()

@@ -1,6 +1,12 @@
-"""The seven steps of one epoch. Each reads the journal and the chain, does its work only when the
-chain does not already hold it, and records its result; running a step twice does nothing the
-second time. `OracleService` (service.py) decides when each one runs."""
+"""The steps of one epoch. Each reads the journal and the chain, does its work only when the chain
+does not already hold it, and records its result; running a step twice does nothing the second
+time. `OracleService` (service.py) decides when each one runs.
+
+1 collect the epoch's reveals (and unrevealed commits) once its reveal window closed at finality;
+2-3 fetch and check the artifacts and score them on the epoch's hidden slice; 4a reveal the slice on
+chain, then publish it; 4b pin the report and tree; 5 attest scores and verdicts (bonds follow) and
+forfeit unrevealed commits; 6 open the funding proposal only the oracle can make; 7 queue and execute
+it, proposing again (as the next attempt) when governance cancels, defeats or lets it expire."""
 
 from __future__ import annotations
 
@@ -24,19 +30,23 @@ from dao.artifacts import (
     UnsupportedCidError,
     normalize_cid,
 )
-from dao.chain import OpenMeritContracts, read_struct
+from dao.artifacts.store import compute_artifact_cid
+from dao.chain import OpenMeritContracts, project_clock, read_struct
+from dao.epochs import EpochClock
 from dao.merkle import RewardLeaf, reward_tree
-from dao.proposals import Proposal, ProposalState, decode_fund_epoch, parse_fund_epoch_description
+from dao.proposals import Proposal, ProposalState, decode_fund_epoch, epoch_key, parse_fund_epoch_description
+from dao.slices import HiddenSlice
 from oracle.funding import funding_proposal, proposal_from_json, proposal_to_json
-from oracle.hidden import load_hidden_answers
+from oracle.hidden import check_committed, load_slice_set
 from oracle.plan import (
+    Verdict,
     batches,
-    contribution_scores,
-    epoch_blocks,
+    contribution_verdicts,
     epoch_inputs,
     funded_total,
+    split_slice,
 )
-from oracle.reads import block_hash, canonical, read_submissions, safe_head
+from oracle.reads import block_hash, canonical, read_epoch, safe_head
 from oracle.scoring.epoch import score_epoch
 from oracle.scoring.report import EpochReport, canonical_json, report_from_json
 from oracle.settings import ProjectConfig, Settings
@@ -47,7 +57,7 @@ log = logging.getLogger("oracle.steps")
 
 
 class Waiting(Exception):
-    """The step cannot finish yet (blocks not final, voting open, timelock delay); try later."""
+    """The step cannot finish yet (epoch open or not final, voting open, timelock delay); try later."""
 
 
 class EpochBlocked(RuntimeError):
@@ -67,12 +77,23 @@ class Context:
     journal: Journal
     store: ArtifactStore
     sender: TxSender | None  # None in dry mode
-    first_block: int
+    first_block: int  # the registry's deployment block: events are read from there
     progress: Callable[[str, int, int], None]  # (what, done, total)
 
-    def blocks(self, epoch: int) -> tuple[int, int]:
-        found = epoch_blocks(self.first_block, self.settings.schedule.length_blocks, epoch)
-        return found.first, found.last
+    def clock(self) -> EpochClock:
+        """The project's epoch clock, as the registry keeps it now."""
+        try:
+            return project_clock(self.contracts.registry, self.project.project_id)
+        except ContractLogicError:
+            raise EpochBlocked(f"project {self.project.project_id} is not registered in the registry") from None
+
+    @property
+    def proposer(self) -> str:
+        """The account whose funding proposals these are (the deployment's oracle in dry mode)."""
+        if self.sender is not None:
+            return self.sender.address
+        configured = self.contracts.deployment.config.get("rewards", {}).get("oracle")
+        return str(configured or self.contracts.timelock.address)
 
     def update(self, record: EpochRecord, **fields: Any) -> EpochRecord:
         return self.journal.update_epoch(record.chain_id, record.epoch, **fields)
@@ -82,22 +103,28 @@ class Context:
 
 
 def collect(ctx: Context, record: EpochRecord) -> EpochRecord:
+    end = ctx.clock().windows(record.epoch).end
     head = safe_head(ctx.w3, ctx.settings.finality, ctx.settings.confirmations)
-    if record.to_block > head:
-        raise Waiting(f"epoch {record.epoch} ends at block {record.to_block}; the final head is {head}")
-    found = read_submissions(ctx.contracts.registry, ctx.project.project_id, record.from_block, record.to_block)
-    last_hash = block_hash(ctx.w3, record.to_block)
+    head_time = int(ctx.w3.eth.get_block(head)["timestamp"])
+    if head_time < end:
+        # every reveal of the epoch is in a block timed before `end`: once a final block is timed at or
+        # after it, all of them are final
+        raise Waiting(f"epoch {record.epoch} closes at {end}; the final head (block {head}) is timed {head_time}")
+    reveals, unrevealed = read_epoch(
+        ctx.contracts.registry, ctx.project.project_id, record.epoch, record.from_block, head
+    )
     log.info(
-        "submissions read",
-        extra={
-            "epoch": record.epoch,
-            "submissions": len(found),
-            "from_block": record.from_block,
-            "to_block": record.to_block,
-        },
+        "reveals read",
+        extra={"epoch": record.epoch, "reveals": len(reveals), "unrevealed": len(unrevealed), "to_block": head},
     )
     return ctx.update(
-        record, submissions=[s.as_json() for s in found], to_block_hash=last_hash, step=Step.COLLECTED, note=None
+        record,
+        submissions=[r.as_json() for r in reveals],
+        unrevealed=[c.as_json() for c in unrevealed],
+        to_block=head,
+        to_block_hash=block_hash(ctx.w3, head),
+        step=Step.COLLECTED,
+        note=None,
     )
 
 
@@ -115,6 +142,8 @@ def restart_after_reorg(ctx: Context, record: EpochRecord) -> EpochRecord:
         record,
         step=Step.NEW,
         submissions=None,
+        unrevealed=None,
+        slice_index=None,
         to_block_hash=None,
         report_json=None,
         tree_json=None,
@@ -175,25 +204,58 @@ def _champion_entering(ctx: Context, record: EpochRecord) -> tuple[str | None, b
     return previous.champion_after, data
 
 
+def _slice_index(ctx: Context, record: EpochRecord) -> int:
+    """The slice this epoch is scored on: the one revealed for it, or else the next unused one."""
+    registry = ctx.contracts.registry.functions
+    pid = ctx.project.project_id
+    revealed = read_struct(registry.epochSlice(pid, record.epoch))
+    project = read_struct(registry.project(pid))
+    if revealed["revealed"]:
+        if int(revealed["sliceSet"]) != int(project["sliceSet"]):
+            raise EpochBlocked(f"epoch {record.epoch} was scored on slice set {revealed['sliceSet']}, now rotated")
+        return int(revealed["sliceIndex"])
+    if int(project["slicesUsed"]) >= int(project["sliceCount"]):
+        raise EpochBlocked(f"project {pid} has no hidden slices left: governance must register a new set")
+    return int(project["slicesUsed"])
+
+
+def hidden_slice(ctx: Context, index: int) -> HiddenSlice:
+    """Slice `index` of the oracle's local set, after checking the set against the on-chain root."""
+    if ctx.project.slices_path is None:
+        raise EpochBlocked("project.slices_path: the oracle holds no hidden slices for this project")
+    slices = load_slice_set(ctx.project.slices_path)
+    committed = read_struct(ctx.contracts.registry.functions.project(ctx.project.project_id))["slicesRoot"]
+    check_committed(slices, committed, ctx.project.slices_path)
+    return slices.slices[index]
+
+
+def _label_item_ids(items: bytes | None) -> set[str]:
+    if items is None:
+        return set()
+    lines = items.decode("utf-8-sig").splitlines()
+    return {line.split(",", 1)[0].strip() for line in lines[1:] if line.strip()}
+
+
 def score(ctx: Context, record: EpochRecord) -> EpochRecord:
     project = ctx.project
-    answers_cid = None
+    submissions = record.submissions or []
     artifacts: dict[str, bytes] = {}
-    if project.answers_path is not None:
-        try:
-            committed = read_struct(ctx.contracts.registry.functions.project(project.project_id))["answersCommitment"]
-        except ContractLogicError:
-            raise EpochBlocked(f"project {project.project_id} is not registered in the registry") from None
-        answers = load_hidden_answers(project.answers_path, committed)
-        answers_cid = ctx.store.put(answers.data, pin=True)
-        artifacts[answers_cid] = answers.data
-    champion_cid, champion = _champion_entering(ctx, record)
     items_cid, items = _local_input(ctx, project.label_items_path)
-    gold_cid, gold = _local_input(ctx, project.gold_path)
-    for cid, data in ((champion_cid, champion), (items_cid, items), (gold_cid, gold)):
+    answers_cid = gold_cid = None
+    slice_index = None
+    if submissions:  # an epoch nobody revealed into uses no slice
+        slice_index = _slice_index(ctx, record)
+        answers, gold = split_slice(hidden_slice(ctx, slice_index).data, _label_item_ids(items))
+        # only the CIDs now: the bytes enter the store once the slice is revealed on chain
+        for data in (answers, gold):
+            if data is not None:
+                artifacts[compute_artifact_cid(data)] = data
+        answers_cid = compute_artifact_cid(answers) if answers is not None else None
+        gold_cid = compute_artifact_cid(gold) if gold is not None else None
+    champion_cid, champion = _champion_entering(ctx, record)
+    for cid, data in ((champion_cid, champion), (items_cid, items)):
         if cid is not None and data is not None:
             artifacts[cid] = data
-    submissions = record.submissions or []
     for done, submission in enumerate(submissions, start=1):
         data, why = fetch_checked(ctx.store, submission["cid"])
         if data is None:
@@ -229,6 +291,7 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
         "epoch scored",
         extra={
             "epoch": record.epoch,
+            "slice": slice_index,
             "allocations": len(report.allocations),
             "root": report.merkle_root,
             "funded_wei": str(funded_total(report)),
@@ -239,6 +302,7 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
         report_json=canonical_json(report),
         tree_json=tree_json,
         champion_after=report.champion_after,
+        slice_index=slice_index,
         step=Step.SCORED,
         note=None,
     )
@@ -255,7 +319,42 @@ def report_of(record: EpochRecord) -> EpochReport:
     return report_from_json(record.report_json)
 
 
-# -- 4. pin the report and the tree dump ------------------------------------------------------------
+# -- 4a. reveal the epoch's hidden slice on chain, then publish it ----------------------------------
+
+
+def reveal_slice(ctx: Context, record: EpochRecord) -> EpochRecord:
+    """Reveals the slice the epoch was scored on (once) and only then puts its bytes, and the answers
+    and gold derived from it, in the store: before this, nothing of them is served anywhere."""
+    if record.slice_index is None:
+        return ctx.update(record, step=Step.SLICE_REVEALED)
+    resume_transactions(ctx, record)
+    hidden = hidden_slice(ctx, record.slice_index)
+    registry = ctx.contracts.registry.functions
+    pid = ctx.project.project_id
+
+    def revealed() -> bool:
+        return bool(read_struct(registry.epochSlice(pid, record.epoch))["revealed"])
+
+    if not revealed():
+        slice_cid = compute_artifact_cid(hidden.data)
+        slices = load_slice_set(ctx.project.slices_path) if ctx.project.slices_path else None
+        assert slices is not None  # hidden_slice() refused a project without slices
+        call = registry.revealSlice(
+            pid, record.epoch, hidden.content_hash, hidden.salt, slice_cid, slices.proof(record.slice_index)
+        )
+        if ctx.sender is None:
+            return _dry(ctx, record, f"revealSlice {record.slice_index}", call)
+        ctx.sender.send(record.epoch, f"reveal slice {record.slice_index}", call, already_done=revealed)
+    _, items = _local_input(ctx, ctx.project.label_items_path)
+    answers, gold = split_slice(hidden.data, _label_item_ids(items))
+    for data in (hidden.data, answers, gold):
+        if data is not None:
+            ctx.store.put(data, pin=True)
+    log.info("hidden slice revealed", extra={"epoch": record.epoch, "slice": record.slice_index})
+    return ctx.update(record, step=Step.SLICE_REVEALED)
+
+
+# -- 4b. pin the report and the tree dump -----------------------------------------------------------
 
 
 def pin(ctx: Context, record: EpochRecord) -> EpochRecord:
@@ -269,9 +368,22 @@ def pin(ctx: Context, record: EpochRecord) -> EpochRecord:
 # -- 5. attest the scores in batches -----------------------------------------------------------------
 
 
-def _unattested(ctx: Context, scores: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _unattested(ctx: Context, verdicts: list[Verdict]) -> list[Verdict]:
     attestation = ctx.contracts.registry.functions.attestation
-    return [(cid, value) for cid, value in scores if not read_struct(attestation(cid))["attested"]]
+    return [v for v in verdicts if not read_struct(attestation(v.contribution_id))["attested"]]
+
+
+def _unforfeited(ctx: Context, record: EpochRecord) -> list[dict[str, Any]]:
+    """The epoch's unrevealed commits whose bonds are still held (none when the epoch had no bond)."""
+    registry = ctx.contracts.registry.functions
+    if not record.unrevealed or registry.bondFor(ctx.project.project_id, record.epoch).call() == 0:
+        return []
+    committed = 1  # IContributionRegistry.Status.COMMITTED
+    return [
+        c
+        for c in record.unrevealed
+        if int(read_struct(registry.contribution(int(c["contribution_id"])))["status"]) == committed
+    ]
 
 
 def resume_transactions(ctx: Context, record: EpochRecord) -> None:
@@ -305,21 +417,31 @@ def attest(ctx: Context, record: EpochRecord) -> EpochRecord:
     assert record.report_cid is not None
     resume_transactions(ctx, record)
     registry = ctx.contracts.registry.functions
-    remaining = _unattested(ctx, contribution_scores(report_of(record)))
+    remaining = _unattested(ctx, contribution_verdicts(report_of(record)))
     total_batches = -(-len(remaining) // ctx.settings.attest_batch_size)
     for done, batch in enumerate(batches(remaining, ctx.settings.attest_batch_size), start=1):
-        ids, values = [c for c, _ in batch], [v for _, v in batch]
-        call = registry.attestScores(ids, values, record.report_cid)
+        ids = [v.contribution_id for v in batch]
+        call = registry.attestScores(ids, [v.score_units for v in batch], [v.valid for v in batch], record.report_cid)
         if ctx.sender is None:
             return _dry(ctx, record, f"attestScores of {len(ids)} contributions", call)
 
-        def already_attested(ids: list[int] = ids) -> bool:
-            return not _unattested(ctx, [(i, 0) for i in ids])
+        def already_attested(batch: list[Verdict] = batch) -> bool:
+            return not _unattested(ctx, batch)
 
         ctx.sender.send(record.epoch, f"attest {ids[0]}..{ids[-1]}", call, already_done=already_attested)
         ctx.progress("attesting", done, total_batches)
-    if _unattested(ctx, contribution_scores(report_of(record))):
+    if _unattested(ctx, contribution_verdicts(report_of(record))):
         raise Waiting(f"epoch {record.epoch}: attestations not all on chain yet")
+    forfeits = _unforfeited(ctx, record)
+    if forfeits:
+        items = [
+            (int(c["contribution_id"]), c["contributor"], int(c["project_id"]), int(c["epoch"]), c["commitment"])
+            for c in forfeits
+        ]
+        call = registry.forfeitUnrevealed(items)
+        if ctx.sender is None:
+            return _dry(ctx, record, f"forfeitUnrevealed of {len(items)} commits", call)
+        ctx.sender.send(record.epoch, "forfeit unrevealed", call, already_done=lambda: not _unforfeited(ctx, record))
     return ctx.update(record, step=Step.ATTESTED)
 
 
@@ -356,11 +478,14 @@ def _build_proposal(ctx: Context, record: EpochRecord, claim_deadline: int) -> P
     return funding_proposal(
         token=ctx.contracts.token.address,
         distributor=ctx.contracts.distributor.address,
+        project_id=ctx.project.project_id,
         epoch=record.epoch,
         merkle_root=report.merkle_root,
         total=funded_total(report),
         report_cid=str(record.report_cid),
         claim_deadline=claim_deadline,
+        proposer=ctx.proposer,
+        attempt=record.proposal_attempt,
     )
 
 
@@ -368,35 +493,41 @@ _GONE = (ProposalState.CANCELED, ProposalState.DEFEATED, ProposalState.EXPIRED)
 
 
 def _proposal_on_chain(ctx: Context, record: EpochRecord) -> Proposal | None:
-    """A live funding proposal for this epoch and report already on chain (ProposalCreated since
-    the epoch ended, its description naming the epoch and the report CID), if there is one."""
+    """This attempt's funding proposal already on chain (the journal was lost), if there is one: only
+    the oracle can have made it (its description ends with `#proposer=<oracle>`), and only the exact
+    proposal the oracle builds counts."""
     governor = ctx.contracts.governor
-    wanted = (record.epoch, record.report_cid)
     for event in governor.events.ProposalCreated().get_logs(from_block=record.to_block):
         args = event["args"]
-        if parse_fund_epoch_description(args["description"]) != wanted or len(args["calldatas"]) != 2:
+        said = parse_fund_epoch_description(args["description"])
+        if (
+            said is None
+            or (said.project_id, said.epoch, said.report_cid, said.attempt)
+            != (ctx.project.project_id, record.epoch, record.report_cid, record.proposal_attempt)
+            or said.proposer.lower() != ctx.proposer.lower()
+            or len(args["calldatas"]) != 2
+        ):
             continue
         fund = decode_fund_epoch(bytes(args["calldatas"][1]))
         if fund is None:
             continue
-        try:  # anyone may propose with this description: only the exact proposal the oracle builds counts
+        try:
             ours = _build_proposal(ctx, record, fund.claim_deadline)
         except ValueError:
             continue
-        if ours.proposal_id != int(args["proposalId"]):
-            continue
-        if ProposalState(governor.functions.state(ours.proposal_id).call()) not in _GONE:
+        if ours.proposal_id == int(args["proposalId"]):
             return ours
     return None
 
 
 def _funded_root(ctx: Context, epoch: int) -> bytes:
-    return bytes(read_struct(ctx.contracts.distributor.functions.epoch(epoch))["root"])
+    key = epoch_key(ctx.project.project_id, epoch)
+    return bytes(read_struct(ctx.contracts.distributor.functions.epoch(key))["root"])
 
 
 def propose(ctx: Context, record: EpochRecord) -> EpochRecord:
     resume_transactions(ctx, record)
-    if _unattested(ctx, contribution_scores(report_of(record))):
+    if _unattested(ctx, contribution_verdicts(report_of(record))):
         log.warning("attestations missing on chain (reorg?): attesting again", extra={"epoch": record.epoch})
         return ctx.update(record, step=Step.PINNED)
     proposal = _proposal(ctx, record)
@@ -429,9 +560,27 @@ def follow(ctx: Context, record: EpochRecord) -> EpochRecord:
     state = state_of()
     if state in (ProposalState.PENDING, ProposalState.ACTIVE):
         raise Waiting(f"epoch {record.epoch}: proposal {state.name.lower()}")
-    if state in (ProposalState.DEFEATED, ProposalState.CANCELED, ProposalState.EXPIRED):
-        log.warning("proposal did not pass", extra={"epoch": record.epoch, "state": state.name})
-        return ctx.update(record, step=Step.DEFEATED)
+    if state in _GONE:
+        if record.proposal_attempt >= ctx.settings.max_proposal_attempts:
+            log.warning(
+                "proposal did not pass; no attempts left",
+                extra={"epoch": record.epoch, "state": state.name, "attempt": record.proposal_attempt},
+            )
+            return ctx.update(record, step=Step.DEFEATED)
+        # the epoch, not the proposal, is what must be funded once: propose again as the next attempt
+        # (a new description, so a new id)
+        log.warning(
+            "proposal did not pass; proposing again",
+            extra={"epoch": record.epoch, "state": state.name, "next_attempt": record.proposal_attempt + 1},
+        )
+        return ctx.update(
+            record,
+            proposal=None,
+            proposal_id=None,
+            proposal_attempt=record.proposal_attempt + 1,
+            step=Step.ATTESTED,
+            note=f"attempt {record.proposal_attempt} was {state.name.lower()}",
+        )
     if ctx.sender is None and state is not ProposalState.EXECUTED:
         raise Waiting(f"dry mode: proposal {state.name.lower()}, not queued or executed here")
     if state is ProposalState.SUCCEEDED:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from web3.contract import Contract
 
 from dao.artifacts import ArtifactStore
+from dao.proposals import epoch_key
 from oracle.scoring.recompute import Difference, report_differences
 from oracle.scoring.report import EpochReport, report_from_json
 from oracle.steps import fetch_checked
@@ -60,9 +61,10 @@ class FundedEpoch:
     report_cid: str
 
 
-def funded_epoch(distributor: Contract, epoch: int, from_block: int) -> FundedEpoch | None:
-    """The epoch's EpochFunded event, or None when it was never funded."""
-    events = distributor.events.EpochFunded().get_logs(from_block=from_block, argument_filters={"epochId": epoch})
+def funded_epoch(distributor: Contract, project_id: int, epoch: int, from_block: int) -> FundedEpoch | None:
+    """The project epoch's EpochFunded event, or None when it was never funded."""
+    key = epoch_key(project_id, epoch)
+    events = distributor.events.EpochFunded().get_logs(from_block=from_block, argument_filters={"epochKey": key})
     if not events:
         return None
     args = events[-1]["args"]  # the distributor funds an epoch once
