@@ -8,6 +8,7 @@ compiled contracts). Their values are what JSON, the API, reports and the CLI sa
 from __future__ import annotations
 
 from enum import Enum
+from typing import Self
 
 
 class _OnChainEnum(str, Enum):
@@ -17,7 +18,7 @@ class _OnChainEnum(str, Enum):
         return list(type(self)).index(self)
 
     @classmethod
-    def from_code(cls, code: int) -> _OnChainEnum:
+    def from_code(cls, code: int) -> Self:
         """The member with on-chain value `code`; ValueError for a value this version does not know."""
         members = list(cls)
         if not 0 <= code < len(members):

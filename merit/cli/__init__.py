@@ -53,7 +53,13 @@ app.command("deploy")(deploy.deploy)
 app.command("status")(status.status)
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(project.app, name="project")
-for contributor_command in (contributor.submit, contributor.contributions, contributor.rewards, contributor.claim):
+for contributor_command in (
+    contributor.submit,
+    contributor.reveal,
+    contributor.contributions,
+    contributor.rewards,
+    contributor.claim,
+):
     app.command(contributor_command.__name__)(contributor_command)
 for member_command in (
     governance.delegate,

@@ -1,8 +1,9 @@
-"""Contributors' commands: `merit submit`, `merit contributions`, `merit rewards`, `merit claim`.
+"""Contributors' commands: `merit submit` (a commit), `merit reveal`, `merit contributions`,
+`merit rewards`, `merit claim`.
 
 Reads go through the explorer API (MERIT_API_URL); transactions are signed with a keystore
-account and sent to the chain (MERIT_RPC_URL), except `submit --relay`, which signs an EIP-712
-submission and lets the API's relayer pay the gas.
+account and sent to the chain (MERIT_RPC_URL), except with `--relay`, which signs an EIP-712
+commit or reveal and lets the API's relayer pay the gas.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from merit.cli.common import (
     progress,
     settings,
 )
-
-CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json"}
 
 
 def api_get(path: str, **params: Any) -> Any:
@@ -77,6 +76,32 @@ def _address(account: str | None, address: str | None) -> str:
     raise CommandError("name an account (--account) or an address", EXIT_BAD_INPUT)
 
 
+def _chain() -> tuple[Any, Any]:
+    from dao.chain import connect, load_contracts
+
+    cfg = settings()
+    w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
+    return w3, load_contracts(w3, cfg.deployment)
+
+
+def _now(w3: Any) -> int:
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
+def _when(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _commit_store() -> Any:
+    from merit.commit_store import CommitStore
+
+    return CommitStore(settings().keystore_dir)
+
+
 @handle_errors
 def submit(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the predictions or labels file"),
@@ -84,64 +109,235 @@ def submit(
     kind: str = typer.Option(..., "--kind", "-k", help=" or ".join(ContributionKind.names())),
     account: str = typer.Option(..., "--account", "-a", help="the keystore account that signs"),
     relay: bool = typer.Option(False, "--relay", help="sign only; the API's relayer sends it and pays the gas"),
+    wait_reveal: bool = typer.Option(False, "--wait-reveal", help="wait for the reveal window, then reveal"),
     deadline_minutes: int = typer.Option(30, help="with --relay: how long the signature stays valid"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Upload an artifact and submit it to a project, directly or through the API's relay."""
+    """Commit to a file in the project's current commit window (nothing about it is published).
+
+    The salt and a copy of the file stay in the keystore folder; `merit reveal` (or --wait-reveal)
+    reveals it and uploads the file once the epoch's reveal window opens."""
+    from dao.artifacts.store import compute_artifact_cid
+    from dao.chain import read_struct, send_transaction
+    from dao.commitments import contribution_commitment, new_salt
+    from merit.cli.accounts import signer
+    from merit.commit_store import PendingCommit
+
     if kind not in ContributionKind.names():
         raise CommandError(f"kind must be {' or '.join(ContributionKind.names())}, not {kind!r}", EXIT_BAD_INPUT)
-    kind_code, kind_name = ContributionKind(kind).code, kind
-    from merit.cli.accounts import signer
-
     me = signer(account)
-    content_type = CONTENT_TYPES.get(file.suffix.lower(), "application/octet-stream")
-    with progress("uploading the artifact..."):
-        cid = _api("POST", "/artifacts", content=file.read_bytes(), headers={"content-type": content_type})["cid"]
+    data = file.read_bytes()
+    w3, contracts = _chain()
+    registry = contracts.registry.functions
+    now = _now(w3)
+    at = read_struct(registry.epochAt(project, now))
+    epoch, phase = int(at["epoch"]), int(at["phase"])
+    windows = read_struct(registry.epochWindows(project, epoch))
+    if phase != 1:  # IContributionRegistry.Phase.COMMIT
+        opens = int(windows["commitStart"]) if phase == 0 else int(windows["end"])
+        raise CommandError(
+            f"project {project} takes commits only in an epoch's commit window; the next opens in "
+            f"{_when(max(0, opens - now))} (at {opens})",
+            EXIT_FAILED,
+        )
+    cid = compute_artifact_cid(data)
+    salt = new_salt()
+    contribution_kind = ContributionKind(kind)
+    commitment = contribution_commitment(
+        contributor=me.address, project_id=project, epoch=epoch, kind=contribution_kind, cid=cid, salt=salt
+    )
+    store = _commit_store()
+    # the salt is written down before the commit is sent: a commit whose salt is lost can never be revealed
+    pending = store.save(
+        PendingCommit(
+            chain_id=w3.eth.chain_id,
+            registry=contracts.registry.address,
+            project_id=project,
+            epoch=epoch,
+            contributor=me.address,
+            kind=kind,
+            cid=cid,
+            salt="0x" + salt.hex(),
+            commitment="0x" + commitment.hex(),
+        ),
+        artifact=data,
+    )
+    bond = registry.bondFor(project, epoch).call()
     if relay:
         from dao import eip712
-        from dao.chain import connect, load_contracts
 
-        cfg = settings()
-        w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
-        contracts = load_contracts(w3, cfg.deployment)
-        nonce = contracts.registry.functions.nonces(me.address).call()
-        deadline = int(time.time()) + 60 * deadline_minutes
-        typed = eip712.submission(
+        if bond and contracts.token.functions.allowance(me.address, contracts.registry.address).call() < bond:
+            raise CommandError(
+                f"the project asks a bond of {format_tokens(bond)} MERIT per commit: approve the registry for it "
+                "first (a relayed commit cannot approve for you)",
+                EXIT_FAILED,
+            )
+        nonce = registry.nonces(me.address).call()
+        deadline = now + 60 * deadline_minutes
+        typed = eip712.commit(
             w3.eth.chain_id,
             contracts.registry.address,
             contributor=me.address,
             project_id=project,
-            kind=kind_code,
-            cid=cid,
+            commitment=commitment,
             nonce=nonce,
             deadline=deadline,
         )
         signature = "0x" + eip712.sign(typed, me.key).hex()
         result = _api(
             "POST",
-            "/relay/submissions",
+            "/relay/commits",
             json={
                 "contributor": me.address,
                 "project_id": project,
-                "kind": kind_name,
-                "cid": cid,
+                "commitment": "0x" + commitment.hex(),
                 "nonce": nonce,
                 "deadline": deadline,
                 "signature": signature,
             },
         )
-        contribution_id, tx = result["contribution_id"], result["tx_hash"]
+        contribution_id, tx = int(result["contribution_id"]), str(result["tx_hash"])
     else:
-        from dao.chain import connect, load_contracts, send_transaction
+        if bond and contracts.token.functions.allowance(me.address, contracts.registry.address).call() < bond:
+            send_transaction(w3, me, contracts.token.functions.approve(contracts.registry.address, bond))
+        receipt = send_transaction(w3, me, registry.commit(project, commitment))
+        event = contracts.registry.events.Committed().process_receipt(receipt)[0]["args"]
+        contribution_id, tx = int(event["contributionId"]), "0x" + bytes(receipt["transactionHash"]).hex()
+    pending = store.update(pending, contribution_id=contribution_id, commit_tx=tx)
+    reveal_opens = int(windows["revealStart"])
+    out = {
+        "contribution_id": contribution_id,
+        "project_id": project,
+        "epoch": epoch,
+        "kind": kind,
+        "cid": cid,
+        "bond": str(bond),
+        "reveal_opens": reveal_opens,
+        "tx_hash": tx,
+    }
+    if not as_json:
+        console.print(
+            f"committed contribution {contribution_id} to project {project}, epoch {epoch} (tx {tx}); "
+            f"reveal it with `merit reveal --account {account}` once the reveal window opens in "
+            f"{_when(max(0, reveal_opens - now))}"
+        )
+    if wait_reveal:
+        with progress("waiting for the reveal window..."):
+            while _now(w3) < reveal_opens:
+                time.sleep(2)
+        out["reveal_tx"] = _reveal_one(w3, contracts, me, pending, relay=relay, deadline_minutes=deadline_minutes)
+        if not as_json:
+            console.print(f"revealed contribution {contribution_id} (tx {out['reveal_tx']})")
+    if as_json:
+        print_json(out)
 
-        cfg = settings()
-        w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
-        contracts = load_contracts(w3, cfg.deployment)
-        receipt = send_transaction(w3, me, contracts.registry.functions.submit(project, kind_code, cid))
-        event = contracts.registry.events.ContributionSubmitted().process_receipt(receipt)[0]["args"]
-        contribution_id, tx = event["contributionId"], receipt["transactionHash"].hex()
-    out = {"contribution_id": contribution_id, "cid": cid, "project_id": project, "kind": kind_name, "tx_hash": tx}
-    print_json(out) if as_json else console.print(f"submitted contribution {contribution_id}: {cid} (tx {tx})")
+
+def _reveal_one(w3: Any, contracts: Any, me: Any, pending: Any, *, relay: bool, deadline_minutes: int) -> str:
+    """Uploads the committed file (its CID checked) and reveals the commit, directly or relayed."""
+    from dao.chain import send_transaction
+
+    store = _commit_store()
+    data = store.artifact(pending)
+    content_type = "text/csv" if data[:1].isascii() and b"\x00" not in data[:4096] else "application/octet-stream"
+    with progress("uploading the artifact..."):
+        uploaded = _api("POST", "/artifacts", content=data, headers={"content-type": content_type})["cid"]
+    if uploaded != pending.cid:
+        raise CommandError(f"the API stored the file as {uploaded}, not the committed {pending.cid}", EXIT_FAILED)
+    kind = ContributionKind(pending.kind)
+    salt = bytes.fromhex(pending.salt[2:])
+    registry = contracts.registry.functions
+    if relay:
+        from dao import eip712
+
+        nonce = registry.nonces(me.address).call()
+        deadline = _now(w3) + 60 * deadline_minutes
+        typed = eip712.reveal(
+            w3.eth.chain_id,
+            contracts.registry.address,
+            contributor=me.address,
+            contribution_id=pending.contribution_id,
+            kind=kind.code,
+            cid=pending.cid,
+            salt=salt,
+            nonce=nonce,
+            deadline=deadline,
+        )
+        result = _api(
+            "POST",
+            "/relay/reveals",
+            json={
+                "contributor": me.address,
+                "contribution_id": pending.contribution_id,
+                "project_id": pending.project_id,
+                "epoch": pending.epoch,
+                "kind": kind.value,
+                "cid": pending.cid,
+                "salt": pending.salt,
+                "nonce": nonce,
+                "deadline": deadline,
+                "signature": "0x" + eip712.sign(typed, me.key).hex(),
+            },
+        )
+        tx = str(result["tx_hash"])
+    else:
+        call = registry.reveal(pending.contribution_id, pending.project_id, pending.epoch, kind.code, pending.cid, salt)
+        tx = "0x" + bytes(send_transaction(w3, me, call)["transactionHash"]).hex()
+    store.update(pending, reveal_tx=tx)
+    return tx
+
+
+@handle_errors
+def reveal(
+    contribution_ids: list[int] = typer.Argument(None, help="contributions to reveal (default: every one due now)"),
+    account: str = typer.Option(..., "--account", "-a", help="the keystore account that committed"),
+    relay: bool = typer.Option(False, "--relay", help="sign only; the API's relayer sends it and pays the gas"),
+    deadline_minutes: int = typer.Option(30, help="with --relay: how long the signature stays valid"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Reveal commits whose epoch is in its reveal window, uploading each committed file."""
+    from dao.chain import read_struct
+    from merit.cli.accounts import signer
+    from merit.commit_store import CommitStoreError
+
+    me = signer(account)
+    w3, contracts = _chain()
+    store = _commit_store()
+    try:
+        if contribution_ids:
+            wanted = [store.by_contribution(me.address, i) for i in contribution_ids]
+        else:
+            wanted = [c for c in store.all(me.address) if not c.revealed and c.contribution_id is not None]
+    except CommitStoreError as error:
+        raise CommandError(str(error), EXIT_NOT_FOUND) from None
+    now = _now(w3)
+    done, waiting = [], []
+    for pending in wanted:
+        if pending.revealed:
+            raise CommandError(f"contribution {pending.contribution_id} was revealed (tx {pending.reveal_tx})")
+        windows = read_struct(contracts.registry.functions.epochWindows(pending.project_id, pending.epoch))
+        if now < int(windows["revealStart"]):
+            waiting.append((pending.contribution_id, int(windows["revealStart"]) - now))
+            continue
+        if now >= int(windows["end"]):
+            raise CommandError(
+                f"contribution {pending.contribution_id}: epoch {pending.epoch}'s reveal window closed at "
+                f"{windows['end']}; it can no longer be revealed",
+                EXIT_FAILED,
+            )
+        tx = _reveal_one(w3, contracts, me, pending, relay=relay, deadline_minutes=deadline_minutes)
+        done.append({"contribution_id": pending.contribution_id, "cid": pending.cid, "tx_hash": tx})
+    if contribution_ids and waiting:
+        first, seconds = waiting[0]
+        raise CommandError(f"contribution {first}: its reveal window opens in {_when(seconds)}", EXIT_FAILED)
+    if as_json:
+        print_json({"revealed": done, "waiting": [{"contribution_id": i, "opens_in": s} for i, s in waiting]})
+        return
+    for item in done:
+        console.print(f"revealed contribution {item['contribution_id']}: {item['cid']} (tx {item['tx_hash']})")
+    for contribution_id, seconds in waiting:
+        console.print(f"contribution {contribution_id}: the reveal window opens in {_when(seconds)}")
+    if not done and not waiting:
+        console.print("nothing to reveal")
 
 
 @handle_errors
@@ -152,7 +348,8 @@ def contributions(
     limit: int = typer.Option(20, "--limit", min=1, max=100),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Contribution history with status and score, newest first."""
+    """Contribution history, newest first: each commit's epoch and status, and once revealed its
+    kind, CID and score."""
     contributor = _address(account, address) if (account or address) else None
     page = api_get("/contributions", contributor=contributor, project=project, limit=limit)
     if as_json:
@@ -160,16 +357,17 @@ def contributions(
         return
     print_table(
         "Contributions",
-        ("id", "project", "contributor", "kind", "status", "score", "cid"),
+        ("id", "project", "epoch", "contributor", "status", "kind", "score", "cid"),
         [
             (
                 c["contribution_id"],
                 c["project_id"],
+                c["epoch"],
                 c["contributor"],
-                c["kind"],
-                c["status"],
+                c["status"],  # committed, revealed, accepted, rejected or forfeited
+                c.get("kind") or "(sealed)",
                 c.get("score") or "",
-                c["cid"],
+                c.get("cid") or "(sealed)",
             )
             for c in page["items"]
         ],
@@ -189,8 +387,8 @@ def rewards(
         return
     print_table(
         f"Claimable by {unclaimed['account']}",
-        ("epoch", "index", "amount (MERIT)"),
-        [(c["epoch_id"], c["index"], format_tokens(int(c["amount"]))) for c in unclaimed["claims"]],
+        ("project", "epoch", "index", "amount (MERIT)"),
+        [(c["project_id"], c["epoch"], c["index"], format_tokens(int(c["amount"]))) for c in unclaimed["claims"]],
     )
     console.print(f"total: {format_tokens(int(unclaimed['total']))} MERIT")
 
@@ -211,16 +409,17 @@ def claim(
     cfg = settings()
     w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
     contracts = load_contracts(w3, cfg.deployment)
-    claims = [(c["epoch_id"], c["index"], int(c["amount"]), c["proof"]) for c in unclaimed["claims"]]
+    claims = [(int(c["epoch_key"]), c["index"], int(c["amount"]), c["proof"]) for c in unclaimed["claims"]]
     with progress(f"claiming {len(claims)} allocation(s)..."):
         receipt = send_transaction(w3, me, contracts.distributor.functions.claimMany(me.address, claims))
     paid = sum(int(c["amount"]) for c in unclaimed["claims"])
     out = {
         "account": me.address,
-        "epochs": [c[0] for c in claims],
+        "epochs": [{"project_id": c["project_id"], "epoch": c["epoch"]} for c in unclaimed["claims"]],
         "amount": str(paid),
         "tx_hash": receipt["transactionHash"].hex(),
     }
     print_json(out) if as_json else console.print(
-        f"claimed {format_tokens(paid)} MERIT from epoch(s) {', '.join(str(c[0]) for c in claims)}"
+        f"claimed {format_tokens(paid)} MERIT from "
+        + ", ".join(f"project {c['project_id']} epoch {c['epoch']}" for c in unclaimed["claims"])
     )

@@ -129,10 +129,16 @@ def run(
 
 def results_table(rows) -> Table:
     table = Table(title="Epoch 0: who earned what, and why")
-    for column in ("contributor", "kind", "what it was", "score / gain", "reason", "tokens claimed"):
+    for column in ("contributor", "kind", "what it was", "score / gain", "reason", "bond", "tokens claimed"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
-            row.contributor, row.kind, row.intent, row.score, row.reason, f"{row.claimed_tokens / 10**18:,.2f}"
+            row.contributor,
+            row.kind,
+            row.intent,
+            row.score,
+            row.reason,
+            row.bond,
+            f"{row.claimed_tokens / 10**18:,.2f}",
         )
     return table

@@ -106,7 +106,8 @@ def epoch_funding(contracts, proposal: Proposal) -> dict | None:
         if fund is None:
             continue
         summary = {
-            "epoch": fund.epoch_id,
+            "project_id": fund.project_id,
+            "epoch": fund.epoch,
             "total": fund.total,
             "report_cid": fund.report_cid,
             "merkle_root": fund.merkle_root,

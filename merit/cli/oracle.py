@@ -204,7 +204,10 @@ def _funded_on_chain(settings: Any, epoch: int) -> Any:
         deployment = load_deployment(settings.deployment)
         w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout_seconds, retry_seconds=settings.rpc_retry_seconds)
         contracts = load_contracts(w3, deployment)
-        return funded_epoch(contracts.distributor, epoch, deployment.contracts["distributor"].block_number)
+        project = settings.require_project()
+        return funded_epoch(
+            contracts.distributor, project.project_id, epoch, deployment.contracts["distributor"].block_number
+        )
     except (FileNotFoundError, ValueError, ChainMismatchError, RpcUnavailableError) as error:
         _fail(f"cannot read epoch {epoch} from the chain: {error}")
 

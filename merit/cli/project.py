@@ -31,41 +31,77 @@ def register(
     benchmark: Path = typer.Option(
         ..., "--benchmark", exists=True, dir_okay=False, help="the public benchmark inputs: stored, and named by CID"
     ),
-    answers: Path = typer.Option(
+    slices: list[Path] = typer.Option(
         ...,
-        "--answers",
+        "--slice",
         exists=True,
         dir_okay=False,
-        help="the hidden answers: only their keccak256 leaves this machine",
+        help="a hidden answer slice (id,answer CSV), one per future epoch, in order; repeat the option",
     ),
+    slices_out: Path = typer.Option(
+        None, "--slices-out", help="where the oracle's copy of the slices and their salts is written"
+    ),
+    start: int = typer.Option(None, "--start", help="epoch 0's start, unix seconds (default: in 10 minutes)"),
+    commit_window: int = typer.Option(86400, "--commit-window", help="seconds of each epoch's commit window"),
+    reveal_window: int = typer.Option(86400, "--reveal-window", help="seconds of each epoch's reveal window"),
+    bond: float = typer.Option(0, "--bond", help="MERIT each commit posts, returned when it is valid"),
     account: str = typer.Option(..., "--account", "-a", help="the keystore account that proposes"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Propose the registration of a project (the DAO votes; the timelock registers it)."""
+    """Propose the registration of a project (the DAO votes; the timelock registers it).
+
+    Only the root over the hidden slices leaves this machine; the slices and their salts are written
+    to --slices-out for the oracle (keep them private: publishing a slice early gives its answers away)."""
     from dao.artifacts import open_artifact_store
     from dao.chain import connect, load_contracts, send_transaction
+    from dao.proposals import ProjectSchedule
+    from dao.slices import SliceSet
     from merit.cli.accounts import signer
-    from oracle.hidden import answers_commitment
+    from oracle.hidden import write_slice_manifest
 
     if task not in Task.names():
         raise CommandError(f"--task must be one of {', '.join(Task.names())}", EXIT_BAD_INPUT)
-    store = open_artifact_store()
-    benchmark_cid = store.put(benchmark.read_bytes())  # pinned: the benchmark must stay available
+    if bond < 0:
+        raise CommandError("--bond must not be negative", EXIT_BAD_INPUT)
     cfg = settings()
     w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
     contracts = load_contracts(w3, cfg.deployment)
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    try:
+        schedule = ProjectSchedule(
+            start=start if start is not None else now + 600,
+            commit_window=commit_window,
+            reveal_window=reveal_window,
+            bond=round(bond * 10**18),
+        )
+    except ValueError as error:
+        raise CommandError(str(error), EXIT_BAD_INPUT) from None
+    slice_set = SliceSet.build([path.read_bytes() for path in slices])
+    out_dir = slices_out or cfg.keystore_dir.parent / "slices" / name.replace("/", "_")
+    manifest = write_slice_manifest(out_dir, slice_set)
+    store = open_artifact_store()
+    benchmark_cid = store.put(benchmark.read_bytes())  # pinned: the benchmark must stay available
     proposal = register_project_proposal(
         contracts.registry.address,
         name=name,
         task=task,
         metric=metric,
         benchmark_cid=benchmark_cid,
-        answers_commitment=answers_commitment(answers.read_bytes()),
+        schedule=schedule,
+        slices_root=slice_set.root,
+        slice_count=len(slice_set),
     )
     send_transaction(w3, signer(account), contracts.governor.functions.propose(*proposal.propose_args()))
-    out = {"proposal_id": str(proposal.proposal_id), "benchmark_cid": benchmark_cid}
+    out = {
+        "proposal_id": str(proposal.proposal_id),
+        "benchmark_cid": benchmark_cid,
+        "slices_root": "0x" + slice_set.root.hex(),
+        "slices_manifest": str(manifest),
+        "start": schedule.start,
+    }
     print_json(out) if as_json else console.print(
         f"proposed: {out['proposal_id']}\nbenchmark inputs: {benchmark_cid}\n"
+        f"hidden slices: {len(slice_set)}, root {out['slices_root']}; the oracle's copy: {manifest}\n"
         "next: members vote (merit vote ID for), then merit queue ID and merit execute ID"
     )
 
@@ -74,24 +110,36 @@ def register(
 @handle_errors
 def list_projects(as_json: bool = typer.Option(False, "--json")) -> None:
     """Registered projects, from the registry's events."""
-    from dao.chain import connect, load_contracts
+    from dao.chain import connect, load_contracts, project_clock
+    from dao.vocabulary import Phase
 
     cfg = settings()
-    contracts = load_contracts(connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds), cfg.deployment)
+    w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
+    contracts = load_contracts(w3, cfg.deployment)
     start = contracts.deployment.contracts["registry"].block_number
+    now = int(w3.eth.get_block("latest")["timestamp"])
     projects = []
     for log in contracts.registry.events.ProjectRegistered.get_logs(from_block=start):
         a = log["args"]
-        paused = read_struct(contracts.registry.functions.project(a["projectId"]))["paused"]
+        pid = int(a["projectId"])
+        state = read_struct(contracts.registry.functions.project(pid))
+        clock = project_clock(contracts.registry, pid)
+        epoch = clock.epoch_at(now)
+        windows = clock.windows(0 if epoch is None else epoch)
+        phase = windows.phase(now)
         projects.append(
             {
-                "id": a["projectId"],
+                "id": pid,
                 "name": a["name"],
                 "task": Task.from_code(a["task"]).value,
                 "metric": a["metric"],
                 "benchmark_cid": a["benchmarkCid"],
-                "answers_commitment": "0x" + a["answersCommitment"].hex(),
-                "paused": paused,
+                "paused": state["paused"],
+                "epoch": epoch,
+                "phase": phase.value,
+                "seconds_left": windows.seconds_left(now) if phase is not Phase.CLOSED else 0,
+                "bond": str(clock.bond(windows.epoch)),
+                "slices_left": int(state["sliceCount"]) - int(state["slicesUsed"]),
             }
         )
     if as_json:
@@ -99,6 +147,19 @@ def list_projects(as_json: bool = typer.Option(False, "--json")) -> None:
     else:
         print_table(
             "Projects",
-            ("id", "name", "task", "metric", "benchmark", "paused"),
-            [(p["id"], p["name"], p["task"], p["metric"], p["benchmark_cid"], p["paused"]) for p in projects],
+            ("id", "name", "task", "metric", "epoch", "phase", "time left", "slices left", "paused"),
+            [
+                (
+                    p["id"],
+                    p["name"],
+                    p["task"],
+                    p["metric"],
+                    "-" if p["epoch"] is None else p["epoch"],
+                    p["phase"],
+                    f"{p['seconds_left']} s",
+                    p["slices_left"],
+                    p["paused"],
+                )
+                for p in projects
+            ],
         )

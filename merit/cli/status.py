@@ -14,7 +14,7 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 
 def collect() -> dict:
-    from dao.chain import connect, load_contracts, read_struct
+    from dao.chain import connect, load_contracts, project_clock, read_struct
     from merit.cli.governance import proposal_records
 
     cfg = settings()
@@ -38,16 +38,35 @@ def collect() -> dict:
     start = d.contracts["distributor"].block_number
     epochs = []
     for log in c.distributor.events.EpochFunded.get_logs(from_block=start):
-        epoch_id = log["args"]["epochId"]
-        funded = read_struct(c.distributor.functions.epoch(epoch_id))
+        epoch_id = log["args"]["epoch"]
+        funded = read_struct(c.distributor.functions.epoch(log["args"]["epochKey"]))
         epochs.append(
             {
+                "project_id": log["args"]["projectId"],
                 "epoch": epoch_id,
                 "total": funded["total"],
                 "claimed": funded["claimed"],
                 "claim_deadline": funded["claimDeadline"],
                 "swept": funded["swept"],
                 "report_cid": log["args"]["reportCid"],
+            }
+        )
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    projects = []
+    for project_id in range(1, c.registry.functions.projectCount().call() + 1):
+        clock = project_clock(c.registry, project_id)
+        current = clock.epoch_at(now)
+        windows = clock.windows(0 if current is None else current)
+        state = read_struct(c.registry.functions.project(project_id))
+        projects.append(
+            {
+                "project_id": project_id,
+                "epoch": current,
+                "phase": windows.phase(now).value,
+                "seconds_left": windows.seconds_left(now),
+                "bond": clock.bond(windows.epoch),
+                "slices_left": int(state["sliceCount"]) - int(state["slicesUsed"]),
+                "paused": bool(state["paused"]),
             }
         )
     states = Counter(
@@ -61,7 +80,7 @@ def collect() -> dict:
         "contracts": {k: r.address for k, r in d.contracts.items()},
         "roles": [{"contract": a, "role": b, "holder": h, "held": held} for a, b, h, held in roles],
         "treasury_balance": c.token.functions.balanceOf(timelock).call(),
-        "projects": c.registry.functions.projectCount().call(),
+        "projects": projects,
         "contributions": c.registry.functions.contributionCount().call(),
         "epochs": epochs,
         "proposals": dict(states),
@@ -88,11 +107,26 @@ def status(as_json: bool = typer.Option(False, "--json")) -> None:
     for r in data["roles"]:
         roles.add_row(r["contract"], r["role"], r["holder"], "[green]yes[/]" if r["held"] else "[red]no[/]")
     console.print(roles)
-    epochs = Table(title="Epochs")
-    for column in ("epoch", "total (MERIT)", "claimed", "deadline", "swept", "report"):
+    clocks = Table(title="Projects: where each epoch clock stands")
+    for column in ("project", "epoch", "phase", "time left", "bond (MERIT)", "slices left", "paused"):
+        clocks.add_column(column)
+    for p in data["projects"]:
+        clocks.add_row(
+            str(p["project_id"]),
+            "-" if p["epoch"] is None else str(p["epoch"]),
+            p["phase"],
+            f"{p['seconds_left']} s",
+            format_tokens(p["bond"]),
+            str(p["slices_left"]),
+            "yes" if p["paused"] else "no",
+        )
+    console.print(clocks)
+    epochs = Table(title="Funded epochs")
+    for column in ("project", "epoch", "total (MERIT)", "claimed", "deadline", "swept", "report"):
         epochs.add_column(column, overflow="fold")
     for e in data["epochs"]:
         epochs.add_row(
+            str(e["project_id"]),
             str(e["epoch"]),
             format_tokens(e["total"]),
             format_tokens(e["claimed"]),

@@ -32,10 +32,9 @@ class Contribution:
 class DemoProject:
     name: str
     benchmark_inputs: bytes  # public: the test images, id + 64 pixel columns
-    answers: bytes  # hidden: id,answer (the oracle holds it; its hash is on chain)
+    hidden_slice: bytes  # hidden until revealed: id,answer for the test images and a few label images (gold)
     baseline: bytes  # the champion entering the first epoch
     label_items: bytes  # public: images open for labelling (item)
-    gold: bytes  # hidden: item,label for a few of them
     contributions: list[Contribution]
 
 
@@ -75,7 +74,7 @@ def _build(seed: int) -> DemoProject:
     benchmark_inputs = _csv(
         ["id", *[f"px{j}" for j in range(64)]], [[i, *map(int, row)] for i, row in zip(test_ids, x_test)]
     )
-    answers = _csv(["id", "answer"], [[i, CLASSES[int(y)]] for i, y in zip(test_ids, y_test)])
+    answer_rows = [[i, CLASSES[int(y)]] for i, y in zip(test_ids, y_test)]
 
     def fit(model, n: int | None = None) -> np.ndarray:
         take = slice(None) if n is None else slice(0, n)
@@ -103,7 +102,7 @@ def _build(seed: int) -> DemoProject:
     contributions = [
         Contribution("ada", ContributionKind.MODEL_PREDICTIONS, logistic, "beats the baseline"),
         Contribution("grace", ContributionKind.MODEL_PREDICTIONS, svc, "beats ada's model"),
-        Contribution("copycat", ContributionKind.MODEL_PREDICTIONS, logistic, "exact copy of ada's file"),
+        Contribution("copycat", ContributionKind.MODEL_PREDICTIONS, logistic, "ada's file, committed after her"),
         Contribution("linus", ContributionKind.MODEL_PREDICTIONS, weak, "no better than the champion"),
         Contribution("mallory", ContributionKind.MODEL_PREDICTIONS, malformed, "malformed: 25 rows short"),
         Contribution("ann", ContributionKind.LABELS, annotator(0.95), "reliable annotator (95%)"),
@@ -114,9 +113,8 @@ def _build(seed: int) -> DemoProject:
     return DemoProject(
         name="digits: handwritten digit recognition",
         benchmark_inputs=benchmark_inputs,
-        answers=answers,
+        hidden_slice=_csv(["id", "answer"], answer_rows + gold_rows),
         baseline=baseline,
         label_items=_csv(["item"], [[i] for i in label_ids]),
-        gold=_csv(["item", "label"], gold_rows),
         contributions=contributions,
     )

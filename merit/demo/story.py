@@ -1,7 +1,7 @@
 """One epoch of OpenMerit, end to end, on embedded defaults: a local anvil chain, SQLite, the
 embedded artifact store. Every step goes through the same code users and operators run: the
-deploy script, governance proposals, the artifact store, the registry (directly and through the
-API's relay), the oracle service, the explorer API and its indexer, claimMany.
+deploy script, governance proposals, the artifact store, the registry's commit-reveal (directly
+and through the API's relay), the oracle service, the explorer API and its indexer, claimMany.
 
 `run_story` returns the final table's rows; `merit demo` prints them and the test checks them.
 """
@@ -29,21 +29,26 @@ from api.main import create_app
 from api.settings import Settings as ApiSettings
 from dao import eip712
 from dao.artifacts import ArtifactStore, ArtifactStoreSettings, open_artifact_store
-from dao.chain import OpenMeritContracts, connect, load_contracts, send_transaction
-from dao.proposals import Proposal, register_project_proposal
-from dao.vocabulary import ContributionKind, Task
+from dao.artifacts.store import compute_artifact_cid
+from dao.chain import OpenMeritContracts, connect, load_contracts, read_struct, send_transaction
+from dao.commitments import contribution_commitment, new_salt
+from dao.proposals import ProjectSchedule, Proposal, epoch_key, register_project_proposal
+from dao.slices import SliceSet
+from dao.vocabulary import ContributionKind, Status, Task
 from merit.demo.data import CLASSES, DemoProject, build
-from oracle.hidden import answers_commitment
+from oracle.hidden import write_slice_manifest
 from oracle.scoring.metrics import Metric
 from oracle.scoring.report import EpochReport, ScoringParameters, report_from_json
 from oracle.service import OracleService
-from oracle.settings import EpochSchedule, ProjectConfig
+from oracle.settings import ProjectConfig
 from oracle.settings import Settings as OracleSettings
 from oracle.state import EpochRecord
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 RPC_URL = "http://127.0.0.1:8545"
-EPOCH_BLOCKS = 120
+COMMIT_WINDOW = 600  # seconds; the demo moves anvil's clock through them
+REVEAL_WINDOW = 600
+BOND_TOKENS = 10
 BUDGET_TOKENS = 100_000
 TOKEN = 10**18
 Say = Callable[[str], None]
@@ -57,6 +62,7 @@ class Row:
     intent: str
     score: str
     reason: str
+    bond: str  # returned or forfeited
     claimed_tokens: int  # base units
 
 
@@ -79,6 +85,9 @@ class Chain:
     def advance(self, seconds: int) -> None:
         self.w3.provider.make_request(RPCEndpoint("evm_increaseTime"), [seconds])
         self.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
 
     def mine(self, blocks: int) -> None:
         self.w3.provider.make_request(RPCEndpoint("anvil_mine"), [hex(blocks)])
@@ -170,30 +179,38 @@ def run_story(
     store_settings = ArtifactStoreSettings(path=workdir / "artifacts")
     store = open_artifact_store(store_settings)
 
-    say("[1/8] members delegate their votes; the oracle delegates the tokens it holds")
+    say("[1/9] members delegate their votes; the oracle delegates the tokens it holds")
     for member in (deployer, alice, bob, oracle):
         chain.send(member, contracts.token.functions.delegate(member.address))
     chain.advance(1)
 
-    say("[2/8] building the project from scikit-learn's digits data (no download)")
+    say("[2/9] building the project from scikit-learn's digits data (no download)")
     project: DemoProject = build()
-    files = {name: workdir / f"{name}.csv" for name in ("answers", "baseline", "label_items", "gold")}
+    files = {name: workdir / f"{name}.csv" for name in ("baseline", "label_items")}
     for name, path in files.items():
         path.write_bytes(getattr(project, name))
     benchmark_cid = store.put(project.benchmark_inputs)
-    commitment = answers_commitment(project.answers)
+    slices = SliceSet.build([project.hidden_slice])
+    slices_manifest = write_slice_manifest(workdir / "hidden-slices", slices)  # the oracle's, never published
 
-    say("[3/8] governance registers the project, with its hidden answers committed on chain")
+    say(
+        "[3/9] governance registers the project: epochs of a commit then a reveal window, "
+        f"a bond of {BOND_TOKENS} MERIT per commit, and its hidden answer slice committed on chain"
+    )
+    start = chain.now() + 1000  # after the registration's own vote and timelock delay
     register = register_project_proposal(
         contracts.registry.address,
         name=project.name,
         task="classification",
         metric="accuracy",
         benchmark_cid=benchmark_cid,
-        answers_commitment=commitment,
+        schedule=ProjectSchedule(start, COMMIT_WINDOW, REVEAL_WINDOW, BOND_TOKENS * TOKEN),
+        slices_root=slices.root,
+        slice_count=len(slices),
     )
     _enact(chain, register, deployer, [deployer, alice, bob], say)
     project_id = contracts.registry.functions.projectCount().call()
+    chain.advance(max(0, start - chain.now()))
 
     api_settings = ApiSettings(
         database_url=f"sqlite:///{workdir / 'api.db'}",
@@ -207,14 +224,32 @@ def run_story(
     )
     api = ApiServer(api_settings, api_port).__enter__()
     try:
-        say(f"[4/8] the explorer API is up at {api.url} (docs at {api.url}/docs), indexing the chain")
+        say(f"[4/9] the explorer API is up at {api.url} (docs at {api.url}/docs), indexing the chain")
 
-        say("[5/8] contributors upload artifacts and submit them (one through the API's relay)")
+        say("[5/9] epoch 0's commit window: contributors commit to their files (nothing is published yet)")
         people: dict[str, LocalAccount] = {}
+        commits: dict[str, _Commit] = {}
         for contribution in project.contributions:
             person = Account.create(f"openmerit demo {contribution.name}")
             people[contribution.name] = person
             chain.fund_gas(person.address)
+            chain.send(deployer, contracts.token.functions.transfer(person.address, 2 * BOND_TOKENS * TOKEN))
+            chain.send(person, contracts.token.functions.approve(contracts.registry.address, BOND_TOKENS * TOKEN))
+            commit = _Commit.make(person.address, project_id, 0, contribution.kind, contribution.artifact)
+            if contribution.name == "ben":
+                commit.contribution_id = _relay_commit(api, chain, person, project_id, commit)
+            else:
+                receipt = chain.send(person, contracts.registry.functions.commit(project_id, commit.commitment))
+                event = contracts.registry.events.Committed().process_receipt(receipt)[0]["args"]
+                commit.contribution_id = int(event["contributionId"])
+            commits[contribution.name] = commit
+            say(f"  {contribution.name:8} commit {commit.contribution_id:2}  0x{commit.commitment.hex()[:16]}…")
+
+        say("[6/9] the reveal window: each contributor uploads the file and reveals kind, CID and salt")
+        windows = read_struct(contracts.registry.functions.epochWindows(project_id, 0))
+        chain.advance(max(0, int(windows["revealStart"]) - chain.now()))
+        for contribution in project.contributions:
+            person, commit = people[contribution.name], commits[contribution.name]
             cid = (
                 httpx.post(
                     api.url + "/artifacts",
@@ -225,20 +260,29 @@ def run_story(
                 .raise_for_status()
                 .json()["cid"]
             )
+            assert cid == commit.cid, "the API stored the file under another CID"
             if contribution.name == "ben":
-                _relay(api, chain, person, project_id, contribution.kind, cid)
+                _relay_reveal(api, chain, person, project_id, commit)
             else:
-                chain.send(person, contracts.registry.functions.submit(project_id, contribution.kind.code, cid))
+                reveal = contracts.registry.functions.reveal(
+                    commit.contribution_id, project_id, 0, commit.kind.code, commit.cid, commit.salt
+                )
+                chain.send(person, reveal)
             say(f"  {contribution.name:8} {contribution.kind.value:17} {cid}  ({contribution.intent})")
 
-        say("[6/8] the epoch closes; the oracle scores, reports, attests and proposes the rewards")
-        first_block = contracts.deployment.contracts["registry"].block_number
-        chain.mine(max(0, first_block + EPOCH_BLOCKS + 2 - w3.eth.block_number))
-        service = _oracle(rpc_url, workdir, manifest, store_settings, oracle, project_id, project, files, first_block)
+        say("[7/9] the epoch closes; the oracle scores on its hidden slice, reveals the slice, attests, proposes")
+        chain.advance(max(0, int(windows["end"]) - chain.now()))
+        chain.mine(2)  # the oracle reads at one confirmation: a final block timed after the epoch's end
+        service = _oracle(
+            rpc_url, workdir, manifest, store_settings, oracle, project_id, project, files, slices_manifest
+        )
         try:
             record = service.close_epoch(0, wait=False)
-            say(f"  report {record.report_cid}; proposal {str(record.proposal_id)[:12]}… is open for votes")
-            say("[7/8] members vote; the oracle queues and executes the proposal")
+            say(
+                f"  hidden slice {record.slice_index} revealed on chain; report {record.report_cid}; "
+                f"proposal {str(record.proposal_id)[:12]}… is open for votes"
+            )
+            say("[8/9] members vote; the oracle queues and executes the proposal")
             chain.advance(contracts.governor.functions.votingDelay().call() + 1)
             for member in (deployer, alice, bob):
                 chain.send(member, contracts.governor.functions.castVote(_proposal_id(record), 1))
@@ -250,8 +294,8 @@ def run_story(
         finally:
             service.close()
 
-        say("[8/8] contributors claim their tokens with the proofs the API serves (one claimMany each)")
-        report = _report(store, contracts)
+        say("[9/9] contributors claim their tokens with the proofs the API serves (one claimMany each)")
+        report = _report(store, contracts, project_id)
         claimed: dict[str, int] = {}
         for name, person in people.items():
 
@@ -263,44 +307,97 @@ def run_story(
                 claimed[name] = 0
                 continue
             before = contracts.token.functions.balanceOf(person.address).call()
-            claims = [(c["epoch_id"], c["index"], int(c["amount"]), c["proof"]) for c in unclaimed["claims"]]
+            claims = [(int(c["epoch_key"]), c["index"], int(c["amount"]), c["proof"]) for c in unclaimed["claims"]]
             chain.send(person, contracts.distributor.functions.claimMany(person.address, claims))
             claimed[name] = contracts.token.functions.balanceOf(person.address).call() - before
         api_view = api.get("/contributions", limit=20)
         say(f"  the API lists {len(api_view['items'])} contributions; GET {api.url}/docs for the rest")
+        bonds = {name: _bond_state(contracts, commits[name].contribution_id) for name in people}
     finally:
         if not keep_api:
             api.__exit__(None, None, None)
-    return _rows(project, people, report, claimed)
+    return _rows(project, people, report, claimed, bonds)
 
 
-def _relay(
-    api: ApiServer, chain: Chain, person: LocalAccount, project_id: int, kind: ContributionKind, cid: str
-) -> None:
+@dataclass
+class _Commit:
+    """What a contributor keeps between commit and reveal (the CLI keeps it in merit.commit_store)."""
 
+    kind: ContributionKind
+    cid: str
+    salt: bytes
+    commitment: bytes
+    contribution_id: int = 0
+
+    @classmethod
+    def make(cls, contributor: str, project_id: int, epoch: int, kind: ContributionKind, artifact: bytes) -> _Commit:
+        cid, salt = compute_artifact_cid(artifact), new_salt()
+        commitment = contribution_commitment(
+            contributor=contributor, project_id=project_id, epoch=epoch, kind=kind, cid=cid, salt=salt
+        )
+        return cls(kind, cid, salt, commitment)
+
+
+def _bond_state(contracts: OpenMeritContracts, contribution_id: int) -> str:
+    status = Status.from_code(int(read_struct(contracts.registry.functions.contribution(contribution_id))["status"]))
+    return {Status.ACCEPTED: "returned", Status.REJECTED: "forfeited", Status.FORFEITED: "forfeited"}.get(
+        status, "held"
+    )
+
+
+def _relay_commit(api: ApiServer, chain: Chain, person: LocalAccount, project_id: int, commit: _Commit) -> int:
     registry = chain.c.registry
     nonce = registry.functions.nonces(person.address).call()
-    deadline = chain.w3.eth.get_block("latest")["timestamp"] + 3600
-    typed = eip712.submission(
+    deadline = chain.now() + 3600
+    typed = eip712.commit(
         chain.w3.eth.chain_id,
         registry.address,
         contributor=person.address,
         project_id=project_id,
-        kind=kind.code,
-        cid=cid,
+        commitment=commit.commitment,
         nonce=nonce,
         deadline=deadline,
     )
     body = {
         "contributor": person.address,
         "project_id": project_id,
-        "kind": kind.value,
-        "cid": cid,
+        "commitment": "0x" + commit.commitment.hex(),
         "nonce": nonce,
         "deadline": deadline,
         "signature": "0x" + eip712.sign(typed, person.key).hex(),
     }
-    httpx.post(api.url + "/relay/submissions", json=body, timeout=60).raise_for_status()
+    answer = httpx.post(api.url + "/relay/commits", json=body, timeout=60).raise_for_status().json()
+    return int(answer["contribution_id"])
+
+
+def _relay_reveal(api: ApiServer, chain: Chain, person: LocalAccount, project_id: int, commit: _Commit) -> None:
+    registry = chain.c.registry
+    nonce = registry.functions.nonces(person.address).call()
+    deadline = chain.now() + 3600
+    typed = eip712.reveal(
+        chain.w3.eth.chain_id,
+        registry.address,
+        contributor=person.address,
+        contribution_id=commit.contribution_id,
+        kind=commit.kind.code,
+        cid=commit.cid,
+        salt=commit.salt,
+        nonce=nonce,
+        deadline=deadline,
+    )
+    body = {
+        "contributor": person.address,
+        "contribution_id": commit.contribution_id,
+        "project_id": project_id,
+        "epoch": 0,
+        "kind": commit.kind.value,
+        "cid": commit.cid,
+        "salt": "0x" + commit.salt.hex(),
+        "nonce": nonce,
+        "deadline": deadline,
+        "signature": "0x" + eip712.sign(typed, person.key).hex(),
+    }
+    httpx.post(api.url + "/relay/reveals", json=body, timeout=60).raise_for_status()
 
 
 def _oracle(
@@ -312,13 +409,12 @@ def _oracle(
     project_id: int,
     project: DemoProject,
     files: dict[str, Path],
-    first_block: int,
+    slices_manifest: Path,
 ) -> OracleService:
     settings = OracleSettings(
         rpc_url=rpc_url,
         deployment=manifest,
         private_key="0x" + oracle.key.hex(),
-        schedule=EpochSchedule(first_block=first_block, length_blocks=EPOCH_BLOCKS),
         confirmations=1,
         artifacts=store_settings,
         database_url=f"sqlite:///{workdir / 'oracle.db'}",
@@ -330,18 +426,18 @@ def _oracle(
             parameters=ScoringParameters(
                 task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=CLASSES, margin=0.0, model_share_bps=6000
             ),
-            answers_path=files["answers"],
+            slices_path=slices_manifest,
             champion_path=files["baseline"],
             label_items_path=files["label_items"],
-            gold_path=files["gold"],
         ),
     )
     return OracleService(settings)
 
 
-def _report(store: ArtifactStore, contracts: OpenMeritContracts) -> EpochReport:
+def _report(store: ArtifactStore, contracts: OpenMeritContracts, project_id: int) -> EpochReport:
     funded = contracts.distributor.events.EpochFunded.get_logs(
-        from_block=contracts.deployment.contracts["distributor"].block_number
+        from_block=contracts.deployment.contracts["distributor"].block_number,
+        argument_filters={"epochKey": epoch_key(project_id, 0)},
     )
     return report_from_json(store.get(funded[-1]["args"]["reportCid"]))
 
@@ -357,7 +453,11 @@ def _allocated(report: EpochReport, address: str) -> bool:
 
 
 def _rows(
-    project: DemoProject, people: dict[str, LocalAccount], report: EpochReport, claimed: dict[str, int]
+    project: DemoProject,
+    people: dict[str, LocalAccount],
+    report: EpochReport,
+    claimed: dict[str, int],
+    bonds: dict[str, str],
 ) -> list[Row]:
     models = {s.contributor: s for s in report.model_scores}
     annotators = {s.annotator: s for s in report.annotator_scores}
@@ -390,6 +490,7 @@ def _rows(
                 contribution.intent,
                 score,
                 reason,
+                bonds[contribution.name],
                 claimed[contribution.name],
             )
         )
