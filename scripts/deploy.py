@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from brownie import accounts, network, web3
-from brownie.network.account import Account
+from brownie.network.account import _PrivateKeyAccount as Account  # a local or keystore account
 from brownie.project.main import Project
+from eth_utils import to_checksum_address
 
 from dao.deployments import (
     DEPLOYER,
@@ -66,7 +67,7 @@ class DeployRun:
 
 
 def _has_code(address: str) -> bool:
-    return len(web3.eth.get_code(address)) > 0
+    return len(web3.eth.get_code(to_checksum_address(address))) > 0
 
 
 def _deploy_contract(run: DeployRun, key: str, artifact: str, args: list[Any]) -> None:
@@ -282,11 +283,11 @@ def deploy(
     The config is validated in full before anything is sent (DeployConfigError names the key).
     With `dry_run`, prints the parameters and the plan and sends nothing (returns None).
     """
-    network_name = network_name or network.show_active()
+    network_name = network_name or _active_network()
     config = load_deploy_config(config_path)
     raw_config = json.loads(Path(config_path).read_text())
     live = network_name not in LOCAL_NETWORKS
-    manifest = manifest or manifest_path(network_name, Path(project._path))
+    manifest = manifest or manifest_path(network_name, _project_root(project))
 
     for line in describe_config(config, network_name, deployer.address):
         log(line)
@@ -327,6 +328,13 @@ def deploy(
     return run.deployment
 
 
+def _active_network() -> str:
+    name = network.show_active()
+    if name is None:
+        raise SystemExit("no network is connected: run through `brownie run --network NAME` or `merit deploy`")
+    return name
+
+
 def _deployer_account(network_name: str) -> Account:
     if network_name in LOCAL_NETWORKS:
         return accounts[0]
@@ -334,7 +342,16 @@ def _deployer_account(network_name: str) -> Account:
     if not keystore:
         raise SystemExit("set MERIT_DEPLOYER_KEYSTORE to the deployer's keystore file for a live network")
     password = os.environ.get("MERIT_DEPLOYER_PASSWORD")
-    return accounts.load(keystore, password=password) if password else accounts.load(keystore)
+    loaded = accounts.load(keystore, password=password) if password else accounts.load(keystore)
+    if isinstance(loaded, list):  # Brownie lists its keystores when given no file
+        raise SystemExit(f"MERIT_DEPLOYER_KEYSTORE={keystore} names no keystore file")
+    return loaded
+
+
+def _project_root(project: Project) -> Path:
+    if project._path is None:
+        raise SystemExit("the Brownie project has no folder")
+    return Path(project._path)
 
 
 def main(*flags: str, config: str | None = None) -> Deployment | None:
@@ -345,12 +362,12 @@ def main(*flags: str, config: str | None = None) -> Deployment | None:
     from brownie import project as brownie_project
 
     project = brownie_project.get_loaded_projects()[0]
-    network_name = network.show_active()
+    network_name = _active_network()
     unknown = [f for f in flags if f not in ("overwrite", "dry-run") and not f.endswith(".json")]
     if unknown:
         raise SystemExit(f"unknown argument(s) {unknown}: give a config .json, 'overwrite', 'dry-run'")
     config = next((f for f in flags if f.endswith(".json")), config)
-    config_path = Path(config) if config else Path(project._path) / "config" / "deploy" / f"{network_name}.json"
+    config_path = Path(config) if config else _project_root(project) / "config" / "deploy" / f"{network_name}.json"
     manifest_dir = os.environ.get("MERIT_DEPLOYMENT_DIR")
     manifest = Path(manifest_dir) / f"{network_name}.json" if manifest_dir else None
     return deploy(
