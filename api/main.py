@@ -39,8 +39,9 @@ from dao.logs import configure_logging
 log = logging.getLogger("api.http")
 
 DESCRIPTION = """Read OpenMerit's chain state as indexed from the deployment's contracts: projects,
-contributions and their scores, contributors, epochs, allocations and claim proofs, proposals and
-votes. Upload artifacts and relay EIP-712-signed submissions.
+commit-reveal contributions with their scores and bonds, each project's epoch clock and epochs,
+contributors, funded epochs (named by project and epoch), allocations and claim proofs, proposals
+and votes. Upload artifacts and relay EIP-712-signed commits and reveals.
 
 Amounts are decimal strings of token base units (18 decimals). Lists are keyset-paginated: pass
 `next_page_token` back as `page_token`."""
@@ -172,7 +173,7 @@ def create_app(
             engine.dispose()
 
     app = FastAPI(title="OpenMerit API", version="1", description=DESCRIPTION, lifespan=lifespan)
-    app.add_middleware(SmallBodyLimit, limits={"/relay/submissions": relay.RELAY_BODY_LIMIT})
+    app.add_middleware(SmallBodyLimit, limits=dict.fromkeys(relay.RELAY_PATHS, relay.RELAY_BODY_LIMIT))
     app.add_middleware(AccessLog)
 
     @app.exception_handler(RequestValidationError)

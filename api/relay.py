@@ -1,31 +1,35 @@
-"""The submitBySig relay: a contributor signs an EIP-712 Submission, the API's relayer sends it and
-pays the gas.
+"""The commit and reveal relay: a contributor signs an EIP-712 Commit or Reveal, the API's relayer
+sends commitBySig or revealBySig and pays the gas (the bond is still the contributor's).
 
 Nothing is sent before the signature is checked (`dao.eip712.recover` over the exact typed data the
-registry verifies), the nonce is the contributor's next one, the deadline has not passed, and a
-static call of submitBySig succeeds. A replayed signature (relayed before, or its nonce used) and a
-foreign one (another signer, chain or registry) are refused with 4xx.
+registry verifies), the deadline has not passed, the nonce is the contributor's next one, and a
+static call succeeds. A replayed signature (relayed before, or its nonce used) and a foreign one
+(another signer, chain or registry, or a field changed after signing) are refused with 4xx. The
+relay writes nothing to the database: the indexer records what the chain says.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
 from eth_keys.exceptions import BadSignature
-from eth_utils import keccak, to_bytes
+from eth_utils import to_bytes
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
 from api.deps import AppState
-from api.schemas import SubmissionRelayRequest
+from api.schemas import CommitRelayRequest, RevealRelayRequest
 from dao import eip712
-from dao.abi import abi
+from dao.chain import decode_revert
 
 
 class RelayRefused(Exception):
-    """A submission the relay will not send; `status` is the HTTP status to answer."""
+    """A commit or reveal the relay will not send; `status` is the HTTP status to answer."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -37,95 +41,96 @@ class RelayRefused(Exception):
 class Relayed:
     tx_hash: str
     contribution_id: int
+    project_id: int
+    epoch: int
     block_number: int
 
 
-def _error_names() -> dict[str, str]:
-    names = {}
-    for entry in abi("ContributionRegistry"):
-        if entry.get("type") == "error":
-            signature = f"{entry['name']}({','.join(i['type'] for i in entry['inputs'])})"
-            names["0x" + keccak(text=signature)[:4].hex()] = entry["name"]
-    return names
+def _check_signer(typed: dict[str, Any], signature: str, contributor: str, what: str, chain_id: int, registry: str):
+    try:
+        signer = eip712.recover(typed, to_bytes(hexstr=signature))
+    except (ValueError, TypeError, BadSignature) as exc:
+        raise RelayRefused(400, f"the signature cannot be decoded: {exc}") from None
+    if signer != contributor:
+        raise RelayRefused(
+            403,
+            f"the signature is not {contributor}'s over this {what} on chain {chain_id} and registry {registry} "
+            f"(it recovers to {signer})",
+        )
 
 
-ERROR_NAMES = _error_names()
-
-
-def _revert_name(exc: Exception) -> str:
-    data = getattr(exc, "data", None) or (exc.args[1] if len(exc.args) > 1 else None)
-    if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-        return ERROR_NAMES.get(data[:10].lower(), data[:10])
-    return str(exc.args[0]) if exc.args else type(exc).__name__
-
-
-def check_signature(request: SubmissionRelayRequest, chain_id: int, registry: str) -> dict[str, Any]:
-    """The typed data the registry will verify, after checking the contributor signed it."""
-    typed = eip712.submission(
+def check_commit_signature(request: CommitRelayRequest, chain_id: int, registry: str) -> dict[str, Any]:
+    """The Commit typed data the registry will verify, after checking the contributor signed it."""
+    typed = eip712.commit(
         chain_id,
         registry,
         contributor=request.contributor,
         project_id=request.project_id,
-        kind=request.kind.code,
-        cid=request.cid,
+        commitment=bytes.fromhex(request.commitment[2:]),
         nonce=request.nonce,
         deadline=request.deadline,
     )
-    try:
-        signer = eip712.recover(typed, to_bytes(hexstr=request.signature))
-    except (ValueError, TypeError, BadSignature) as exc:
-        raise RelayRefused(400, f"the signature cannot be decoded: {exc}") from None
-    if signer != request.contributor:
-        raise RelayRefused(
-            403,
-            f"the signature is not {request.contributor}'s over this submission on chain "
-            f"{chain_id} and registry {registry} (it recovers to {signer})",
-        )
+    _check_signer(typed, request.signature, request.contributor, "commit", chain_id, registry)
     return typed
 
 
-def relay_submission(state: AppState, request: SubmissionRelayRequest) -> Relayed:
+def check_reveal_signature(request: RevealRelayRequest, chain_id: int, registry: str) -> dict[str, Any]:
+    """The Reveal typed data the registry will verify, after checking the contributor signed it.
+    (The project and epoch are not signed: the commitment binds them, and the static call checks it.)"""
+    typed = eip712.reveal(
+        chain_id,
+        registry,
+        contributor=request.contributor,
+        contribution_id=request.contribution_id,
+        kind=request.kind.code,
+        cid=request.cid,
+        salt=bytes.fromhex(request.salt[2:]),
+        nonce=request.nonce,
+        deadline=request.deadline,
+    )
+    _check_signer(typed, request.signature, request.contributor, "reveal", chain_id, registry)
+    return typed
+
+
+def _send(
+    state: AppState,
+    *,
+    contributor: str,
+    nonce: int,
+    deadline: int,
+    signature: str,
+    what: str,
+    build: Callable[[Contract], ContractFunction],
+) -> dict[str, Any]:
+    """Checks the deadline, the replay and the nonce, simulates, sends; returns the receipt."""
     key = state.settings.relayer_private_key
     if key is None:
-        raise RelayRefused(503, "this API has no relayer key (MERIT_API_RELAYER_PRIVATE_KEY); submit directly")
-    deployment = state.deployment
-    registry_address = deployment.address("registry")
-    check_signature(request, deployment.chain_id, registry_address)
-    if request.deadline < int(time.time()):
-        raise RelayRefused(400, f"the signature's deadline {request.deadline} has passed")
-    signature_id = request.signature.lower()
+        raise RelayRefused(503, "this API has no relayer key (MERIT_API_RELAYER_PRIVATE_KEY); send it directly")
+    if deadline < int(time.time()):
+        raise RelayRefused(400, f"the signature's deadline {deadline} has passed")
+    signature_id = signature.lower()
     registry = state.contracts.registry
     relayer = Account.from_key(key.get_secret_value())
     w3 = state.w3
     with state.relay_lock:  # one relayer nonce at a time
         if signature_id in state.relayed_signatures:
             raise RelayRefused(409, "this signature was relayed before (replay)")
-        expected_nonce = registry.functions.nonces(request.contributor).call()
-        if request.nonce < expected_nonce:
-            raise RelayRefused(
-                409, f"nonce {request.nonce} of {request.contributor} is used (replay); the next is {expected_nonce}"
-            )
-        if request.nonce > expected_nonce:
-            raise RelayRefused(400, f"nonce {request.nonce} is ahead: {request.contributor}'s next is {expected_nonce}")
-        call = registry.functions.submitBySig(
-            request.contributor,
-            request.project_id,
-            request.kind.code,
-            request.cid,
-            request.nonce,
-            request.deadline,
-            to_bytes(hexstr=request.signature),
-        )
+        expected_nonce = registry.functions.nonces(contributor).call()
+        if nonce < expected_nonce:
+            raise RelayRefused(409, f"nonce {nonce} of {contributor} is used (replay); the next is {expected_nonce}")
+        if nonce > expected_nonce:
+            raise RelayRefused(400, f"nonce {nonce} is ahead: {contributor}'s next is {expected_nonce}")
+        call = build(registry)
         try:
             call.call({"from": relayer.address})
         except (ContractCustomError, ContractLogicError) as exc:
-            raise RelayRefused(400, f"the registry would refuse this submission: {_revert_name(exc)}") from None
+            raise RelayRefused(400, f"the registry would refuse this {what}: {decode_revert(exc)}") from None
         tx = call.build_transaction(
             {
                 "from": relayer.address,
                 "gas": state.settings.relay_gas_limit,
                 "nonce": w3.eth.get_transaction_count(relayer.address, "pending"),
-                "chainId": deployment.chain_id,
+                "chainId": state.deployment.chain_id,
             }
         )
         signed = relayer.sign_transaction(tx)
@@ -136,10 +141,75 @@ def relay_submission(state: AppState, request: SubmissionRelayRequest) -> Relaye
     except TimeExhausted:
         raise RelayRefused(504, f"sent as {tx_hash.hex()} but not mined within 60 s") from None
     if receipt["status"] != 1:
-        raise RelayRefused(502, f"the submission transaction {tx_hash.hex()} reverted")
-    events = registry.events.ContributionSubmitted().process_receipt(receipt)
+        raise RelayRefused(502, f"the {what} transaction {tx_hash.hex()} reverted")
+    return dict(receipt)
+
+
+def _tx_hash(receipt: dict[str, Any]) -> str:
+    return "0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x")
+
+
+def relay_commit(state: AppState, request: CommitRelayRequest) -> Relayed:
+    if state.settings.relayer_private_key is None:
+        raise RelayRefused(503, "this API has no relayer key (MERIT_API_RELAYER_PRIVATE_KEY); send it directly")
+    deployment = state.deployment
+    check_commit_signature(request, deployment.chain_id, deployment.address("registry"))
+    receipt = _send(
+        state,
+        contributor=request.contributor,
+        nonce=request.nonce,
+        deadline=request.deadline,
+        signature=request.signature,
+        what="commit",
+        build=lambda registry: registry.functions.commitBySig(
+            request.contributor,
+            request.project_id,
+            bytes.fromhex(request.commitment[2:]),
+            request.nonce,
+            request.deadline,
+            to_bytes(hexstr=request.signature),
+        ),
+    )
+    (event,) = state.contracts.registry.events.Committed().process_receipt(receipt)
     return Relayed(
-        tx_hash="0x" + bytes(tx_hash).hex().removeprefix("0x"),
-        contribution_id=events[0]["args"]["contributionId"],
+        tx_hash=_tx_hash(receipt),
+        contribution_id=event["args"]["contributionId"],
+        project_id=event["args"]["projectId"],
+        epoch=event["args"]["epoch"],
+        block_number=receipt["blockNumber"],
+    )
+
+
+def relay_reveal(state: AppState, request: RevealRelayRequest) -> Relayed:
+    if state.settings.relayer_private_key is None:
+        raise RelayRefused(503, "this API has no relayer key (MERIT_API_RELAYER_PRIVATE_KEY); send it directly")
+    deployment = state.deployment
+    check_reveal_signature(request, deployment.chain_id, deployment.address("registry"))
+    receipt = _send(
+        state,
+        contributor=request.contributor,
+        nonce=request.nonce,
+        deadline=request.deadline,
+        signature=request.signature,
+        what="reveal",
+        build=lambda registry: registry.functions.revealBySig(
+            request.contributor,
+            request.contribution_id,
+            request.project_id,
+            request.epoch,
+            request.kind.code,
+            request.cid,
+            bytes.fromhex(request.salt[2:]),
+            request.nonce,
+            request.deadline,
+            to_bytes(hexstr=request.signature),
+        ),
+    )
+    (event,) = state.contracts.registry.events.Revealed().process_receipt(receipt)
+    return Relayed(
+        tx_hash=_tx_hash(receipt),
+        contribution_id=event["args"]["contributionId"],
+        project_id=event["args"]["projectId"],
+        epoch=event["args"]["epoch"],
         block_number=receipt["blockNumber"],
     )

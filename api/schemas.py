@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from enum import Enum
 from typing import Annotated
 
 from eth_utils import is_address, to_checksum_address
@@ -17,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from dao.artifacts.cid import normalize_cid
 from dao.artifacts.errors import InvalidCidError
-from dao.vocabulary import ContributionKind
+from dao.vocabulary import ContributionKind, Phase, Status
 
 EXAMPLE_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 EXAMPLE_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
@@ -64,14 +63,47 @@ Uint = Annotated[
 ]
 
 
-class Status(str, Enum):
-    PENDING = "pending"
-    SCORED = "scored"
-    REJECTED = "rejected"
+HexBytes32 = Annotated[
+    str,
+    AfterValidator(lambda value: value.lower()),
+    Field(pattern=r"^0x[0-9a-fA-F]{64}$", examples=[EXAMPLE_ROOT], description="32 bytes as 0x-hex"),
+]
+BOND_STATES = "held | returned | forfeited | none (the commit posted no bond)"
 
 
 class _Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class ScheduleConfigPublic(BaseModel):
+    """One of a project's schedule configurations: epochs from `from_epoch` on."""
+
+    from_epoch: int = Field(examples=[0])
+    start: int = Field(description="unix seconds at which epoch `from_epoch` starts", examples=[1735689600])
+    commit_window: int = Field(description="seconds", examples=[86400])
+    reveal_window: int = Field(description="seconds", examples=[43200])
+    bond: Uint = Field(description="token base units each commit posts")
+
+
+class EpochClockPublic(BaseModel):
+    """An epoch's windows on its project's clock and where it is at `now`."""
+
+    epoch: int = Field(examples=[3])
+    commit_start: int = Field(description="unix seconds; commits in [commit_start, reveal_start)")
+    reveal_start: int = Field(description="unix seconds; reveals in [reveal_start, end)")
+    end: int = Field(description="unix seconds")
+    phase: Phase | None = Field(None, description="at `now`; null while nothing is indexed")
+    seconds_left: int | None = Field(None, description="until the phase ends (0 once closed)")
+
+
+class SlicesPublic(BaseModel):
+    """The project's current set of committed hidden answer slices."""
+
+    slice_set: int = Field(examples=[1])
+    slices_root: str = Field(examples=[EXAMPLE_ROOT])
+    count: int
+    used: int = Field(description="revealed, one per scored epoch")
+    left: int
 
 
 class ProjectPublic(_Public):
@@ -80,31 +112,47 @@ class ProjectPublic(_Public):
     task: str = Field(examples=["classification"])
     metric: str = Field(examples=["accuracy"])
     benchmark_cid: str = Field(examples=[EXAMPLE_CID])
-    answers_commitment: str = Field(examples=[EXAMPLE_ROOT])
     paused: bool = False
-    contributions: int = Field(0, description="contributions submitted to it")
+    contributions: int = Field(0, description="commits made to it")
+    schedule: ScheduleConfigPublic | None = Field(None, description="the configuration in effect at `now`")
+    pending_schedule: ScheduleConfigPublic | None = Field(
+        None, description="a change that takes effect from a later epoch, if any"
+    )
+    now: int | None = Field(None, description="timestamp of the newest indexed block: the time the clock is read at")
+    current_epoch: EpochClockPublic | None = None
+    slices: SlicesPublic | None = None
     block_number: int
+    tx_hash: str
 
 
 class ContributionPublic(_Public):
     contribution_id: int = Field(examples=[42])
     project_id: int = Field(examples=[1])
+    epoch: int = Field(examples=[3], description="the project epoch it was committed in")
     contributor: str = Field(examples=[EXAMPLE_ADDRESS])
-    kind: ContributionKind
-    cid: str = Field(examples=[EXAMPLE_CID])
-    relayer: str | None = Field(None, description="who sent it for the contributor, if relayed")
     status: Status = Field(
-        description="pending: not attested yet; scored: attested; rejected: its epoch report rejected it"
+        description="committed; revealed; accepted or rejected (attested valid or invalid); "
+        "forfeited (never revealed, bond to the treasury)"
     )
-    score: Uint | None = None
+    commitment: str = Field(examples=[EXAMPLE_ROOT])
+    bond: Uint
+    bond_state: str = Field(description=BOND_STATES, examples=["held"])
+    relayer: str | None = Field(None, description="who sent the commit for the contributor, if relayed")
+    block_number: int = Field(description="block of the commit")
+    tx_hash: str = Field(description="transaction of the commit")
+    kind: ContributionKind | str | None = Field(None, description="once revealed")
+    cid: str | None = Field(None, examples=[EXAMPLE_CID], description="once revealed")
+    reveal_block: int | None = None
+    reveal_tx: str | None = None
+    reveal_relayer: str | None = None
+    score: Uint | None = Field(None, description="once attested")
+    valid: bool | None = Field(None, description="once attested")
     report_cid: str | None = None
-    epoch_id: int | None = None
-    block_number: int
-    tx_hash: str
 
 
 class ScoreExplanationPublic(_Public):
-    epoch_id: int
+    project_id: int
+    epoch: int
     accepted: bool
     metric: str | None = Field(None, examples=["accuracy"])
     metric_value: float | None = Field(None, examples=[0.93])
@@ -119,6 +167,7 @@ class ScoreExplanationPublic(_Public):
 
 
 class ContributionDetail(ContributionPublic):
+    epoch_clock: EpochClockPublic | None = Field(None, description="its epoch's windows and phase at the index's now")
     explanation: ScoreExplanationPublic | None = Field(None, description="from the epoch report that scored it")
 
 
@@ -128,7 +177,9 @@ class ContributionPage(BaseModel):
 
 
 class EpochAllocationPublic(_Public):
-    epoch_id: int
+    project_id: int
+    epoch: int
+    epoch_key: Uint = Field(description="(project_id << 128) | epoch: the distributor's name of the epoch")
     index: int
     account: str
     amount: Uint
@@ -138,18 +189,23 @@ class EpochAllocationPublic(_Public):
 class ContributorPublic(BaseModel):
     address: str = Field(examples=[EXAMPLE_ADDRESS])
     contributions: int
-    pending: int
-    scored: int
+    committed: int
+    revealed: int
+    accepted: int
     rejected: int
-    total_score: Uint
-    allocated: Uint = Field(description="sum of their allocations over every epoch")
+    forfeited: int
+    total_score: Uint = Field(description="sum of the scores of accepted contributions")
+    bonds_held: Uint
+    allocated: Uint = Field(description="sum of their allocations over every funded epoch")
     claimed: Uint
     projects: list[int]
     allocations: list[EpochAllocationPublic]
 
 
-class EpochPublic(_Public):
-    epoch_id: int = Field(examples=[1])
+class FundedEpochPublic(_Public):
+    project_id: int = Field(examples=[1])
+    epoch: int = Field(examples=[3])
+    epoch_key: Uint
     merkle_root: str = Field(examples=[EXAMPLE_ROOT])
     total: Uint
     claimed: Uint
@@ -157,12 +213,42 @@ class EpochPublic(_Public):
     claim_deadline: int = Field(description="unix seconds")
     swept: bool
     swept_amount: Uint | None = None
-    report_status: str = Field(description="ok | missing (not in the store yet) | invalid", examples=["ok"])
+    report_status: str = Field(
+        description="ok | missing (not in the store yet) | invalid (unreadable, another epoch's, another root)",
+        examples=["ok"],
+    )
     report_error: str | None = None
-    project: str | None = None
     allocations: int
     block_number: int
     tx_hash: str
+
+
+class RevealedSlicePublic(BaseModel):
+    slice_set: int
+    index: int
+    cid: str
+    content_hash: str
+    salt: str
+    block_number: int
+    tx_hash: str
+
+
+class ProjectEpochPublic(EpochClockPublic):
+    """One epoch of a project: its clock, its commits and reveals, its hidden slice once revealed,
+    and its funding once funded."""
+
+    project_id: int = Field(examples=[1])
+    bond: Uint
+    commits: int = Field(description="contributions committed in it")
+    reveals: int = Field(description="of those, revealed (attested ones included)")
+    forfeited: int
+    slice: RevealedSlicePublic | None = None
+    funding: FundedEpochPublic | None = None
+
+
+class ProjectEpochPage(BaseModel):
+    items: list[ProjectEpochPublic]
+    next_page_token: str | None = None
 
 
 class AllocationPage(BaseModel):
@@ -171,7 +257,9 @@ class AllocationPage(BaseModel):
 
 
 class ClaimArgs(BaseModel):
-    epoch_id: int
+    project_id: int
+    epoch: int
+    epoch_key: Uint = Field(description="the distributor's epochKey argument")
     index: int
     amount: Uint
     proof: list[str] = Field(examples=[[EXAMPLE_ROOT]])
@@ -181,7 +269,7 @@ class ProofPublic(ClaimArgs):
     account: str = Field(examples=[EXAMPLE_ADDRESS])
     merkle_root: str
     claimed: bool
-    distributor: str = Field(description="RewardDistributor to call claim(epochId, index, account, amount, proof) on")
+    distributor: str = Field(description="RewardDistributor to call claim(epochKey, index, account, amount, proof) on")
 
 
 class UnclaimedPublic(BaseModel):
@@ -205,8 +293,21 @@ class VotePublic(_Public):
 
 
 class FundsEpoch(BaseModel):
-    epoch_id: int
+    """What a funding proposal funds: its description (dao.proposals.fund_epoch_description) and its
+    fundEpoch action, each read back; a field either leaves out is null."""
+
+    project_id: int
+    epoch: int
+    epoch_key: Uint | None = Field(None, description="null when the numbers fit no distributor epoch")
     report_cid: str
+    attempt: int | None = Field(None, description="from the description: 1, then 2 when proposed again, ...")
+    proposer: str | None = Field(None, description="the only account the description lets propose it")
+    merkle_root: str | None = Field(None, description="from the fundEpoch action")
+    total: Uint | None = None
+    claim_deadline: int | None = None
+    consistent: bool = Field(
+        description="description and action agree (project, epoch, report CID) and the proposer is the one named"
+    )
 
 
 class ProposalPublic(BaseModel):
@@ -224,7 +325,7 @@ class ProposalPublic(BaseModel):
     votes_against: Uint
     votes_abstain: Uint
     funds_epoch: FundsEpoch | None = Field(
-        None, description="the epoch and report a reward proposal funds, read from its description"
+        None, description="the project epoch a funding proposal funds, from its description and its action"
     )
     block_number: int
     tx_hash: str
@@ -250,8 +351,14 @@ class ArtifactPublic(BaseModel):
     size: int
 
 
-class SubmissionRelayRequest(BaseModel):
-    """A contributor's EIP-712 Submission (dao.eip712.submission) and their signature."""
+EXAMPLE_SIGNATURE = "0x" + "11" * 65
+Signature = Annotated[
+    str, Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="65 bytes r, s, v as 0x-hex", examples=[EXAMPLE_SIGNATURE])
+]
+
+
+class CommitRelayRequest(BaseModel):
+    """A contributor's EIP-712 Commit (dao.eip712.commit) and their signature."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -260,29 +367,65 @@ class SubmissionRelayRequest(BaseModel):
                 {
                     "contributor": EXAMPLE_ADDRESS,
                     "project_id": 1,
-                    "kind": "model_predictions",
-                    "cid": EXAMPLE_CID,
+                    "commitment": EXAMPLE_ROOT,
                     "nonce": 0,
                     "deadline": 1893456000,
-                    "signature": "0x" + "11" * 65,
+                    "signature": EXAMPLE_SIGNATURE,
                 }
             ]
         },
     )
 
     contributor: AddressStr
-    project_id: int = Field(ge=1, lt=2**56)
-    kind: ContributionKind
-    cid: CanonicalCidStr
+    project_id: int = Field(ge=1, lt=2**32)
+    commitment: HexBytes32 = Field(description="dao.commitments.contribution_commitment")
     nonce: int = Field(ge=0, lt=2**256)
     deadline: int = Field(ge=0, lt=2**256)
-    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="65 bytes r, s, v as 0x-hex")
+    signature: Signature
+
+
+class RevealRelayRequest(BaseModel):
+    """A contributor's EIP-712 Reveal (dao.eip712.reveal) and their signature, with the project and
+    epoch of the commit (the commitment binds them)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "contributor": EXAMPLE_ADDRESS,
+                    "contribution_id": 42,
+                    "project_id": 1,
+                    "epoch": 3,
+                    "kind": "model_predictions",
+                    "cid": EXAMPLE_CID,
+                    "salt": EXAMPLE_ROOT,
+                    "nonce": 1,
+                    "deadline": 1893456000,
+                    "signature": EXAMPLE_SIGNATURE,
+                }
+            ]
+        },
+    )
+
+    contributor: AddressStr
+    contribution_id: int = Field(ge=1, le=MAX_DB_INT)
+    project_id: int = Field(ge=1, lt=2**32)
+    epoch: int = Field(ge=0, lt=2**32)
+    kind: ContributionKind
+    cid: CanonicalCidStr
+    salt: HexBytes32
+    nonce: int = Field(ge=0, lt=2**256)
+    deadline: int = Field(ge=0, lt=2**256)
+    signature: Signature
 
 
 class RelayPublic(BaseModel):
     tx_hash: str
     contribution_id: int
     contributor: str
+    project_id: int
+    epoch: int
     block_number: int
 
 

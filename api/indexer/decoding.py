@@ -21,7 +21,19 @@ from dao.abi import abi
 
 # Which events of which contract the indexer stores (keyed by the deployment's contract names).
 INDEXED_EVENTS: dict[str, tuple[str, ...]] = {
-    "registry": ("ProjectRegistered", "ProjectPaused", "ProjectUnpaused", "ContributionSubmitted", "ScoreAttested"),
+    "registry": (
+        "ProjectRegistered",
+        "ScheduleChanged",
+        "SlicesRegistered",
+        "SliceRevealed",
+        "ProjectPaused",
+        "ProjectUnpaused",
+        "Committed",
+        "Revealed",
+        "ScoreAttested",
+        "BondReturned",
+        "BondForfeited",
+    ),
     "distributor": ("EpochFunded", "Claimed", "EpochSwept"),
     "governor": (
         "ProposalCreated",
@@ -108,7 +120,7 @@ class EventDecoder:
 
     def decode(self, log: dict[str, Any]) -> dict[str, Any]:
         """The event's arguments by name, plus `event`, `contract`, `block_number`, `block_hash`,
-        `log_index` and `tx_hash`."""
+        `log_index`, `tx_hash`, and `block_timestamp` when the node includes it in its logs (else None)."""
         topics = log["topics"]
         if len(topics) != len(self.topic_readers) + 1:
             raise ValueError(f"{self.name}: expected {len(self.topic_readers) + 1} topics, got {len(topics)}")
@@ -119,6 +131,7 @@ class EventDecoder:
             "block_hash": log["blockHash"].lower(),
             "log_index": int(log["logIndex"], 16),
             "tx_hash": log["transactionHash"].lower(),
+            "block_timestamp": int(log["blockTimestamp"], 16) if log.get("blockTimestamp") else None,
         }
         for name, read, topic in zip(self.topic_names, self.topic_readers, topics[1:]):
             record[name] = read(topic)

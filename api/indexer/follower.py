@@ -91,8 +91,13 @@ class Indexer:
         return int(self._call("eth_blockNumber", []), 16)
 
     def block_hash(self, number: int) -> str | None:
+        header = self.block_header(number)
+        return None if header is None else header[0]
+
+    def block_header(self, number: int) -> tuple[str, int] | None:
+        """The block's hash and timestamp, or None when the node has no such block."""
         block = self._call("eth_getBlockByNumber", [hex(number), False])
-        return None if block is None else block["hash"].lower()
+        return None if block is None else (block["hash"].lower(), int(block["timestamp"], 16))
 
     def get_logs(self, from_block: int, to_block: int) -> list[dict[str, Any]]:
         try:
@@ -154,9 +159,10 @@ class Indexer:
                     extra={"from_block": from_block, "range": self._range, "error": str(exc)[:200]},
                 )
                 continue
-            end_hash = self.block_hash(to_block)
-            if end_hash is None:
+            end = self.block_header(to_block)
+            if end is None:
                 raise RpcError(f"block {to_block} vanished while indexing (reorg); retrying next cycle")
+            end_hash, end_time = end
             if end_hash == before:
                 break
             # The range's last block changed while its logs were read: they may be another fork's.
@@ -167,7 +173,7 @@ class Indexer:
             if cursor is not None and cursor.block_number >= to_block:
                 return  # another process got here first; nothing to redo
             ingest_events(session, self.store, events)
-            record_blocks(session, {to_block: end_hash})
+            record_blocks(session, {to_block: (end_hash, end_time)})  # its time is the API's "now"
             if cursor is None:
                 session.add(m.IndexerCursor(chain_id=self.chain_id, block_number=to_block, block_hash=end_hash))
             else:

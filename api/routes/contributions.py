@@ -1,5 +1,5 @@
-"""Contributions: the filtered, keyset-paginated history, and one contribution with the
-explanation of its score."""
+"""Contributions: the filtered, keyset-paginated history of commits (with their reveal, score and
+bond), and one contribution with its epoch's phase and the explanation of its score."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api import models as m
+from api.clock import indexed_now, project_clocks
 from api.deps import AppState, LimitDep, SessionDep, StateDep
+from api.routes.projects import clock_public
 from api.schemas import (
     AddressStr,
     ContributionDetail,
@@ -39,53 +41,73 @@ _COLUMNS = tuple(
     for name in (
         "contribution_id",
         "project_id",
+        "epoch",
         "contributor",
-        "kind",
-        "cid",
-        "relayer",
         "status",
-        "score",
-        "report_cid",
-        "epoch_id",
+        "commitment",
+        "bond",
+        "bond_state",
+        "relayer",
         "block_number",
         "tx_hash",
+        "kind",
+        "cid",
+        "reveal_block",
+        "reveal_tx",
+        "reveal_relayer",
+        "score",
+        "valid",
+        "report_cid",
     )
 )
 
 
 def _row_dict(row: Any) -> dict[str, Any]:
-    score = row.score
+    score, kind = row.score, row.kind
     return {
         "contribution_id": row.contribution_id,
         "project_id": row.project_id,
+        "epoch": row.epoch,
         "contributor": row.contributor,
-        "kind": KIND_NAMES[row.kind] if row.kind < len(KIND_NAMES) else str(row.kind),
-        "cid": row.cid,
-        "relayer": row.relayer,
         "status": row.status,
-        "score": None if score is None else str(score),
-        "report_cid": row.report_cid,
-        "epoch_id": row.epoch_id,
+        "commitment": row.commitment,
+        "bond": str(row.bond),
+        "bond_state": row.bond_state,
+        "relayer": row.relayer,
         "block_number": row.block_number,
         "tx_hash": row.tx_hash,
+        "kind": None if kind is None else KIND_NAMES[kind] if kind < len(KIND_NAMES) else str(kind),
+        "cid": row.cid,
+        "reveal_block": row.reveal_block,
+        "reveal_tx": row.reveal_tx,
+        "reveal_relayer": row.reveal_relayer,
+        "score": None if score is None else str(score),
+        "valid": row.valid,
+        "report_cid": row.report_cid,
     }
 
 
 # The filters, in the order their (column, contribution_id) index is preferred: most selective first.
-_FILTERS = ("contributor", "epoch", "project", "status", "kind")
+_FILTERS = ("contributor", "project", "epoch", "status", "kind")
 _FILTER_COLUMNS = {
     "contributor": "contributor",
-    "epoch": "epoch_id",
+    "epoch": "epoch",
     "project": "project_id",
     "status": "status",
     "kind": "kind",
 }
 _FILTER_INDEXES = {
     "contributor": "ix_contributions_contributor_id",
-    "epoch": "ix_contributions_epoch_id",
     "project": "ix_contributions_project_id",
+    "epoch": "ix_contributions_epoch_id",
     "status": "ix_contributions_status_id",
 }
+
+
+def _index_for(filters: tuple[str, ...]) -> str | None:
+    if "project" in filters and "epoch" in filters and "contributor" not in filters:
+        return "ix_contributions_project_epoch_id"
+    return next((_FILTER_INDEXES[name] for name in filters if name in _FILTER_INDEXES), None)
 
 
 @lru_cache(maxsize=128)
@@ -97,7 +119,7 @@ def _history_statement(filters: tuple[str, ...], after: bool) -> Select[Any]:
         query = query.where(_TABLE.c.contribution_id < bindparam("after"))
     for name in filters:
         query = query.where(_TABLE.c[_FILTER_COLUMNS[name]] == bindparam(name))
-    index = next((_FILTER_INDEXES[name] for name in filters if name in _FILTER_INDEXES), None)
+    index = _index_for(filters)
     if index is not None:
         # SQLite's planner takes the primary key for `id < token` on a deep page and walks every
         # row below it; the filter's (column, id) index keeps each page one short range scan.
@@ -167,7 +189,7 @@ async def list_contributions(
     project: Annotated[DbId | None, Query(description="project id")] = None,
     contributor: Annotated[AddressStr | None, Query()] = None,
     kind: ContributionKind | None = None,
-    epoch: Annotated[DbId | None, Query(description="epoch that scored it")] = None,
+    epoch: Annotated[DbId | None, Query(description="the project epoch it was committed in")] = None,
     status: Status | None = None,
 ) -> Response:
     return await history_response(
@@ -186,14 +208,15 @@ def explanation(session: Session, contribution_id: int) -> ScoreExplanationPubli
     x = session.scalars(
         select(m.ScoreExplanation)
         .where(m.ScoreExplanation.contribution_id == contribution_id)
-        .order_by(m.ScoreExplanation.epoch_id.desc())
+        .order_by(m.ScoreExplanation.project_id.desc(), m.ScoreExplanation.epoch.desc())
         .limit(1)
     ).first()
     if x is None:
         return None
     interval = (x.gain_lower, x.gain_upper) if x.gain_lower is not None and x.gain_upper is not None else None
     return ScoreExplanationPublic(
-        epoch_id=x.epoch_id,
+        project_id=x.project_id,
+        epoch=x.epoch,
         accepted=x.accepted,
         metric=x.metric,
         metric_value=x.metric_value,
@@ -209,11 +232,17 @@ def explanation(session: Session, contribution_id: int) -> ScoreExplanationPubli
 @router.get(
     "/{contribution_id}",
     response_model=ContributionDetail,
-    summary="One contribution and why it scored what it did",
+    summary="One contribution: its epoch's phase, its reveal, score and bond, and why it scored what it did",
     responses={404: {"description": "no such contribution"}},
 )
 def get_contribution(contribution_id: Annotated[DbId, Path(examples=[42])], session: SessionDep) -> ContributionDetail:
     row = session.execute(select(*_COLUMNS).where(_TABLE.c.contribution_id == contribution_id)).first()
     if row is None:
         raise HTTPException(404, f"no contribution {contribution_id}")
-    return ContributionDetail(**_row_dict(row), explanation=explanation(session, contribution_id))
+    clock = project_clocks(session, [row.project_id]).get(row.project_id)
+    now = indexed_now(session)
+    return ContributionDetail(
+        **_row_dict(row),
+        epoch_clock=None if clock is None else clock_public(clock.windows(row.epoch), now),
+        explanation=explanation(session, contribution_id),
+    )

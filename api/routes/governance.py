@@ -19,12 +19,46 @@ from api.schemas import (
     ProposalPublic,
     VotePublic,
 )
-from dao.proposals import parse_fund_epoch_description
+from dao.proposals import decode_fund_epoch, epoch_key, parse_fund_epoch_description
 
 router = APIRouter(tags=["governance"])
 
 SUPPORT = {0: "against", 1: "for", 2: "abstain"}
 ProposalId = Annotated[str, Path(pattern=r"^[0-9]{1,78}$", description="proposal id, decimal", examples=["1234567890"])]
+
+
+def funds_epoch(proposal: m.Proposal) -> FundsEpoch | None:
+    """What a funding proposal funds, from its description and its fundEpoch action; None for
+    proposals with neither."""
+    described = parse_fund_epoch_description(proposal.description)
+    calls = [decode_fund_epoch(bytes.fromhex(data.removeprefix("0x"))) for data in json.loads(proposal.calldatas)]
+    action = next((c for c in calls if c is not None), None)
+    if action is not None:
+        project_id, epoch, report_cid = action.project_id, action.epoch, action.report_cid
+    elif described is not None:
+        project_id, epoch, report_cid = described.project_id, described.epoch, described.report_cid
+    else:
+        return None
+    try:
+        key: str | None = str(epoch_key(project_id, epoch))
+    except ValueError:  # a description may name numbers no distributor epoch has
+        key = None
+    return FundsEpoch(
+        project_id=project_id,
+        epoch=epoch,
+        epoch_key=key,
+        report_cid=report_cid,
+        attempt=described.attempt if described else None,
+        proposer=described.proposer if described else None,
+        merkle_root=action.merkle_root if action else None,
+        total=str(action.total) if action else None,
+        claim_deadline=action.claim_deadline if action else None,
+        consistent=described is not None
+        and action is not None
+        and (described.project_id, described.epoch, described.report_cid)
+        == (action.project_id, action.epoch, action.report_cid)
+        and described.proposer == proposal.proposer,
+    )
 
 
 def _proposals_public(session: Session, proposals: list[m.Proposal]) -> list[ProposalPublic]:
@@ -52,7 +86,6 @@ def _proposals_public(session: Session, proposals: list[m.Proposal]) -> list[Pro
     for p in proposals:
         state, eta = states.get(p.proposal_id, ("created", None))
         votes = tallies[p.proposal_id]
-        funds = parse_fund_epoch_description(p.description)
         out.append(
             ProposalPublic(
                 proposal_id=str(p.proposal_id),
@@ -68,7 +101,7 @@ def _proposals_public(session: Session, proposals: list[m.Proposal]) -> list[Pro
                 votes_for=str(votes[1]),
                 votes_against=str(votes[0]),
                 votes_abstain=str(votes[2]),
-                funds_epoch=FundsEpoch(epoch_id=funds[0], report_cid=funds[1]) if funds else None,
+                funds_epoch=funds_epoch(p),
                 block_number=p.block_number,
                 tx_hash=p.tx_hash,
             )

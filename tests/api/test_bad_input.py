@@ -26,7 +26,7 @@ def test_malformed_addresses(client, address):
         f"/contributors/{address}",
         f"/contributors/{address}/contributions",
         f"/contributors/{address}/unclaimed",
-        f"/epochs/1/proofs/{address}",
+        f"/projects/1/epochs/1/proofs/{address}",
         f"/contributions?contributor={address}",
         f"/delegations?delegator={address}",
     ):
@@ -40,8 +40,10 @@ def test_malformed_ids(client, bad):
     for path in (
         f"/contributions/{bad}",
         f"/projects/{bad}",
-        f"/epochs/{bad}",
-        f"/epochs/{bad}/allocations",
+        f"/projects/{bad}/epochs",
+        f"/projects/1/epochs/{bad}",
+        f"/projects/{bad}/epochs/1/allocations",
+        f"/projects/1/epochs/{bad}/allocations",
         f"/contributions?project={bad}",
         f"/contributions?epoch={bad}",
         f"/proposals/{bad}",
@@ -53,7 +55,12 @@ def test_malformed_ids(client, bad):
 
 @pytest.mark.parametrize("token", BAD_TOKENS)
 def test_malformed_page_tokens(client, token):
-    for path in ("/contributions", f"/contributors/{ALICE}/contributions", "/epochs/1/allocations"):
+    for path in (
+        "/contributions",
+        f"/contributors/{ALICE}/contributions",
+        "/projects/1/epochs/1/allocations",
+        "/projects/1/epochs",
+    ):
         response = client.get(f"{path}?page_token={token}")
         assert response.status_code in (400, 422), (path, response.text)
         detail = response.json()["detail"]
@@ -106,34 +113,74 @@ def test_oversized_and_refused_uploads_write_nothing(client, sessions, store, se
     assert sorted(p for p in store.path.rglob("*") if p.is_file()) == before_blocks
 
 
-def test_relay_refuses_unknown_fields_and_bad_values(client):
-    good = {
-        "contributor": ALICE,
-        "project_id": 1,
-        "kind": "model_predictions",
-        "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-        "nonce": 0,
-        "deadline": 4_000_000_000,
-        "signature": "0x" + "11" * 65,
-    }
-    cases = {
-        "extra": ({**good, "gas": 1}, "gas"),
-        "address": ({**good, "contributor": "0x12"}, "contributor"),
-        "cid": ({**good, "cid": "nope"}, "cid"),
-        "cidv0": ({**good, "cid": "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"}, "base32"),
-        "signature": ({**good, "signature": "0x1234"}, "signature"),
-        "project": ({**good, "project_id": 0}, "project_id"),
-        "kind": ({**good, "kind": "weights"}, "kind"),
-        "nonce": ({**good, "nonce": -1}, "nonce"),
-    }
-    for name, (body, word) in cases.items():
-        response = client.post("/relay/submissions", json=body)
+COMMIT_BODY = {
+    "contributor": ALICE,
+    "project_id": 1,
+    "commitment": "0x" + "ab" * 32,
+    "nonce": 0,
+    "deadline": 4_000_000_000,
+    "signature": "0x" + "11" * 65,
+}
+REVEAL_BODY = {
+    "contributor": ALICE,
+    "contribution_id": 7,
+    "project_id": 1,
+    "epoch": 2,
+    "kind": "model_predictions",
+    "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+    "salt": "0x" + "cd" * 32,
+    "nonce": 0,
+    "deadline": 4_000_000_000,
+    "signature": "0x" + "11" * 65,
+}
+COMMON_CASES = {
+    "extra": ({"gas": 1}, "gas"),
+    "address": ({"contributor": "0x12"}, "contributor"),
+    "signature": ({"signature": "0x1234"}, "signature"),
+    "project": ({"project_id": 0}, "project_id"),
+    "nonce": ({"nonce": -1}, "nonce"),
+    "deadline": ({"deadline": "soon"}, "deadline"),
+}
+RELAY_CASES = {
+    "/relay/commits": (
+        COMMIT_BODY,
+        {
+            **COMMON_CASES,
+            "commitment": ({"commitment": "0x1234"}, "commitment"),
+            "commitment text": ({"commitment": "z" * 66}, "commitment"),
+            "kind": ({"kind": "labels"}, "kind"),  # a commit names no kind: unknown field
+        },
+    ),
+    "/relay/reveals": (
+        REVEAL_BODY,
+        {
+            **COMMON_CASES,
+            "cid": ({"cid": "nope"}, "cid"),
+            "cidv0": ({"cid": "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"}, "base32"),
+            "kind": ({"kind": "weights"}, "kind"),
+            "salt": ({"salt": "0x12"}, "salt"),
+            "contribution": ({"contribution_id": 0}, "contribution_id"),
+            "epoch": ({"epoch": -1}, "epoch"),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("path", sorted(RELAY_CASES))
+def test_relay_refuses_unknown_fields_and_bad_values(client, sessions, path):
+    before = _row_counts(sessions)
+    good, cases = RELAY_CASES[path]
+    for name, (change, word) in cases.items():
+        response = client.post(path, json={**good, **change})
         assert response.status_code == 422, (name, response.text)
         assert word in response.json()["detail"], (name, response.json()["detail"])
-    response = client.post("/relay/submissions", content=b"{not json", headers={"content-type": "application/json"})
+    missing = dict(good)
+    del missing["signature"]
+    assert client.post(path, json=missing).status_code == 422
+    response = client.post(path, content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422
-    huge = {**good, "cid": "b" * 100_000}
-    response = client.post("/relay/submissions", json=huge)
+    huge = {**good, "signature": "b" * 100_000}
+    response = client.post(path, json=huge)
     assert response.status_code == 413 and "limit" in response.json()["detail"]
 
     def chunked():  # no Content-Length: counted while read
@@ -141,22 +188,19 @@ def test_relay_refuses_unknown_fields_and_bad_values(client):
         for _ in range(40):
             yield b"b" * 1024
 
-    response = client.post("/relay/submissions", content=chunked(), headers={"content-type": "application/json"})
+    response = client.post(path, content=chunked(), headers={"content-type": "application/json"})
     assert response.status_code == 413 and "limit" in response.json()["detail"]
+    assert _row_counts(sessions) == before
 
 
-def test_no_relayer_key_is_503_not_a_send(client):
-    body = {
-        "contributor": ALICE,
-        "project_id": 1,
-        "kind": "labels",
-        "cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-        "nonce": 0,
-        "deadline": 4_000_000_000,
-        "signature": "0x" + "11" * 65,
-    }
-    response = client.post("/relay/submissions", json=body)
+@pytest.mark.parametrize("path", sorted(RELAY_CASES))
+def test_no_relayer_key_is_503_not_a_send(client, path):
+    response = client.post(path, json=RELAY_CASES[path][0])
     assert response.status_code == 503 and "relayer key" in response.json()["detail"]
+
+
+def test_the_old_submission_relay_is_gone(client):
+    assert client.post("/relay/submissions", json=REVEAL_BODY).status_code == 404
 
 
 def test_unknown_routes_and_methods_answer_json(client):

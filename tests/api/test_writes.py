@@ -12,7 +12,7 @@ from api.main import create_app
 from api.ratelimit import WriteLimiter
 from api.settings import Settings
 from dao import eip712
-from tests.api.fakes import ADDRESSES, ALICE
+from tests.api.fakes import ADDRESSES, ALICE, table_snapshot
 
 # anvil's well-known development keys (accounts 1 and 2): public test keys, never funded elsewhere
 ALICE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
@@ -77,21 +77,76 @@ def test_settings_read_the_env_prefix(monkeypatch):
     assert settings.relayer_private_key is None  # no secret has a default
 
 
-def _signed_body(
-    key: str, *, contributor: str = ALICE, chain_id: int = 31337, registry: str = ADDRESSES["registry"]
+COMMITMENT = bytes.fromhex("ab" * 32)
+SALT = bytes.fromhex("cd" * 32)
+
+
+def _commit_body(
+    key: str,
+    *,
+    contributor: str = ALICE,
+    chain_id: int = 31337,
+    registry: str = ADDRESSES["registry"],
+    deadline: int = 4_000_000_000,
 ) -> dict:
-    typed = eip712.submission(
-        chain_id, registry, contributor=contributor, project_id=1, kind=0, cid=CID, nonce=0, deadline=4_000_000_000
+    typed = eip712.commit(
+        chain_id, registry, contributor=contributor, project_id=1, commitment=COMMITMENT, nonce=0, deadline=deadline
     )
     return {
         "contributor": contributor,
         "project_id": 1,
-        "kind": "model_predictions",
-        "cid": CID,
+        "commitment": "0x" + COMMITMENT.hex(),
         "nonce": 0,
-        "deadline": 4_000_000_000,
+        "deadline": deadline,
         "signature": "0x" + eip712.sign(typed, key).hex(),
     }
+
+
+def _reveal_body(
+    key: str,
+    *,
+    contributor: str = ALICE,
+    chain_id: int = 31337,
+    registry: str = ADDRESSES["registry"],
+    deadline: int = 4_000_000_000,
+) -> dict:
+    typed = eip712.reveal(
+        chain_id,
+        registry,
+        contributor=contributor,
+        contribution_id=6,
+        kind=0,
+        cid=CID,
+        salt=SALT,
+        nonce=0,
+        deadline=deadline,
+    )
+    return {
+        "contributor": contributor,
+        "contribution_id": 6,
+        "project_id": 1,
+        "epoch": 2,
+        "kind": "model_predictions",
+        "cid": CID,
+        "salt": "0x" + SALT.hex(),
+        "nonce": 0,
+        "deadline": deadline,
+        "signature": "0x" + eip712.sign(typed, key).hex(),
+    }
+
+
+BODIES = {"/relay/commits": _commit_body, "/relay/reveals": _reveal_body}
+TAMPERED = {
+    "/relay/commits": {"project_id": 2, "commitment": "0x" + "ac" * 32, "nonce": 1, "deadline": 4_000_000_001},
+    "/relay/reveals": {
+        "contribution_id": 5,
+        "kind": "labels",
+        "cid": "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+        "salt": "0x" + "ce" * 32,
+        "nonce": 1,
+        "deadline": 4_000_000_001,
+    },
+}
 
 
 @pytest.fixture
@@ -106,30 +161,32 @@ def relay_client(settings, store, engine, fake):
         yield c
 
 
-def test_foreign_signatures_are_refused_before_sending(relay_client):
+@pytest.mark.parametrize("path", sorted(BODIES))
+def test_foreign_signatures_are_refused_before_sending(relay_client, sessions, path):
     assert Account.from_key(ALICE_KEY).address == ALICE
+    before = table_snapshot(sessions)
+    body = BODIES[path]
     cases = {
-        "another signer": _signed_body(BOB_KEY),
-        "another chain": _signed_body(ALICE_KEY, chain_id=1),
-        "another registry": _signed_body(ALICE_KEY, registry=ADDRESSES["distributor"]),
+        "another signer": body(BOB_KEY),
+        "another chain": body(ALICE_KEY, chain_id=1),
+        "another registry": body(ALICE_KEY, registry=ADDRESSES["distributor"]),
     }
-    for name, body in cases.items():
-        response = relay_client.post("/relay/submissions", json=body)
+    for field, value in TAMPERED[path].items():
+        cases[f"tampered {field}"] = {**body(ALICE_KEY), field: value}
+    for name, request in cases.items():
+        response = relay_client.post(path, json=request)
         assert response.status_code == 403, (name, response.text)
-        assert f"not {ALICE}'s" in response.json()["detail"]
-    tampered = _signed_body(ALICE_KEY)
-    tampered["project_id"] = 2  # signed for project 1
-    assert relay_client.post("/relay/submissions", json=tampered).status_code == 403
+        assert f"not {ALICE}'s" in response.json()["detail"], name
+    assert table_snapshot(sessions) == before
 
 
-def test_garbage_and_expired_signatures(relay_client):
-    garbage = _signed_body(ALICE_KEY)
-    garbage["signature"] = "0x" + "00" * 65
-    response = relay_client.post("/relay/submissions", json=garbage)
+@pytest.mark.parametrize("path", sorted(BODIES))
+def test_garbage_and_expired_signatures(relay_client, sessions, path):
+    before = table_snapshot(sessions)
+    garbage = {**BODIES[path](ALICE_KEY), "signature": "0x" + "00" * 65}
+    response = relay_client.post(path, json=garbage)
     assert response.status_code in (400, 403) and response.json()["detail"]
-    typed = eip712.submission(
-        31337, ADDRESSES["registry"], contributor=ALICE, project_id=1, kind=0, cid=CID, nonce=0, deadline=1000
-    )
-    expired = {**_signed_body(ALICE_KEY), "deadline": 1000, "signature": "0x" + eip712.sign(typed, ALICE_KEY).hex()}
-    response = relay_client.post("/relay/submissions", json=expired)
+    expired = BODIES[path](ALICE_KEY, deadline=1000)
+    response = relay_client.post(path, json=expired)
     assert response.status_code == 400 and "deadline" in response.json()["detail"]
+    assert table_snapshot(sessions) == before
