@@ -21,6 +21,7 @@ from eth_utils import to_bytes
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.logs import DISCARD
 
 from api.deps import AppState
 from api.schemas import CommitRelayRequest, RevealRelayRequest
@@ -170,7 +171,9 @@ def relay_commit(state: AppState, request: CommitRelayRequest) -> Relayed:
             to_bytes(hexstr=request.signature),
         ),
     )
-    (event,) = state.contracts.registry.events.Committed().process_receipt(receipt)
+    (event,) = state.contracts.registry.events.Committed().process_receipt(
+        receipt, errors=DISCARD
+    )  # the bond's Transfer too
     return Relayed(
         tx_hash=_tx_hash(receipt),
         contribution_id=event["args"]["contributionId"],
@@ -205,7 +208,7 @@ def relay_reveal(state: AppState, request: RevealRelayRequest) -> Relayed:
             to_bytes(hexstr=request.signature),
         ),
     )
-    (event,) = state.contracts.registry.events.Revealed().process_receipt(receipt)
+    (event,) = state.contracts.registry.events.Revealed().process_receipt(receipt, errors=DISCARD)
     return Relayed(
         tx_hash=_tx_hash(receipt),
         contribution_id=event["args"]["contributionId"],
