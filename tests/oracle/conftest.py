@@ -10,9 +10,8 @@ import pytest
 
 from dao.artifacts import EmbeddedStore
 from dao.deployments import save_deployment
-from oracle.hidden import answers_commitment
 from tests.helpers import TOKEN
-from tests.oracle.helpers import EpochWorld, Workload, oracle_settings
+from tests.oracle.helpers import SLICES, EpochWorld, Workload, oracle_settings, register_project
 
 
 @pytest.fixture(scope="module")
@@ -29,23 +28,28 @@ def workload() -> Workload:
 
 @pytest.fixture
 def world(
-    tmp_path, manifest, workload, registry, token, treasury, oracle, alice, bob, carol, outsider, chain, web3
+    tmp_path,
+    deployment,
+    manifest,
+    workload,
+    registry,
+    token,
+    treasury,
+    oracle,
+    alice,
+    bob,
+    carol,
+    outsider,
+    chain,
+    web3,
 ) -> EpochWorld:
-    """A registered project whose commitment matches the answers file, the oracle holding votes
-    enough to propose, and alice, bob, carol delegated so that proposals can pass."""
-    answers = tmp_path / "answers.csv"
-    answers.write_bytes(workload.answers)
+    """A registered project whose committed hidden slices are the oracle's, its epochs starting now,
+    the oracle holding votes enough to propose, and alice, bob, carol delegated so that proposals pass."""
     champion = tmp_path / "champion.npy"
     champion.write_bytes(workload.champion)
-    tx = registry.registerProject(
-        "Sentiment",
-        0,
-        "accuracy",
-        "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-        answers_commitment(workload.answers),
-        {"from": treasury},
+    project_id, slices = register_project(
+        registry, treasury, chain, [workload.answers] * SLICES, tmp_path / "hidden-slices"
     )
-    project_id = tx.events["ProjectRegistered"]["projectId"]
     token.transfer(oracle, 5000 * TOKEN, {"from": alice})
     for holder in (oracle, alice, bob, carol):
         token.delegate(holder, {"from": holder})
@@ -57,9 +61,8 @@ def world(
         rpc_url=web3.provider.endpoint_uri,
         manifest=manifest,
         project_id=project_id,
-        answers=answers,
+        slices=slices,
         champion=champion,
-        first_block=web3.eth.block_number + 1,
     )
     yield EpochWorld(
         settings=settings,
@@ -69,5 +72,6 @@ def world(
         chain=chain,
         registry=registry,
         tmp_path=tmp_path,
+        first_block=deployment.contracts["registry"].block_number,
     )
     store.close()

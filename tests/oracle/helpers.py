@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,9 +18,14 @@ from typing import Any
 import numpy as np
 
 from dao.artifacts import EmbeddedStore
+from dao.artifacts.store import compute_artifact_cid
+from dao.commitments import contribution_commitment, new_salt
 from dao.merkle import StandardMerkleTree
 from dao.proposals import Proposal
+from dao.slices import SliceSet
+from dao.vocabulary import ContributionKind
 from oracle.funding import proposal_from_json
+from oracle.hidden import write_slice_manifest
 from oracle.scoring.report import EpochReport, report_from_json
 from oracle.settings import Settings, load_settings
 from oracle.state import EpochRecord, Journal
@@ -28,8 +33,11 @@ from tests.helpers import free_port
 
 # anvil's well-known account 7: holds the registry's ORACLE_ROLE in tests/contracts/deploy-test.json
 ORACLE_KEY = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356"
-EPOCH_BLOCKS = 30
+COMMIT_WINDOW = 600  # seconds: the tests move anvil's clock through each window
+REVEAL_WINDOW = 600
+SLICES = 5
 CONFIRMATIONS = 2
+BENCHMARK_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
 
 
 def npy(array: np.ndarray) -> bytes:
@@ -73,9 +81,8 @@ def settings_data(
     rpc_url: str,
     manifest: Path,
     project_id: int,
-    answers: Path,
+    slices: Path,
     champion: Path,
-    first_block: int,
     budget_wei: int = 1000 * 10**18,
 ) -> dict[str, Any]:
     return {
@@ -86,7 +93,6 @@ def settings_data(
         "rpc_max_backoff_seconds": 1.0,
         "deployment": str(manifest),
         "private_key": ORACLE_KEY,
-        "schedule": {"first_block": first_block, "length_blocks": EPOCH_BLOCKS},
         "confirmations": CONFIRMATIONS,
         "artifacts": {"backend": "embedded", "path": str(tmp_path / "artifacts")},
         "database_url": f"sqlite:///{tmp_path / 'oracle.db'}",
@@ -98,7 +104,7 @@ def settings_data(
             "project_id": project_id,
             "name": "Sentiment",
             "budget_wei": str(budget_wei),
-            "answers_path": str(answers),
+            "slices_path": str(slices),
             "champion_path": str(champion),
             "parameters": {
                 "task": "classification",
@@ -118,9 +124,62 @@ def oracle_settings(tmp_path: Path, **kwargs: Any) -> Settings:
     return load_settings(tmp_path / "oracle.json")
 
 
+def register_project(
+    registry: Any, treasury: Any, chain: Any, slice_datas: list[bytes], folder: Path, *, bond: int = 0
+) -> tuple[int, Path]:
+    """Registers a project whose epochs start now, with a slice set over `slice_datas` (written, with
+    their salts, to `folder` as the oracle's manifest); returns (project id, manifest path)."""
+    slices = SliceSet.build(slice_datas)
+    manifest = write_slice_manifest(folder, slices)
+    start = block_time() + 5
+    params = (
+        "Sentiment",
+        0,
+        "accuracy",
+        BENCHMARK_CID,
+        start,
+        COMMIT_WINDOW,
+        REVEAL_WINDOW,
+        bond,
+        "0x" + slices.root.hex(),
+        len(slices),
+    )
+    tx = registry.registerProject(params, {"from": treasury})
+    advance_chain_to(chain, start)
+    return tx.events["ProjectRegistered"]["projectId"], manifest
+
+
+def block_time() -> int:
+    """The newest block's timestamp: the clock the contracts read (Brownie's chain.time() is an estimate)."""
+    from brownie import web3
+
+    return int(web3.eth.get_block("latest")["timestamp"])
+
+
+def advance_chain_to(chain: Any, timestamp: int) -> None:
+    """Mines a block timed at `timestamp` or later."""
+    if block_time() < timestamp:
+        chain.sleep(timestamp - block_time())
+    chain.mine()
+    while block_time() < timestamp:  # the node's clock may lag Brownie's offset by a second
+        chain.sleep(1)
+        chain.mine()
+
+
+@dataclass
+class PendingReveal:
+    contribution_id: int
+    account: Any
+    epoch: int
+    kind: int
+    cid: str
+    salt: bytes
+    data: bytes | None  # None: the artifact is never stored anywhere
+
+
 @dataclass
 class EpochWorld:
-    """The chain side of an epoch: contributors submit, blocks pass, voters vote."""
+    """The chain side of an epoch: contributors commit and reveal, time passes, voters vote."""
 
     settings: Settings
     store: EmbeddedStore
@@ -129,31 +188,74 @@ class EpochWorld:
     chain: Any
     registry: Any
     tmp_path: Path
+    first_block: int  # the registry's deployment block
+    pending: list[PendingReveal] = field(default_factory=list)
 
     @property
     def config_file(self) -> Path:
         return self.tmp_path / "oracle.json"
 
+    def windows(self, epoch: int) -> tuple[int, int, int]:
+        """(commit start, reveal start, end) of the project's epoch."""
+        return tuple(int(v) for v in self.registry.epochWindows(self.project_id, epoch))  # type: ignore[return-value]
+
+    def current_epoch(self) -> int:
+        return int(self.registry.epochAt(self.project_id, block_time() + 1)[0])
+
+    def advance_to(self, timestamp: int) -> None:
+        advance_chain_to(self.chain, timestamp)
+
+    def _commit(self, account: Any, cid: str, kind: int, data: bytes | None) -> int:
+        epoch = self.current_epoch()
+        _, reveal_start, _ = self.windows(epoch)
+        assert block_time() + 1 < reveal_start, "the commits overran the commit window"
+        if data is not None:
+            self.store.put(data)  # the oracle's own store: what the contributor uploads at reveal
+        salt = new_salt()
+        commitment = contribution_commitment(
+            contributor=account.address,
+            project_id=self.project_id,
+            epoch=epoch,
+            kind=ContributionKind.from_code(kind),
+            cid=cid,
+            salt=salt,
+        )
+        tx = self.registry.commit(self.project_id, commitment, {"from": account})
+        contribution_id = tx.events["Committed"]["contributionId"]
+        self.pending.append(PendingReveal(contribution_id, account, epoch, kind, cid, salt, data))
+        return contribution_id
+
     def submit(self, account: Any, data: bytes, kind: int = 0) -> tuple[int, str]:
-        """Stores the artifact and submits its CID; returns (contribution id, CID)."""
-        cid = self.store.put(data)
-        tx = self.registry.submit(self.project_id, kind, cid, {"from": account})
-        return tx.events["ContributionSubmitted"]["contributionId"], cid
+        """Commits to the artifact now (and puts it in the oracle's store); `finalize` reveals it.
+        Returns (contribution id, CID)."""
+        cid = compute_artifact_cid(data)
+        return self._commit(account, cid, kind, data), cid
 
     def submit_cid(self, account: Any, cid: str, kind: int = 0) -> int:
-        tx = self.registry.submit(self.project_id, kind, cid, {"from": account})
-        return tx.events["ContributionSubmitted"]["contributionId"]
+        """Commits to a CID whose bytes nobody ever stores."""
+        return self._commit(account, cid, kind, None)
 
-    def epoch_last_block(self, epoch: int) -> int:
-        assert self.settings.schedule.first_block is not None
-        return self.settings.schedule.first_block + (epoch + 1) * EPOCH_BLOCKS - 1
+    def reveal_all(self, epoch: int) -> list[int]:
+        """Moves into the epoch's reveal window and reveals every pending commit of it, in order."""
+        _, reveal_start, _ = self.windows(epoch)
+        self.advance_to(reveal_start)
+        revealed = []
+        for item in [p for p in self.pending if p.epoch == epoch]:
+            self.registry.reveal(
+                item.contribution_id, self.project_id, epoch, item.kind, item.cid, item.salt, {"from": item.account}
+            )
+            self.pending.remove(item)
+            revealed.append(item.contribution_id)
+        return revealed
 
-    def finalize(self, epoch: int) -> None:
-        """Mines until the epoch's last block has its confirmations."""
-        target = self.epoch_last_block(epoch) + CONFIRMATIONS
-        height = self.chain.height
-        assert height <= self.epoch_last_block(epoch), "the submissions overran the epoch"
-        self.chain.mine(target - height)
+    def finalize(self, epoch: int, *, reveal: bool = True) -> None:
+        """Reveals the epoch's commits (unless told not to), then moves past its end until a block
+        timed after the end has its confirmations."""
+        if reveal:
+            self.reveal_all(epoch)
+        _, _, end = self.windows(epoch)
+        self.advance_to(end)
+        self.chain.mine(CONFIRMATIONS)
 
     def journal(self) -> Journal:
         return Journal(self.settings.database_url)
@@ -287,7 +389,7 @@ class ChainLedger:
 
     attestations: dict[int, list[str]]  # contribution id -> the report CID of each ScoreAttested
     proposals: list[int]  # ids of ProposalCreated since the epoch began
-    fundings: list[tuple[int, str]]  # (epochId, reportCid) of each EpochFunded
+    fundings: list[tuple[int, str]]  # (epoch, reportCid) of each EpochFunded
 
 
 def chain_ledger(rpc_url: str, manifest: Path, from_block: int) -> ChainLedger:
@@ -304,7 +406,7 @@ def chain_ledger(rpc_url: str, manifest: Path, from_block: int) -> ChainLedger:
         for e in contracts.governor.events.ProposalCreated().get_logs(from_block=from_block)
     ]
     fundings = [
-        (int(e["args"]["epochId"]), e["args"]["reportCid"])
+        (int(e["args"]["epoch"]), e["args"]["reportCid"])
         for e in contracts.distributor.events.EpochFunded().get_logs(from_block=from_block)
     ]
     return ChainLedger(attestations, proposals, fundings)

@@ -119,7 +119,7 @@ def test_sigkill_at_every_step_then_restart_funds_the_epoch_once(
 
     record = world.record(0)
     report = journal_report(record)
-    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.first_block)
     assert sorted(ledger.attestations) == contributions
     assert all(cids == [record.report_cid] for cids in ledger.attestations.values()), ledger.attestations
     assert ledger.proposals == [int(record.proposal_id)]
@@ -150,6 +150,6 @@ def test_a_lost_journal_finds_the_epochs_proposal_on_chain(world, bob, outsider,
         service.close()
     assert again.current_step is Step.PROPOSED
     assert again.report_cid == first.report_cid and again.proposal_id == first.proposal_id
-    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.first_block)
     assert ledger.proposals == [int(first.proposal_id)]
     assert all(cids == [first.report_cid] for cids in ledger.attestations.values())

@@ -1,6 +1,7 @@
-"""One epoch end to end on anvil with the real contracts: submissions, a scored and pinned report,
-attestations, a proposal voted through by test accounts, queue, execute, and claims paid with
-proofs from the pinned tree; bad artifacts are rejected with a reason while the epoch completes."""
+"""One epoch end to end on anvil with the real contracts: commits and reveals, a report scored on the
+epoch's hidden slice (revealed on chain, and published only then), attestations with verdicts, a
+proposal only the oracle can make voted through by test accounts, queue, execute, and claims paid
+with proofs from the pinned tree; bad artifacts are rejected with a reason while the epoch completes."""
 
 from __future__ import annotations
 
@@ -51,12 +52,20 @@ def test_epoch_from_submissions_to_claims(world, governance, registry, token, di
         # every contribution attested once, with its score units
         units = {s.order: s.score_units for s in report.model_scores}
         for contribution, expected in units.items():
-            attested, score = registry.attestation(contribution)
+            attested, score, valid = registry.attestation(contribution)
             assert attested and int(score) == expected
+            assert valid is (contribution != malformed)  # a malformed file is invalid; the unfetched are not
         assert units[better] > 0 and units[best] > 0
 
         proposal = journal_proposal(record)
-        assert parse_fund_epoch_description(proposal.description) == (0, record.report_cid)
+        said = parse_fund_epoch_description(proposal.description)
+        assert said is not None and (said.project_id, said.epoch, said.report_cid, said.attempt) == (
+            world.project_id,
+            0,
+            record.report_cid,
+            1,
+        )
+        assert said.proposer == world_oracle_address(world)
         governance.open_voting(proposal)
         governance.vote(proposal, [alice, bob])
         governance.close_voting(proposal)
@@ -68,7 +77,8 @@ def test_epoch_from_submissions_to_claims(world, governance, registry, token, di
     finally:
         service.close()
 
-    funded = distributor.epoch(0)
+    key = distributor.epochKey(world.project_id, 0)
+    funded = distributor.epoch(key)
     assert "0x" + bytes(funded[0]).hex() == report.merkle_root
     assert int(funded[1]) == sum(a.amount_wei for a in report.allocations)
     tree = tree_of(world.store, record)
@@ -76,10 +86,10 @@ def test_epoch_from_submissions_to_claims(world, governance, registry, token, di
     for allocation in report.allocations:
         before = token.balanceOf(allocation.account)
         proof = tree.get_proof([str(allocation.index), allocation.account, str(allocation.amount_wei)])
-        distributor.claim(0, allocation.index, allocation.account, allocation.amount_wei, proof, {"from": carol})
+        distributor.claim(key, allocation.index, allocation.account, allocation.amount_wei, proof, {"from": carol})
         assert int(token.balanceOf(allocation.account)) - int(before) == allocation.amount_wei
     assert {a.account for a in report.allocations} == {bob.address, outsider.address}
-    assert int(distributor.epoch(0)[2]) == int(funded[1])  # claimed == total
+    assert int(distributor.epoch(key)[2]) == int(funded[1])  # claimed == total
 
     verification = verify_epoch(world.store, record.report_cid)
     assert verification.matches and not verification.differences
@@ -136,18 +146,19 @@ def test_verify_names_what_a_tampered_report_changed(world, bob, outsider):
     assert report_from_json(record.report_json).merkle_root != ""
 
 
-def test_answers_that_do_not_match_the_commitment_block_the_epoch_with_one_line(world, bob, registry):
+def test_slices_that_do_not_match_the_commitment_block_the_epoch_with_one_line(world, bob, registry):
     world.submit(bob, world.workload.predictions["better"])
     world.finalize(0)
-    world.settings.project.answers_path.write_bytes(world.workload.answers + b"q-extra,y\n")
+    slice_file = world.settings.project.slices_path.parent / "slice-000.csv"
+    slice_file.write_bytes(world.workload.answers + b"q-extra,y\n")
     result = CliRunner().invoke(merit, ["oracle", "close-epoch", "0", "--config", str(world.config_file)])
     assert result.exit_code == 1
     *logs, last = result.output.splitlines()  # JSON log lines, then the one-line error
-    assert last.startswith("error: the hidden answers in ") and "but the project committed to" in last
+    assert last.startswith("error: the slices in ") and "but the project committed to" in last
     assert all(json.loads(line)["logger"].startswith("oracle") for line in logs)
     assert "Traceback" not in result.output
     record = world.record(0)
-    assert record.current_step is Step.COLLECTED and record.note.startswith("blocked: the hidden answers")
+    assert record.current_step is Step.COLLECTED and record.note.startswith("blocked: the slices in")
     assert registry.attestation(1)[0] is False
 
 
@@ -212,11 +223,20 @@ def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(
         assert registry.attestation(contribution)[0] is True
 
 
-def test_a_lookalike_proposal_by_someone_else_is_not_taken_for_the_oracles(
+def world_oracle_address(world) -> str:
+    from eth_account import Account
+
+    return Account.from_key(world.settings.private_key.get_secret_value()).address
+
+
+def test_nobody_else_can_make_the_oracles_funding_proposal_and_a_lookalike_is_not_taken_for_it(
     world, governor, token, distributor, alice, bob, outsider, web3
 ):
+    import brownie
+
     from dao.proposals import fund_epoch_proposal
     from oracle.settings import load_settings
+    from tests.helpers import revert_message
     from tests.oracle.helpers import write_config
 
     world.submit(bob, world.workload.predictions["better"])
@@ -224,20 +244,34 @@ def test_a_lookalike_proposal_by_someone_else_is_not_taken_for_the_oracles(
     world.finalize(0)
     dry = OracleService(load_settings(write_config(world, "dry.json", private_key=None)))
     try:
-        pinned = dry.close_epoch(0, wait=True)
+        scored = dry.close_epoch(0, wait=True)  # dry mode stops before revealing the slice
     finally:
         dry.close()
-    report = journal_report(pinned)
-    # same description (epoch and report CID), but it would pay 1 wei more
-    lookalike = fund_epoch_proposal(
-        token.address,
-        distributor.address,
-        0,
-        report.merkle_root,
-        sum(a.amount_wei for a in report.allocations) + 1,
-        pinned.report_cid,
-        web3.eth.get_block("latest")["timestamp"] + 10**6,
-    )
+    report = journal_report(scored)
+    report_cid = compute_artifact_cid(scored.report_json.encode())  # what the oracle will pin
+    total = sum(a.amount_wei for a in report.allocations)
+    deadline = web3.eth.get_block("latest")["timestamp"] + 10**6
+    oracle = world_oracle_address(world)
+
+    def funding(proposer: str, amount: int):
+        return fund_epoch_proposal(
+            token.address,
+            distributor.address,
+            world.project_id,
+            0,
+            report.merkle_root,
+            amount,
+            report_cid,
+            deadline,
+            proposer=proposer,
+        )
+
+    # the oracle's own description, sent by anyone else, is refused: nobody can create (and cancel) it first
+    with brownie.reverts(revert_message("GovernorRestrictedProposer", alice)):
+        governor.propose(*funding(oracle, total).propose_args(), {"from": alice})
+    assert governor.proposalSnapshot(funding(oracle, total).proposal_id) == 0
+    # anyone may propose their own lookalike (paying 1 wei more), which the oracle never adopts
+    lookalike = funding(alice.address, total + 1)
     governor.propose(*lookalike.propose_args(), {"from": alice})
     service = OracleService(world.settings)
     try:
@@ -245,4 +279,5 @@ def test_a_lookalike_proposal_by_someone_else_is_not_taken_for_the_oracles(
     finally:
         service.close()
     assert record.current_step is Step.PROPOSED and int(record.proposal_id) != lookalike.proposal_id
-    assert parse_fund_epoch_description(journal_proposal(record).description) == (0, pinned.report_cid)
+    said = parse_fund_epoch_description(journal_proposal(record).description)
+    assert said is not None and said.proposer == oracle and said.report_cid == report_cid

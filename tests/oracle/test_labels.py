@@ -10,7 +10,7 @@ from oracle.plan import contribution_scores
 from oracle.service import OracleService
 from oracle.settings import load_settings
 from oracle.state import Step
-from tests.oracle.helpers import chain_ledger, journal_report, write_config
+from tests.oracle.helpers import chain_ledger, journal_report, register_project, write_config
 
 pytestmark = pytest.mark.usefixtures("isolation")  # a snapshot around every test
 
@@ -24,15 +24,19 @@ def labels_file(truth: np.ndarray, accuracy: float, seed: int) -> bytes:
 
 
 def test_label_contributions_are_attested_with_their_annotators_scores(
-    world, alice, bob, carol, outsider, registry, web3
+    world, alice, bob, carol, outsider, registry, treasury, web3
 ):
     truth = np.random.default_rng(3).integers(0, 2, ITEMS)
     items = world.tmp_path / "items.csv"
     items.write_text("item\n" + "".join(f"t{i}\n" for i in range(ITEMS)))
-    gold = world.tmp_path / "gold.csv"
-    gold.write_text("item,label\n" + "".join(f"t{i},{'ny'[truth[i]]}\n" for i in range(10)))
+    # the epoch's hidden slice: the model answers and, for ten label items, their gold labels
+    gold_rows = "".join(f"t{i},{'ny'[truth[i]]}\n" for i in range(10)).encode()
+    project_id, slices = register_project(
+        registry, treasury, world.chain, [world.workload.answers + gold_rows], world.tmp_path / "label-slices"
+    )
+    world.project_id = project_id
     project = world.settings.project.model_dump(mode="json")
-    project.update(label_items_path=str(items), gold_path=str(gold))
+    project.update(project_id=project_id, label_items_path=str(items), slices_path=str(slices))
     settings = load_settings(write_config(world, "labels.json", project=project))
 
     careful, _ = world.submit(bob, labels_file(truth, 0.95, 1), kind=1)
@@ -54,8 +58,9 @@ def test_label_contributions_are_attested_with_their_annotators_scores(
     expected = dict(contribution_scores(report))
     assert expected[careful] == by_annotator[bob.address] and expected[broken] == 0
     for contribution in (careful, decent, careless, broken):
-        attested, score = registry.attestation(contribution)
+        attested, score, valid = registry.attestation(contribution)
         assert attested and int(score) == expected[contribution]
-    ledger = chain_ledger(web3.provider.endpoint_uri, settings.deployment, settings.schedule.first_block)
+        assert valid is (contribution != broken)  # an unreadable label file is invalid: its bond is lost
+    ledger = chain_ledger(web3.provider.endpoint_uri, settings.deployment, world.first_block)
     assert set(ledger.attestations) == {careful, decent, careless, broken}
     assert {a.account for a in report.allocations} >= {bob.address, carol.address}

@@ -31,8 +31,7 @@ MERIT = str(Path(sys.executable).with_name("merit"))
 def test_ticks_close_consecutive_epochs_and_carry_the_champion(world, governance, alice, bob, carol, outsider, web3):
     workload = world.workload
     world.submit(bob, workload.predictions["better"])
-    world.finalize(0)
-    world.chain.mine(world.epoch_last_block(0) + 1 - world.chain.height)
+    world.finalize(0)  # the clock is now in epoch 1's commit window
     world.submit(outsider, workload.predictions["best"])
     world.submit(carol, workload.predictions["better"])  # a copy of epoch 0's champion
     world.finalize(1)
@@ -57,7 +56,7 @@ def test_ticks_close_consecutive_epochs_and_carry_the_champion(world, governance
         assert service.tick() == []  # nothing left to do
     finally:
         service.close()
-    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.first_block)
     assert sorted(ledger.fundings) == [(0, first.report_cid), (1, second.report_cid)]
 
 
@@ -100,7 +99,7 @@ def test_an_epoch_without_submissions_is_closed_with_nothing_to_fund(world, web3
     report = journal_report(record)
     assert report.allocations == [] and report.unallocated_wei == report.inputs.budget_wei
     assert world.store.is_pinned(record.report_cid) and record.proposal is None
-    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.first_block)
     assert ledger.attestations == {} and ledger.proposals == [] and ledger.fundings == []
 
 
@@ -110,14 +109,16 @@ def test_with_the_finalized_tag_an_epoch_waits_for_finality(world, bob, web3):
     settings = load_settings(write_config(world, "finalized.json", finality="finalized"))
     service = OracleService(settings)
     try:
-        finalized = web3.eth.get_block("finalized")["number"]
-        assert finalized < world.epoch_last_block(0) < web3.eth.block_number
+        end = world.windows(0)[2]
+        finalized = web3.eth.get_block("finalized")
+        assert finalized["timestamp"] < end <= web3.eth.get_block("latest")["timestamp"]
         waiting = service.close_epoch(0, wait=False)
         assert waiting.current_step is Step.NEW
         assert waiting.note == (
-            f"waiting: epoch 0 ends at block {world.epoch_last_block(0)}; the final head is {finalized}"
+            f"waiting: epoch 0 closes at {end}; the final head (block {finalized['number']}) "
+            f"is timed {finalized['timestamp']}"
         )
-        while web3.eth.get_block("finalized")["number"] < world.epoch_last_block(0):
+        while web3.eth.get_block("finalized")["timestamp"] < end:
             world.chain.mine(8)
         assert service.close_epoch(0, wait=False).current_step is Step.PROPOSED
     finally:

@@ -25,7 +25,7 @@ def dry_settings(world):
     return load_settings(write_config(world, "dry.json", private_key=None))
 
 
-def test_dry_mode_scores_and_pins_but_sends_nothing(world, bob, outsider, web3, caplog):
+def test_dry_mode_scores_but_reveals_publishes_and_sends_nothing(world, bob, outsider, web3, caplog):
     world.submit(bob, world.workload.predictions["better"])
     world.submit(outsider, world.workload.predictions["best"])
     world.finalize(0)
@@ -36,57 +36,54 @@ def test_dry_mode_scores_and_pins_but_sends_nothing(world, bob, outsider, web3, 
         record = service.close_epoch(0, wait=True)
     finally:
         service.close()
-    assert record.current_step is Step.PINNED
-    assert record.note.startswith("waiting: dry mode: attestScores of 2 contributions not sent")
-    assert world.store.get(record.report_cid).decode() == record.report_json
+    # scored, but the slice is not revealed (nothing is sent), so nothing derived from it is published
+    assert record.current_step is Step.SCORED and record.report_cid is None
+    assert record.note.startswith("waiting: dry mode: revealSlice 0 not sent")
+    inputs = journal_report(record).inputs
+    assert inputs.answers_cid is not None and not world.store.has(inputs.answers_cid)
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("dry mode: no signer configured") for m in messages)
     dry = next(r for r in caplog.records if r.getMessage() == "dry mode: not sending")
     assert dry.simulation == "ok"  # simulated as the deployment's oracle, which may attest
-    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.first_block)
     assert ledger.attestations == {} and ledger.proposals == [] and ledger.fundings == []
 
 
-def test_reorg_across_the_epoch_end_is_read_again_before_attesting(world, registry, alice, bob, carol, web3):
+def test_reorg_across_the_epoch_end_is_read_again_before_attesting(world, registry, bob, carol, web3):
     workload = world.workload
     better, _ = world.submit(bob, workload.predictions["better"])
-    last = world.epoch_last_block(0)
-    world.chain.mine(last - 1 - world.chain.height - 1)
-    late, _ = world.submit(carol, workload.predictions["weak"])  # in block last - 1
-    assert world.chain.height == last - 1
-    world.finalize(0)
+    late, _ = world.submit(carol, workload.predictions["weak"])
+    world.reveal_all(0)  # carol's reveal is the last transaction of the epoch
+    world.finalize(0, reveal=False)
 
-    service = OracleService(dry_settings(world))  # reads, scores and pins; stops before sending
+    service = OracleService(dry_settings(world))  # reads and scores; stops before sending
     try:
         before = service.close_epoch(0, wait=True)
     finally:
         service.close()
-    assert before.current_step is Step.PINNED
+    assert before.current_step is Step.SCORED
     assert [s["contributor"] for s in before.submissions] == [bob.address, carol.address]
 
-    # the last CONFIRMATIONS + 3 blocks are replaced: carol's submission is gone, alice's is in
-    best_cid = world.store.put(workload.predictions["best"])
-    depth = CONFIRMATIONS + 3
-    calldata = registry.submit.encode_input(world.project_id, 0, best_cid)
-    replaced = web3.provider.make_request(
-        "anvil_reorg", [depth, [[{"from": alice.address, "to": registry.address, "data": calldata}, 1]]]
-    )
+    # the last CONFIRMATIONS + 2 blocks are replaced by empty ones: carol's reveal is gone
+    replaced = web3.provider.make_request("anvil_reorg", [CONFIRMATIONS + 2, []])
     assert "error" not in replaced, replaced
+    # the new blocks are timed before the epoch's end again: the oracle waits for it once more
+    world.finalize(0, reveal=False)
 
     service = OracleService(world.settings)
     try:
         after = service.close_epoch(0, wait=False)
     finally:
         service.close()
-    assert after.reorgs == 1
-    assert after.current_step is Step.PROPOSED
-    assert [s["contributor"] for s in after.submissions] == [bob.address, alice.address]
-    assert after.report_cid != before.report_cid
+    assert after.reorgs == 1, after.note
+    assert after.current_step is Step.PROPOSED, after.note
+    assert [s["contributor"] for s in after.submissions] == [bob.address]
+    assert [c["contribution_id"] for c in after.unrevealed] == [late]  # never revealed: it earns nothing
     report = journal_report(after)
-    assert [(s.order, s.cid) for s in report.model_scores] == [(better, report.model_scores[0].cid), (late, best_cid)]
-    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
-    assert ledger.attestations == {better: [after.report_cid], late: [after.report_cid]}
-    assert int(registry.attestation(late)[1]) == report.model_scores[1].score_units > 0
+    assert [s.order for s in report.model_scores] == [better]
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.first_block)
+    assert ledger.attestations == {better: [after.report_cid]}
+    assert registry.attestation(late)[0] is False
 
 
 def test_a_proposal_reorganized_away_is_proposed_again_once(world, bob, outsider, web3):
@@ -99,15 +96,13 @@ def test_a_proposal_reorganized_away_is_proposed_again_once(world, bob, outsider
         assert proposed.current_step is Step.PROPOSED
         # the block holding the proposal is dropped (the epoch's own blocks are untouched)
         assert "error" not in web3.provider.make_request("anvil_rollback", [1])
-        ledger = chain_ledger(
-            web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block
-        )
+        ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.first_block)
         assert ledger.proposals == []
         again = service.close_epoch(0, wait=False)
     finally:
         service.close()
     assert again.current_step is Step.PROPOSED and again.proposal_id == proposed.proposal_id
-    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.first_block)
     assert ledger.proposals == [int(proposed.proposal_id)]
     journal = world.journal()
     try:

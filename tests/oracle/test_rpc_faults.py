@@ -181,7 +181,7 @@ def test_node_stopped_and_restarted_mid_cycle(world, own_anvil, web3, alice, bob
     assert len(refused) >= 4, "the node's outages were not seen by the service"
     record = outcome[0]
     assert record.current_step is Step.EXECUTED
-    ledger = chain_ledger(own_anvil.url, settings.deployment, settings.schedule.first_block)
+    ledger = chain_ledger(own_anvil.url, settings.deployment, world.first_block)
     assert sorted(ledger.attestations) == contributions
     assert all(cids == [record.report_cid] for cids in ledger.attestations.values())
     assert ledger.proposals == [int(record.proposal_id)]
@@ -214,7 +214,7 @@ def test_requests_failing_at_random(world, governance, web3, token, distributor,
             service.close()
         assert record.current_step is Step.EXECUTED
         assert all(count > 0 for count in proxy.faults.values()), proxy.faults
-    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.settings.schedule.first_block)
+    ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.first_block)
     assert sorted(ledger.attestations) == contributions
     assert all(cids == [record.report_cid] for cids in ledger.attestations.values())
     assert ledger.proposals == [int(record.proposal_id)]

@@ -61,7 +61,7 @@ def test_a_call_that_would_revert_is_refused_before_signing(sender_parts):
     w3, contracts, journal, account = sender_parts
     sender = TxSender(w3, account, journal, w3.eth.chain_id)
     nonce = w3.eth.get_transaction_count(account.address)
-    fund = contracts.distributor.functions.fundEpoch(9, b"\x01" * 32, 1, "bafy", 2**40)  # only the timelock may
+    fund = contracts.distributor.functions.fundEpoch(1, 9, b"\x01" * 32, 1, "bafy", 2**40)  # only the timelock may
     with pytest.raises(TxSimulationError, match="fundEpoch|AccessControlUnauthorizedAccount|revert"):
         sender.send(0, "fund", fund, already_done=lambda: False)
     assert journal.transactions(w3.eth.chain_id) == []

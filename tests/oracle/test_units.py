@@ -1,5 +1,6 @@
-"""The oracle's pieces without a chain: the epoch schedule, attested scores, settings and the
-signer, the hidden-answers check, the journal, the stored proposal, and RPC retries."""
+"""The oracle's pieces without a chain: slices split into answers and gold, attested scores and
+verdicts, settings and the signer, the hidden-slices check, the journal, the stored proposal, and
+RPC retries."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from eth_account import Account
 from eth_utils import keccak
 
 from dao.chain import RetryingHTTPProvider, RpcUnavailableError
+from dao.proposals import parse_fund_epoch_description
+from dao.slices import SliceSet
 from oracle.funding import funding_proposal, proposal_from_json, proposal_to_json
-from oracle.hidden import HiddenAnswersError, answers_commitment, load_hidden_answers
-from oracle.plan import batches, contribution_scores, epoch_blocks, last_closed_epoch
+from oracle.hidden import HiddenSlicesError, check_committed, load_slice_set, write_slice_manifest
+from oracle.plan import Verdict, batches, contribution_scores, contribution_verdicts, split_slice
+from oracle.scoring.rejections import RejectionReason
 from oracle.scoring.report import (
     AnnotatorScore,
     EpochInputs,
@@ -35,15 +39,14 @@ pytestmark = pytest.mark.usefixtures("isolation")  # a snapshot around every tes
 A, B, C = ("0x" + "a1" * 20, "0x" + "b2" * 20, "0x" + "c3" * 20)
 
 
-def test_epochs_cover_consecutive_block_ranges():
-    assert (epoch_blocks(100, 10, 0).first, epoch_blocks(100, 10, 0).last) == (100, 109)
-    assert (epoch_blocks(100, 10, 3).first, epoch_blocks(100, 10, 3).last) == (130, 139)
-    with pytest.raises(ValueError, match="numbered from 0"):
-        epoch_blocks(100, 10, -1)
-    assert last_closed_epoch(100, 10, 99) == -1
-    assert last_closed_epoch(100, 10, 108) == -1
-    assert last_closed_epoch(100, 10, 109) == 0
-    assert last_closed_epoch(100, 10, 139) == 3
+def test_a_slice_splits_into_the_answers_of_benchmark_items_and_the_gold_of_label_items():
+    hidden = b"id,answer\nq0,y\nl1,n\nq1,n\nl2,y\n"
+    answers, gold = split_slice(hidden, {"l1", "l2", "l9"})
+    assert answers == b"id,answer\nq0,y\nq1,n\n"
+    assert gold == b"item,label\nl1,n\nl2,y\n"
+    assert split_slice(hidden, set()) == (hidden, None)
+    with pytest.raises(ValueError, match="header 'id,answer'"):
+        split_slice(b"item,label\nl1,n\n", set())
     assert [len(b) for b in batches(list(range(7)), 3)] == [3, 3, 1]
 
 
@@ -78,6 +81,53 @@ def test_each_contribution_is_attested_with_its_score_units():
         merkle_root="0x" + "00" * 32,
     )
     assert contribution_scores(report) == [(1, 40), (2, 25), (4, 0), (7, 25)]
+
+
+def test_malformed_and_copied_contributions_are_invalid_and_no_gain_is_not():
+    """A verdict settles the bond: malformed files and copies lose it; a well-formed model that
+    is no better than the champion, or an artifact the oracle could not fetch, keeps it."""
+    parameters = ScoringParameters(task="classification", metric="accuracy")
+    refs = [SubmissionRef(order=i, contributor=A, kind="model_predictions", cid=f"m{i}") for i in range(1, 6)]
+    refs.append(SubmissionRef(order=6, contributor=C, kind="labels", cid="l6"))
+    refs.append(SubmissionRef(order=7, contributor=B, kind="labels", cid="l7"))
+    inputs = EpochInputs(project="p", epoch=0, chain_id=1, budget_wei=10, submissions=refs)
+
+    def model(order: int, **fields: object) -> ModelScore:
+        return ModelScore(order=order, contributor=A, cid=f"m{order}", **fields)  # type: ignore[arg-type]
+
+    report = EpochReport(
+        scoring_version="t",
+        inputs=inputs,
+        parameters=parameters,
+        model_scores=[
+            model(1, accepted=True, score_units=40),
+            model(2, accepted=False, reason=RejectionReason.NO_GAIN),
+            model(3, accepted=False, reason=RejectionReason.EXACT_COPY),
+            model(4, accepted=False, reason=RejectionReason.WRONG_LENGTH),
+            model(5, accepted=False, reason=RejectionReason.UNAVAILABLE),
+        ],
+        label_submissions=[
+            LabelSubmissionScore(order=6, contributor=C, cid="l6", accepted=True),
+            LabelSubmissionScore(order=7, contributor=B, cid="l7", accepted=True),
+        ],
+        annotator_scores=[
+            AnnotatorScore(annotator=C, labels=9, score_units=25),
+            AnnotatorScore(annotator=B, labels=9, score_units=0, copy_of=C),
+        ],
+        model_pool_wei=5,
+        label_pool_wei=5,
+        unallocated_wei=10,
+        merkle_root="0x" + "00" * 32,
+    )
+    assert contribution_verdicts(report) == [
+        Verdict(1, 40, True),
+        Verdict(2, 0, True),
+        Verdict(3, 0, False),
+        Verdict(4, 0, False),
+        Verdict(5, 0, True),
+        Verdict(6, 25, True),
+        Verdict(7, 0, False),
+    ]
 
 
 def _write(tmp_path, data, name="oracle.json"):
@@ -125,15 +175,22 @@ def test_a_keystore_signer_needs_its_password(tmp_path, monkeypatch):
     assert settings.signer().address == "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"
 
 
-def test_hidden_answers_must_match_the_commitment(tmp_path):
-    answers = tmp_path / "answers.csv"
-    answers.write_bytes(b"id,answer\nq0,y\n")
-    assert answers_commitment(b"id,answer\nq0,y\n") == keccak(b"id,answer\nq0,y\n")
-    assert load_hidden_answers(answers, keccak(answers.read_bytes())).data == answers.read_bytes()
-    with pytest.raises(HiddenAnswersError, match="hash to 0x.* but the project committed to 0x0000"):
-        load_hidden_answers(answers, b"\x00" * 32)
-    with pytest.raises(HiddenAnswersError, match="does not exist"):
-        load_hidden_answers(tmp_path / "gone.csv", b"\x00" * 32)
+def test_hidden_slices_must_be_the_committed_ones(tmp_path):
+    slices = SliceSet.build([b"id,answer\nq0,y\n", b"id,answer\nq1,n\n"])
+    manifest = write_slice_manifest(tmp_path / "slices", slices)
+    loaded = load_slice_set(manifest)
+    assert loaded.root == slices.root and [s.data for s in loaded.slices] == [s.data for s in slices.slices]
+    check_committed(loaded, slices.root, manifest)
+    with pytest.raises(HiddenSlicesError, match="but the project committed to 0x0000"):
+        check_committed(loaded, b"\x00" * 32, manifest)
+    (tmp_path / "slices" / "slice-001.csv").write_bytes(b"id,answer\nq1,y\n")  # a swapped answer
+    with pytest.raises(HiddenSlicesError, match="but the project committed"):
+        check_committed(load_slice_set(manifest), slices.root, manifest)
+    with pytest.raises(HiddenSlicesError, match="does not exist"):
+        load_slice_set(tmp_path / "gone.json")
+    (tmp_path / "slices" / "slice-000.csv").unlink()
+    with pytest.raises(HiddenSlicesError, match="slice 0's file .* does not exist"):
+        load_slice_set(manifest)
 
 
 def test_the_journal_survives_reopening(tmp_path):
@@ -161,20 +218,32 @@ def test_the_journal_survives_reopening(tmp_path):
 
 
 def test_the_stored_proposal_is_the_one_whose_id_was_recorded():
+    oracle = Account.from_key(ORACLE_KEY).address
     proposal = funding_proposal(
         token=A,
         distributor=B,
+        project_id=2,
         epoch=4,
         merkle_root="0x" + "ab" * 32,
         total=10**20,
         report_cid="bafkreireport",
         claim_deadline=1_900_000_000,
+        proposer=oracle,
+        attempt=3,
     )
-    assert "epoch 4" in proposal.description and "bafkreireport" in proposal.description
+    said = parse_fund_epoch_description(proposal.description)
+    assert said is not None and (said.project_id, said.epoch, said.report_cid, said.attempt) == (
+        2,
+        4,
+        "bafkreireport",
+        3,
+    )
+    assert proposal.description.endswith(f"#proposer={oracle}")
     approve, fund = proposal.actions
     assert approve.target.lower() == A and fund.target.lower() == B
     assert decode(["address", "uint256"], approve.calldata[4:]) == (B, 10**20)
-    assert decode(["uint256", "bytes32", "uint256", "string", "uint64"], fund.calldata[4:]) == (
+    assert decode(["uint256", "uint256", "bytes32", "uint256", "string", "uint64"], fund.calldata[4:]) == (
+        2,
         4,
         bytes.fromhex("ab" * 32),
         10**20,
