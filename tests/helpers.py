@@ -5,8 +5,8 @@ treasury-funded epoch that many chain tests start from, and a project's life on 
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dao.commitments import contribution_commitment

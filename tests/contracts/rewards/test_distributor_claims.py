@@ -5,15 +5,14 @@ import brownie
 import pytest
 
 from tests.contracts.rewards.epochs import (
-    key,
     WEEK,
     close_window,
     deadline_of,
+    key,
     set_next_timestamp,
     state,
 )
 from tests.helpers import TOKEN, fund_epoch, revert_message
-
 
 pytestmark = pytest.mark.usefixtures("clock")
 

@@ -7,7 +7,6 @@ import pytest
 from brownie import web3
 
 from tests.contracts.rewards.epochs import (
-    key,
     ADMIN_ROLE,
     REPORT_CID,
     UINT96_MAX,
@@ -16,11 +15,11 @@ from tests.contracts.rewards.epochs import (
     close_window,
     deadline_of,
     epoch_tree,
+    key,
     set_next_timestamp,
     state,
 )
 from tests.helpers import TOKEN, fund_epoch, revert_message
-
 
 pytestmark = pytest.mark.usefixtures("clock")
 
