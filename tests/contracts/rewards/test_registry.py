@@ -242,7 +242,7 @@ def test_commit_without_the_allowance_for_the_bond_is_refused(registry, token, b
 
 
 def test_commit_outside_the_commit_window_is_refused(registry, token, project, alice):
-    start, reveal_start, end = registry.epochWindows(project, 0)
+    _start, reveal_start, _end = registry.epochWindows(project, 0)
     commitment = seal(registry, alice, project).commitment
     set_next_timestamp(reveal_start - 1)
     registry.commit(project, commitment, {"from": alice})  # the last second of the window
