@@ -61,36 +61,6 @@ def recover(typed_data: dict[str, Any], signature: bytes) -> str:
 REGISTRY_DOMAIN_NAME = "OpenMerit ContributionRegistry"
 REGISTRY_DOMAIN_VERSION = "1"
 
-SUBMISSION_TYPE = [
-    {"name": "contributor", "type": "address"},
-    {"name": "projectId", "type": "uint256"},
-    {"name": "kind", "type": "uint8"},
-    {"name": "cid", "type": "string"},
-    {"name": "nonce", "type": "uint256"},
-    {"name": "deadline", "type": "uint256"},
-]
-"""ContributionRegistry.SUBMISSION_TYPEHASH: a contributor's consent to one submission."""
-
-
-def submission(
-    chain_id: int, registry: str, *, contributor: str, project_id: int, kind: int, cid: str, nonce: int, deadline: int
-) -> dict[str, Any]:
-    """Typed data for ContributionRegistry.submitBySig."""
-    return {
-        "types": {"EIP712Domain": EIP712_DOMAIN, "Submission": SUBMISSION_TYPE},
-        "primaryType": "Submission",
-        "domain": domain(REGISTRY_DOMAIN_NAME, REGISTRY_DOMAIN_VERSION, chain_id, registry),
-        "message": {
-            "contributor": to_checksum_address(contributor),
-            "projectId": project_id,
-            "kind": kind,
-            "cid": cid,
-            "nonce": nonce,
-            "deadline": deadline,
-        },
-    }
-
-
 COMMIT_TYPE = [
     {"name": "contributor", "type": "address"},
     {"name": "projectId", "type": "uint256"},

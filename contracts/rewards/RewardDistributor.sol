@@ -128,7 +128,10 @@ contract RewardDistributor is IRewardDistributor, AccessControl, Pausable, Reent
         for (uint256 i = 0; i < claims.length; ++i) {
             Claim calldata c = claims[i];
             _claim(c.epochKey, c.index, account, c.amount, c.proof);
-            sum += c.amount;
+            // _claim held the amount under its epoch's uint96 total: the sum cannot overflow
+            unchecked {
+                sum += c.amount;
+            }
         }
         token.safeTransfer(account, sum);
     }
@@ -188,14 +191,28 @@ contract RewardDistributor is IRewardDistributor, AccessControl, Pausable, Reent
         uint256 bit = 1 << (index & 0xff);
         if (word & bit != 0) revert DistributorAlreadyClaimed(epochKey, index);
 
-        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(index, account, amount))));
-        if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert DistributorInvalidProof(epochKey, index);
+        if (!MerkleProof.verifyCalldata(proof, root, _leaf(index, account, amount))) {
+            revert DistributorInvalidProof(epochKey, index);
+        }
 
         bitmap[index >> 8] = word | bit;
         uint256 claimed = uint256(epoch_.claimed) + amount;
         if (claimed > epoch_.total) revert DistributorEpochOverClaimed(epochKey, claimed, epoch_.total);
         epoch_.claimed = uint96(claimed);
         emit Claimed(epochKey, index, account, amount);
+    }
+
+    /// @dev keccak256(bytes.concat(keccak256(abi.encode(index, account, amount)))), the StandardMerkleTree
+    /// leaf, hashed in scratch memory (no allocation).
+    function _leaf(uint256 index, address account, uint256 amount) private pure returns (bytes32 leaf) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, index)
+            mstore(add(ptr, 0x20), and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(ptr, 0x40), amount)
+            mstore(0x00, keccak256(ptr, 0x60))
+            leaf := keccak256(0x00, 0x20)
+        }
     }
 
     /// @dev The timelock runs a proposal's actions in one transaction: a second fundEpoch in it reverts.

@@ -23,11 +23,12 @@ def test_committed_abi_matches_the_build(contract):
 
 
 def test_event_abi_lookup():
-    submitted = abi.event_abi("ContributionRegistry", "ContributionSubmitted")
-    assert [i["name"] for i in submitted["inputs"]] == [
+    revealed = abi.event_abi("ContributionRegistry", "Revealed")
+    assert [i["name"] for i in revealed["inputs"]] == [
         "contributionId",
         "projectId",
         "contributor",
+        "epoch",
         "kind",
         "cid",
         "relayer",

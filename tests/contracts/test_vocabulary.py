@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from brownie import project as brownie_project
 
-from dao.vocabulary import ContributionKind, Task
+from dao.vocabulary import ContributionKind, Phase, Status, Task
+from tests.helpers import CID, Sealed, current_epoch, project_params, register_project, test_slices
 
 
 def _enums(ast: Any) -> dict[str, list[str]]:
@@ -34,21 +35,30 @@ def contract_enums() -> dict[str, list[str]]:
     return _enums(build["ast"])
 
 
-@pytest.mark.parametrize("python_enum, solidity_name", [(ContributionKind, "Kind"), (Task, "Task")])
+@pytest.mark.parametrize(
+    "python_enum, solidity_name",
+    [(ContributionKind, "Kind"), (Task, "Task"), (Phase, "Phase"), (Status, "Status")],
+)
 def test_each_enum_has_the_contracts_members_in_their_order(contract_enums, python_enum, solidity_name):
     assert [member.name for member in python_enum] == contract_enums[solidity_name]
 
 
 def test_a_registered_tasks_code_reads_back_as_the_same_member(registry, treasury):
-    tx = registry.registerProject(
-        "vocabulary",
-        Task.LABELLING.code,
-        "accuracy",
-        "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-        "0x" + "11" * 32,
-        {"from": treasury},
-    )
+    from brownie import chain
+
+    params = project_params(start=chain.time() + 60, slices=test_slices(), name="vocabulary", task=Task.LABELLING.code)
+    tx = registry.registerProject(params, {"from": treasury})
     assert Task.from_code(tx.events["ProjectRegistered"]["task"]) is Task.LABELLING
+
+
+def test_a_phase_and_a_status_read_back_as_the_same_members(registry, treasury, alice):
+    from brownie import chain
+
+    project_id = register_project(registry, treasury)
+    assert Phase.from_code(registry.epochAt(project_id, chain.time())[1]) is Phase.COMMIT
+    sealed = Sealed(alice.address, project_id, current_epoch(registry, project_id), cid=CID)
+    contribution_id = registry.commit(project_id, sealed.commitment, {"from": alice}).return_value
+    assert Status.from_code(registry.contribution(contribution_id)["status"]) is Status.COMMITTED
 
 
 def test_an_unknown_code_is_refused_by_name():

@@ -15,10 +15,13 @@ from tests.contracts.rewards.epochs import (
     close_window,
     deadline_of,
     epoch_tree,
+    key,
     set_next_timestamp,
     state,
 )
 from tests.helpers import TOKEN, fund_epoch, revert_message
+
+pytestmark = pytest.mark.usefixtures("clock")
 
 # ------------------------------------------------------------------------------ fundEpoch
 
@@ -27,14 +30,23 @@ def test_fund_epoch_stores_the_epoch_and_pulls_the_total(distributor, token, tre
     before_treasury, before_distributor = token.balanceOf(treasury), token.balanceOf(distributor)
     deadline = chain.time() + WEEK
     token.approve(distributor, first.total, {"from": treasury})
-    tx = distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, deadline, {"from": treasury})
+    tx = distributor.fundEpoch(1, 1, first.tree.root, first.total, REPORT_CID, deadline, {"from": treasury})
 
-    assert tuple(distributor.epoch(1)) == (first.tree.root, first.total, 0, deadline, False)
+    assert tuple(distributor.epoch(key(1))) == (first.tree.root, first.total, 0, deadline, False)
     assert token.balanceOf(treasury) == before_treasury - first.total
     assert token.balanceOf(distributor) == before_distributor + first.total
     event = tx.events["EpochFunded"]
-    assert (event["epochId"], event["merkleRoot"], event["total"], event["reportCid"], event["claimDeadline"]) == (
-        1,
+    assert dict(event) == {
+        "epochKey": key(1),
+        "projectId": 1,
+        "epoch": 1,
+        "merkleRoot": first.tree.root,
+        "total": first.total,
+        "reportCid": REPORT_CID,
+        "claimDeadline": deadline,
+    }
+    assert (event["epochKey"], event["merkleRoot"], event["total"], event["reportCid"], event["claimDeadline"]) == (
+        key(1),
         first.tree.root,
         first.total,
         REPORT_CID,
@@ -47,15 +59,15 @@ def test_fund_epoch_stores_the_epoch_and_pulls_the_total(distributor, token, tre
 def test_fund_epoch_at_exactly_the_cap(distributor, token, treasury, alice, chain):
     cap = distributor.epochCap()
     epoch = epoch_tree(9, [(0, alice, cap)])
-    fund_epoch(distributor, token, treasury, 9, epoch.tree, cap, chain)
-    assert distributor.epoch(9)[1] == cap
+    fund_epoch(distributor, token, treasury, 1, 9, epoch.tree, cap, chain)
+    assert distributor.epoch(key(9))[1] == cap
 
 
 def test_fund_epoch_only_by_the_admin(distributor, token, treasury, first, guardian, outsider, alice, chain):
     for caller in (outsider, guardian):
         before = state(distributor, token, treasury, [alice])
         with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", caller, ADMIN_ROLE)):
-            distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": caller})
+            distributor.fundEpoch(1, 1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": caller})
         assert state(distributor, token, treasury, [alice]) == before
 
 
@@ -63,7 +75,7 @@ def test_fund_epoch_rejects_a_zero_root(distributor, token, treasury, first, cha
     token.approve(distributor, first.total, {"from": treasury})
     before = state(distributor, token, treasury, [])
     with brownie.reverts(revert_message("DistributorZeroRoot")):
-        distributor.fundEpoch(1, ZERO_ROOT, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+        distributor.fundEpoch(1, 1, ZERO_ROOT, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
     assert state(distributor, token, treasury, []) == before
 
 
@@ -72,14 +84,14 @@ def test_fund_epoch_rejects_a_total_over_the_cap(distributor, token, treasury, f
     token.approve(distributor, cap + 1, {"from": treasury})
     before = state(distributor, token, treasury, [])
     with brownie.reverts(revert_message("DistributorInvalidTotal", cap + 1, cap)):
-        distributor.fundEpoch(1, first.tree.root, cap + 1, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+        distributor.fundEpoch(1, 1, first.tree.root, cap + 1, REPORT_CID, chain.time() + WEEK, {"from": treasury})
     assert state(distributor, token, treasury, []) == before
 
 
 def test_fund_epoch_rejects_a_zero_total(distributor, token, treasury, first, chain):
     before = state(distributor, token, treasury, [])
     with brownie.reverts(revert_message("DistributorInvalidTotal", 0, distributor.epochCap())):
-        distributor.fundEpoch(1, first.tree.root, 0, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+        distributor.fundEpoch(1, 1, first.tree.root, 0, REPORT_CID, chain.time() + WEEK, {"from": treasury})
     assert state(distributor, token, treasury, []) == before
 
 
@@ -87,19 +99,19 @@ def test_fund_epoch_sets_a_root_once(distributor, token, treasury, funded, secon
     first = funded[0]
     token.approve(distributor, second.total, {"from": treasury})
     before = state(distributor, token, treasury, [])
-    with brownie.reverts(revert_message("DistributorEpochAlreadyFunded", 1)):
-        distributor.fundEpoch(1, second.tree.root, second.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+    with brownie.reverts(revert_message("DistributorEpochAlreadyFunded", key(1))):
+        distributor.fundEpoch(1, 1, second.tree.root, second.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
     assert state(distributor, token, treasury, []) == before
-    assert distributor.epoch(1)[0] == first.tree.root
+    assert distributor.epoch(key(1))[0] == first.tree.root
 
 
 def test_fund_epoch_sets_a_root_once_even_after_the_sweep(distributor, token, treasury, funded, chain):
     first = funded[0]
     close_window(distributor, 1)
-    distributor.sweep(1, {"from": treasury})
+    distributor.sweep(key(1), {"from": treasury})
     token.approve(distributor, first.total, {"from": treasury})
-    with brownie.reverts(revert_message("DistributorEpochAlreadyFunded", 1)):
-        distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+    with brownie.reverts(revert_message("DistributorEpochAlreadyFunded", key(1))):
+        distributor.fundEpoch(1, 1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
 
 
 @pytest.mark.parametrize("offset", [-3600, 0, 730 * 86400 + 60], ids=["past", "now", "beyond-730-days"])
@@ -109,7 +121,7 @@ def test_fund_epoch_rejects_a_deadline_outside_the_window(distributor, token, tr
     set_next_timestamp(now)
     before = state(distributor, token, treasury, [])
     with brownie.reverts(revert_message("DistributorInvalidDeadline", now + offset)):
-        distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, now + offset, {"from": treasury})
+        distributor.fundEpoch(1, 1, first.tree.root, first.total, REPORT_CID, now + offset, {"from": treasury})
     assert state(distributor, token, treasury, []) == before
 
 
@@ -117,7 +129,7 @@ def test_fund_epoch_accepts_the_longest_window(distributor, token, treasury, fir
     token.approve(distributor, first.total, {"from": treasury})
     now = web3.eth.get_block("latest").timestamp + 10
     set_next_timestamp(now)
-    distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, now + 730 * 86400, {"from": treasury})
+    distributor.fundEpoch(1, 1, first.tree.root, first.total, REPORT_CID, now + 730 * 86400, {"from": treasury})
     assert deadline_of(distributor, 1) == now + 730 * 86400
 
 
@@ -125,7 +137,7 @@ def test_fund_epoch_needs_the_allowance(distributor, token, treasury, first, cha
     token.approve(distributor, first.total - 1, {"from": treasury})
     before = state(distributor, token, treasury, [])
     with brownie.reverts(revert_message("ERC20InsufficientAllowance", distributor, first.total - 1, first.total)):
-        distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+        distributor.fundEpoch(1, 1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
     assert state(distributor, token, treasury, []) == before
 
 
@@ -140,7 +152,7 @@ def test_set_epoch_cap_changes_the_cap_and_is_enforced(distributor, token, treas
 
     token.approve(distributor, first.total, {"from": treasury})
     with brownie.reverts(revert_message("DistributorInvalidTotal", first.total, first.total - 1)):
-        distributor.fundEpoch(1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
+        distributor.fundEpoch(1, 1, first.tree.root, first.total, REPORT_CID, chain.time() + WEEK, {"from": treasury})
 
 
 def test_set_epoch_cap_only_by_the_admin(distributor, guardian, outsider):
@@ -237,5 +249,5 @@ def test_views_of_a_fresh_distributor(distributor, token, timelock, guardian, gu
     assert distributor.MAX_PROOF_LENGTH() == 32
     assert distributor.MAX_CLAIM_WINDOW() == 730 * 86400
     assert distributor.epochCap() == 1_000_000 * TOKEN
-    assert tuple(distributor.epoch(1)) == (ZERO_ROOT, 0, 0, 0, False)
-    assert not distributor.isClaimed(1, 0) and not distributor.paused()
+    assert tuple(distributor.epoch(key(1))) == (ZERO_ROOT, 0, 0, 0, False)
+    assert not distributor.isClaimed(key(1), 0) and not distributor.paused()

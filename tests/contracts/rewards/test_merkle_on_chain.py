@@ -9,7 +9,8 @@ import brownie
 import pytest
 
 from dao.merkle import RewardLeaf, StandardMerkleTree, reward_tree
-from tests.helpers import TOKEN, fund_epoch, revert_message
+from dao.proposals import epoch_key
+from tests.helpers import TOKEN, advance_to, fund_epoch, register_project, revert_message
 
 SIZES = (1, 2, 3, 1_000, 65_536)
 SAMPLES_PER_TREE = 6
@@ -17,7 +18,7 @@ SAMPLES_PER_TREE = 6
 
 @dataclass(frozen=True)
 class BuiltEpoch:
-    epoch_id: int
+    epoch_id: int  # the distributor's key
     leaves: list[RewardLeaf]
     tree: StandardMerkleTree
 
@@ -40,16 +41,18 @@ def random_leaves(rng: random.Random, size: int, holder: str, sparse: bool) -> l
 
 
 @pytest.fixture(scope="module")
-def built(deployment, distributor, token, treasury, carol, chain):
-    """One epoch per size (epoch id = its position + 1), funded with its tree's total; carol
-    holds the middle leaf of each."""
+def built(deployment, registry, distributor, token, treasury, carol, chain):
+    """One epoch of a project per size (epoch = its position + 1), funded with its tree's total;
+    carol holds the middle leaf of each."""
+    project_id = register_project(registry, treasury, commit_window=60, reveal_window=60)
+    advance_to(registry.epochEnd(project_id, len(SIZES)))
     rng = random.Random(20261126)
     epochs = []
-    for epoch_id, size in enumerate(SIZES, start=1):
+    for epoch, size in enumerate(SIZES, start=1):
         leaves = random_leaves(rng, size, carol.address, sparse=size == 1_000)
         tree = reward_tree(leaves)
-        fund_epoch(distributor, token, treasury, epoch_id, tree, sum(leaf.amount for leaf in leaves), chain)
-        epochs.append(BuiltEpoch(epoch_id, leaves, tree))
+        fund_epoch(distributor, token, treasury, project_id, epoch, tree, sum(leaf.amount for leaf in leaves), chain)
+        epochs.append(BuiltEpoch(epoch_key(project_id, epoch), leaves, tree))
     return epochs
 
 
@@ -66,7 +69,12 @@ def test_sampled_proofs_are_accepted_and_pay_their_leaf(built, distributor, toke
         epoch_id, index, account, amount, proof = args(epoch, leaf)
         assert len(proof) in (expected_depth - 1, expected_depth)
         tx = distributor.claim(epoch_id, index, account, amount, proof, {"from": bob})
-        assert dict(tx.events["Claimed"]) == {"epochId": epoch_id, "index": index, "account": account, "amount": amount}
+        assert dict(tx.events["Claimed"]) == {
+            "epochKey": epoch_id,
+            "index": index,
+            "account": account,
+            "amount": amount,
+        }
         assert token.balanceOf(leaf.account) == before + leaf.amount
         assert distributor.isClaimed(epoch_id, index)
 

@@ -9,7 +9,7 @@ import brownie
 import pytest
 from eth_utils import keccak
 
-from tests.contracts.rewards.epochs import REPORT_CID, epoch_tree
+from tests.contracts.rewards.epochs import REPORT_CID, epoch_tree, key
 from tests.helpers import TOKEN, revert_message
 
 REENTRANT_CALL = "0x" + keccak(text="ReentrancyGuardReentrantCall()")[:4].hex()
@@ -27,8 +27,10 @@ def recipient(deployment, ReentrantRecipient, deployer):
 
 
 @pytest.fixture(scope="module")
-def hostile(deployment, RewardDistributor, callback_token, deployer, guardian):
-    return RewardDistributor.deploy(callback_token, deployer, guardian, 10**6 * TOKEN, {"from": deployer})
+def hostile(deployment, RewardDistributor, EpochClockStub, callback_token, deployer, guardian):
+    """A distributor of the CallbackToken, on a clock where every epoch has closed."""
+    clock = EpochClockStub.deploy({"from": deployer})
+    return RewardDistributor.deploy(callback_token, deployer, guardian, 10**6 * TOKEN, clock, {"from": deployer})
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,13 @@ def epochs(hostile, callback_token, recipient, deployer, alice, bob, chain):
         callback_token.mint(deployer, epoch.total, {"from": deployer})
         callback_token.approve(hostile, epoch.total, {"from": deployer})
         hostile.fundEpoch(
-            epoch.epoch_id, epoch.tree.root, epoch.total, REPORT_CID, chain.time() + WEEK, {"from": deployer}
+            epoch.project_id,
+            epoch.epoch,
+            epoch.tree.root,
+            epoch.total,
+            REPORT_CID,
+            chain.time() + WEEK,
+            {"from": deployer},
         )
     return trees
 
@@ -59,15 +67,15 @@ def reentry(hostile, epochs, name):
         "claimMany-same": lambda: hostile.claimMany.encode_input(
             first.leaf(0).account, [first.many_entry(0), second.many_entry(1)]
         ),
-        "sweep": lambda: hostile.sweep.encode_input(1),
+        "sweep": lambda: hostile.sweep.encode_input(key(1)),
     }[name]()
 
 
 def paid_state(hostile, callback_token, holders, flags):
     return (
         {str(h): callback_token.balanceOf(h) for h in [hostile, *holders]},
-        {f: hostile.isClaimed(*f) for f in flags},
-        [tuple(hostile.epoch(e)) for e in (1, 2)],
+        {f: hostile.isClaimed(key(f[0]), f[1]) for f in flags},
+        [tuple(hostile.epoch(key(e))) for e in (1, 2)],
     )
 
 
@@ -84,9 +92,9 @@ def test_a_token_calling_back_during_claim_is_refused_and_pays_once(
     assert callback_token.result() == REENTRANT_CALL
     assert callback_token.balanceOf(alice) == 10 * TOKEN
     assert callback_token.balanceOf(hostile) == held - 10 * TOKEN
-    assert hostile.isClaimed(1, 0) and not hostile.isClaimed(1, 3) and not hostile.isClaimed(2, 1)
-    assert hostile.epoch(1)[2] == 10 * TOKEN and hostile.epoch(2)[2] == 0
-    with brownie.reverts(revert_message("DistributorAlreadyClaimed", 1, 0)):
+    assert hostile.isClaimed(key(1), 0) and not hostile.isClaimed(key(1), 3) and not hostile.isClaimed(key(2), 1)
+    assert hostile.epoch(key(1))[2] == 10 * TOKEN and hostile.epoch(key(2))[2] == 0
+    with brownie.reverts(revert_message("DistributorAlreadyClaimed", key(1), 0)):
         hostile.claim(*first.claim_args(0), {"from": bob})
 
 
@@ -97,7 +105,7 @@ def test_a_token_calling_back_during_claim_many_is_refused_and_pays_once(hostile
 
     assert callback_token.result() == REENTRANT_CALL
     assert callback_token.balanceOf(alice) == 16 * TOKEN
-    assert [hostile.epoch(e)[2] for e in (1, 2)] == [10 * TOKEN, 6 * TOKEN]
+    assert [hostile.epoch(key(e))[2] for e in (1, 2)] == [10 * TOKEN, 6 * TOKEN]
 
 
 def test_a_call_back_whose_failure_bubbles_up_undoes_the_claim(hostile, callback_token, epochs, alice, bob):
@@ -125,13 +133,13 @@ def test_a_recipient_calling_back_is_refused_and_paid_once(hostile, callback_tok
     assert recipient.attempted() and not recipient.succeeded()
     assert recipient.result() == REENTRANT_CALL
     assert callback_token.balanceOf(recipient) == 30 * TOKEN
-    assert hostile.isClaimed(1, 2) and not hostile.isClaimed(2, 0)
-    assert hostile.epoch(1)[2] == 30 * TOKEN
+    assert hostile.isClaimed(key(1), 2) and not hostile.isClaimed(key(2), 0)
+    assert hostile.epoch(key(1))[2] == 30 * TOKEN
 
     # outside the payment, its other leaf pays normally, once
     hostile.claim(*second.claim_args(0), {"from": bob})
     assert callback_token.balanceOf(recipient) == 35 * TOKEN
-    with brownie.reverts(revert_message("DistributorAlreadyClaimed", 1, 2)):
+    with brownie.reverts(revert_message("DistributorAlreadyClaimed", key(1), 2)):
         hostile.claim(*first.claim_args(2), {"from": bob})
 
 

@@ -1,25 +1,34 @@
-"""ContributionRegistry, function by function: registerProject, pauseProject / unpauseProject,
-submit, submitBySig, attestScores, the views, and the roles the timelock grants and revokes.
-Every revert asserts its named error; every state change's event is checked field by field."""
+"""ContributionRegistry, function by function: registerProject, setSchedule, pause and unpause,
+commit, reveal, forfeitUnrevealed, attestScores, the views, and the roles the timelock grants.
+Every revert asserts its named error and leaves the registry as it was; every state change's event
+is checked. (Signatures: test_signatures.py; hidden slices: test_slices.py; attacks: test_attacks.py.)"""
 
 import brownie
 import pytest
-from brownie import web3
-from eth_abi import encode
-from eth_utils import keccak
 
-from dao import eip712
-from tests.helpers import revert_message
+from dao.vocabulary import ContributionKind, Phase, Status
+from tests.contracts.rewards.registry_state import registry_state
+from tests.helpers import (
+    BENCHMARK_CID,
+    CID,
+    HOUR,
+    TOKEN,
+    Sealed,
+    advance_to_phase,
+    commit,
+    latest_timestamp,
+    project_params,
+    register_project,
+    seal,
+    set_next_timestamp,
+    test_slices,
+)
+from tests.helpers import revert_message as revert
 
 ADMIN_ROLE = bytes(32)
-ZERO_ADDRESS = "0x" + "00" * 20
-COMMITMENT = "0x" + "c0" * 32
-BENCHMARK_CID = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
-CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+ZERO = "0x" + "00" * 32
 REPORT_CID = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
-PREDICTIONS, LABELS = 0, 1
-CLASSIFICATION, REGRESSION, LABELLING = 0, 1, 2
-HOUR = 3600
+PREDICTIONS, LABELS = ContributionKind.MODEL_PREDICTIONS.code, ContributionKind.LABELS.code
 
 
 @pytest.fixture(scope="module")
@@ -32,462 +41,492 @@ def guardian_role(registry):
     return registry.GUARDIAN_ROLE()
 
 
-@pytest.fixture(scope="module")
-def signer(accounts):
-    """A contributor who only signs: a local key, no ether, never sends a transaction."""
-    return accounts.add("0x" + "5e" * 32)
+@pytest.fixture
+def bonded(registry, treasury, token, alice, bob):
+    """Project 1 with a bond of one token per commit; alice and bob approved the registry for ten."""
+    project_id = register_project(registry, treasury, bond=TOKEN)
+    for contributor in (alice, bob):
+        token.approve(registry, 10 * TOKEN, {"from": contributor})
+    return project_id
 
 
 @pytest.fixture
-def project(registry, treasury):
-    """Project 1 (classification) and project 2 (labelling), both open."""
-    registry.registerProject("digits", CLASSIFICATION, "accuracy", BENCHMARK_CID, COMMITMENT, {"from": treasury})
-    registry.registerProject("birds", LABELLING, "dawid-skene", BENCHMARK_CID, COMMITMENT, {"from": treasury})
-    return 1
-
-
-@pytest.fixture
-def submitted(registry, project, alice, bob):
-    """Contributions 1 (alice, predictions) and 2 (bob, labels) and 3 (alice, labels)."""
-    registry.submit(1, PREDICTIONS, CID, {"from": alice})
-    registry.submit(2, LABELS, CID, {"from": bob})
-    registry.submit(2, LABELS, CID, {"from": alice})
-    return [1, 2, 3]
-
-
-def now_plus(seconds):
-    return web3.eth.get_block("latest").timestamp + seconds
-
-
-def signed(
-    registry,
-    chain,
-    signer,
-    *,
-    project_id=1,
-    kind=PREDICTIONS,
-    cid=CID,
-    nonce=0,
-    deadline=None,
-    contributor=None,
-    chain_id=None,
-    verifying=None,
-):
-    """submitBySig's arguments for a submission `signer` signed (for `contributor`, itself by default)."""
-    contributor = contributor or signer.address
-    deadline = now_plus(HOUR) if deadline is None else deadline
-    typed = eip712.submission(
-        chain_id or chain.id,
-        verifying or registry.address,
-        contributor=contributor,
-        project_id=project_id,
-        kind=kind,
-        cid=cid,
-        nonce=nonce,
-        deadline=deadline,
-    )
-    return [contributor, project_id, kind, cid, nonce, deadline, eip712.sign(typed, signer.private_key)]
-
-
-def registry_state(registry, contribution_ids=(1, 2, 3, 4), contributors=()):
-    return {
-        "projects": registry.projectCount(),
-        "contributions": registry.contributionCount(),
-        "paused": [registry.project(p)[2] for p in range(1, registry.projectCount() + 1)],
-        "attestations": [tuple(registry.attestation(c)) for c in contribution_ids],
-        "nonces": [registry.nonces(c) for c in contributors],
-    }
+def revealed(registry, token, bonded, alice, bob):
+    """Contributions 1 (alice) and 2 (bob) of bonded project 1, revealed; epoch 0 has closed."""
+    committed = [commit(registry, who, bonded, salt=bytes([n]) * 32) for n, who in ((1, alice), (2, bob))]
+    advance_to_phase(registry, bonded, 0, Phase.REVEAL)
+    for contribution_id, sealed in committed:
+        registry.reveal(*sealed.reveal_args(contribution_id), {"from": sealed.contributor})
+    advance_to_phase(registry, bonded, 0, Phase.CLOSED)
+    return [contribution_id for contribution_id, _ in committed]
 
 
 # ------------------------------------------------------------------------------ registerProject
 
 
-def test_register_project_stores_it_and_emits_everything(registry, treasury):
-    tx = registry.registerProject("digits", REGRESSION, "rmse", BENCHMARK_CID, COMMITMENT, {"from": treasury})
-    assert tx.return_value == 1
+def test_register_project_stores_it_and_emits_everything(registry, treasury, slices):
+    start = latest_timestamp() + 100
+    params = project_params(start=start, slices=slices, task=1, commit_window=HOUR, reveal_window=2 * HOUR, bond=5)
+    tx = registry.registerProject(params, {"from": treasury})
+    assert tx.return_value == 1 and registry.projectCount() == 1
     assert dict(tx.events["ProjectRegistered"]) == {
         "projectId": 1,
         "name": "digits",
-        "task": REGRESSION,
-        "metric": "rmse",
+        "task": 1,
+        "metric": "accuracy",
         "benchmarkCid": BENCHMARK_CID,
-        "answersCommitment": COMMITMENT,
     }
-    assert tuple(registry.project(1)) == (True, REGRESSION, False, COMMITMENT)
-    assert registry.projectCount() == 1
-    assert registry.registerProject("x", LABELLING, "", CID, COMMITMENT, {"from": treasury}).return_value == 2
-
-
-def test_register_project_only_by_governance(registry, deployer, guardian, oracle, outsider):
-    for caller in (deployer, guardian, oracle, outsider):
-        with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", caller, ADMIN_ROLE)):
-            registry.registerProject("digits", CLASSIFICATION, "accuracy", BENCHMARK_CID, COMMITMENT, {"from": caller})
-    assert registry.projectCount() == 0
-
-
-@pytest.mark.parametrize(
-    "name, commitment, cid, error",
-    [
-        ("", COMMITMENT, BENCHMARK_CID, ("RegistryEmptyName",)),
-        ("digits", "0x" + "00" * 32, BENCHMARK_CID, ("RegistryZeroCommitment",)),
-        ("digits", COMMITMENT, "", ("RegistryInvalidCid", 0)),
-        ("digits", COMMITMENT, "b" * 129, ("RegistryInvalidCid", 129)),
-    ],
-    ids=["empty-name", "zero-commitment", "empty-cid", "cid-too-long"],
-)
-def test_register_project_rejects_bad_input(registry, treasury, name, commitment, cid, error):
-    with brownie.reverts(revert_message(*error)):
-        registry.registerProject(name, CLASSIFICATION, "accuracy", cid, commitment, {"from": treasury})
-    assert registry.projectCount() == 0
-
-
-def test_register_project_accepts_the_longest_cid(registry, treasury):
-    tx = registry.registerProject("digits", CLASSIFICATION, "accuracy", "b" * 128, COMMITMENT, {"from": treasury})
-    assert tx.events["ProjectRegistered"]["benchmarkCid"] == "b" * 128
-
-
-# ------------------------------------------------------------------------------ pause / unpause
-
-
-def test_guardian_pauses_a_project_and_only_that_one(registry, project, guardian, alice):
-    tx = registry.pauseProject(1, {"from": guardian})
-    assert dict(tx.events["ProjectPaused"]) == {"projectId": 1, "guardian": guardian}
-    assert registry.project(1)[2] and not registry.project(2)[2]
-    with brownie.reverts(revert_message("RegistryProjectPaused", 1)):
-        registry.submit(1, PREDICTIONS, CID, {"from": alice})
-    registry.submit(2, LABELS, CID, {"from": alice})
-    assert registry.contributionCount() == 1
-
-
-def test_only_the_guardian_pauses(registry, project, guardian_role, treasury, oracle, outsider):
-    for caller in (treasury, oracle, outsider):
-        with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", caller, guardian_role)):
-            registry.pauseProject(1, {"from": caller})
-    assert not registry.project(1)[2]
-
-
-def test_pause_rejects_an_unknown_or_paused_project(registry, project, guardian):
-    for unknown in (0, 3):
-        with brownie.reverts(revert_message("RegistryUnknownProject", unknown)):
-            registry.pauseProject(unknown, {"from": guardian})
-    registry.pauseProject(1, {"from": guardian})
-    with brownie.reverts(revert_message("RegistryProjectPaused", 1)):
-        registry.pauseProject(1, {"from": guardian})
-
-
-def test_governance_unpauses_and_submissions_resume(registry, project, guardian, treasury, alice):
-    registry.pauseProject(1, {"from": guardian})
-    tx = registry.unpauseProject(1, {"from": treasury})
-    assert dict(tx.events["ProjectUnpaused"]) == {"projectId": 1}
-    assert not registry.project(1)[2]
-    registry.submit(1, PREDICTIONS, CID, {"from": alice})
-    assert registry.contributionCount() == 1
-
-
-def test_only_governance_unpauses(registry, project, guardian, outsider):
-    registry.pauseProject(1, {"from": guardian})
-    for caller in (guardian, outsider):
-        with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", caller, ADMIN_ROLE)):
-            registry.unpauseProject(1, {"from": caller})
-    assert registry.project(1)[2]
-
-
-def test_unpause_rejects_an_unknown_or_running_project(registry, project, treasury):
-    with brownie.reverts(revert_message("RegistryUnknownProject", 3)):
-        registry.unpauseProject(3, {"from": treasury})
-    with brownie.reverts(revert_message("RegistryProjectNotPaused", 1)):
-        registry.unpauseProject(1, {"from": treasury})
-
-
-# ------------------------------------------------------------------------------ submit
-
-
-def test_submit_records_the_contribution_and_emits_everything(registry, project, alice, chain):
-    tx = registry.submit(1, PREDICTIONS, CID, {"from": alice})
-    assert tx.return_value == 1
-    assert dict(tx.events["ContributionSubmitted"]) == {
-        "contributionId": 1,
+    assert dict(tx.events["ScheduleChanged"]) == {
         "projectId": 1,
-        "contributor": alice,
-        "kind": PREDICTIONS,
-        "cid": CID,
-        "relayer": ZERO_ADDRESS,
+        "fromEpoch": 0,
+        "startTime": start,
+        "commitWindow": HOUR,
+        "revealWindow": 2 * HOUR,
+        "bond": 5,
     }
-    assert tuple(registry.contribution(1)) == (alice, 1, PREDICTIONS, tx.timestamp)
-    assert registry.contributionCount() == 1
+    root = "0x" + slices.root.hex()
+    assert dict(tx.events["SlicesRegistered"]) == {"projectId": 1, "sliceSet": 1, "slicesRoot": root, "sliceCount": 3}
+    assert tuple(registry.project(1)) == (True, 1, False, 1, 1, 3, 0, root)
+    assert [tuple(c) for c in registry.schedules(1)] == [(0, start, HOUR, 2 * HOUR, 5)]
+    assert registry.slicesLeft(1) == 3 and registry.bondFor(1, 0) == 5
 
 
-def test_submit_takes_both_kinds_and_numbers_contributions_across_projects(registry, project, alice, bob):
-    ids = [
-        registry.submit(2, LABELS, CID, {"from": bob}).return_value,
-        registry.submit(1, PREDICTIONS, "b" * 128, {"from": alice}).return_value,
-    ]
-    assert ids == [1, 2]
-    assert tuple(registry.contribution(1))[:3] == (bob, 2, LABELS)
-    assert tuple(registry.contribution(2))[:3] == (alice, 1, PREDICTIONS)
+def test_register_project_only_by_governance(registry, token, slices, deployer, guardian, oracle, outsider):
+    params = project_params(start=latest_timestamp() + 100, slices=slices)
+    for caller in (deployer, guardian, oracle, outsider):
+        with brownie.reverts(revert("AccessControlUnauthorizedAccount", caller, ADMIN_ROLE)):
+            registry.registerProject(params, {"from": caller})
+    assert registry.projectCount() == 0
+
+
+START, ROOT = "start", "root"  # stand-ins for the values a test computes
 
 
 @pytest.mark.parametrize(
-    "project_id, kind, cid, error",
+    "field, value, error",
     [
-        (0, PREDICTIONS, CID, ("RegistryUnknownProject", 0)),
-        (3, PREDICTIONS, CID, ("RegistryUnknownProject", 3)),
-        (1, 2, CID, ("RegistryInvalidKind", 2)),
-        (1, 255, CID, ("RegistryInvalidKind", 255)),
-        (1, PREDICTIONS, "", ("RegistryInvalidCid", 0)),
-        (1, PREDICTIONS, "b" * 129, ("RegistryInvalidCid", 129)),
+        (0, "", ("RegistryEmptyName",)),
+        (5, 0, ("RegistryInvalidSchedule", START, 0, HOUR)),
+        (6, 0, ("RegistryInvalidSchedule", START, HOUR, 0)),
+        (5, 365 * 86400 + 1, ("RegistryInvalidSchedule", START, 365 * 86400 + 1, HOUR)),
+        (4, "past", ("RegistryInvalidSchedule", START, HOUR, HOUR)),
+        (9, 0, ("RegistryInvalidSlices", ROOT, 0)),
+        (8, ZERO, ("RegistryInvalidSlices", bytes(32), 3)),
     ],
-    ids=["project-0", "unknown-project", "kind-2", "kind-255", "empty-cid", "cid-too-long"],
-)
-def test_submit_rejects_bad_input(registry, project, alice, project_id, kind, cid, error):
-    with brownie.reverts(revert_message(*error)):
-        registry.submit(project_id, kind, cid, {"from": alice})
+    ids=["empty-name", "no-commit-window", "no-reveal-window", "window-over-a-year", "start-in-the-past",
+         "no-slices", "zero-root"],
+)  # fmt: skip
+def test_register_project_rejects_bad_input(registry, token, treasury, slices, field, value, error):
+    now = latest_timestamp() + 100
+    set_next_timestamp(now)
+    params = list(project_params(start=now + 100, slices=slices))
+    params[field] = now - 1 if value == "past" else value
+    start = params[4]
+    expected = [start if a == START else slices.root if a == ROOT else a for a in error[1:]]
+    before = registry_state(registry, token)
+    with brownie.reverts(revert(error[0], *expected)):
+        registry.registerProject(params, {"from": treasury})
+    assert registry_state(registry, token) == before and registry.projectCount() == 0
+
+
+def test_register_project_refuses_a_bad_benchmark_cid(registry, treasury, slices):
+    params = list(project_params(start=latest_timestamp() + 100, slices=slices))
+    params[3] = "b" * 129
+    with brownie.reverts(revert("RegistryInvalidCid", 129)):
+        registry.registerProject(params, {"from": treasury})
+
+
+# ------------------------------------------------------------------------------ the clock and setSchedule
+
+
+def test_the_clock_runs_commit_reveal_closed_epoch_after_epoch(registry, project):
+    start = registry.schedules(project)[0][1]
+    assert tuple(registry.epochAt(project, start - 1)) == (0, Phase.NOT_STARTED.code)
+    assert tuple(registry.epochAt(project, start)) == (0, Phase.COMMIT.code)
+    assert tuple(registry.epochAt(project, start + HOUR)) == (0, Phase.REVEAL.code)
+    assert tuple(registry.epochAt(project, start + 2 * HOUR)) == (1, Phase.COMMIT.code)
+    assert tuple(registry.epochWindows(project, 3)) == (start + 6 * HOUR, start + 7 * HOUR, start + 8 * HOUR)
+    assert registry.epochEnd(project, 3) == start + 8 * HOUR
+
+
+def test_a_schedule_change_takes_effect_from_the_next_epoch_only(registry, token, project, treasury, alice):
+    start = registry.schedules(project)[0][1]
+    token.approve(registry, TOKEN, {"from": alice})
+    tx = registry.setSchedule(project, 600, 300, TOKEN, {"from": treasury})
+    assert dict(tx.events["ScheduleChanged"]) == {
+        "projectId": project,
+        "fromEpoch": 1,
+        "startTime": start + 2 * HOUR,
+        "commitWindow": 600,
+        "revealWindow": 300,
+        "bond": TOKEN,
+    }
+    # epoch 0 keeps its windows and its bond: a commit now posts nothing
+    assert tuple(registry.epochWindows(project, 0)) == (start, start + HOUR, start + 2 * HOUR)
+    assert registry.bondFor(project, 0) == 0
+    commit(registry, alice, project)
+    assert token.balanceOf(registry) == 0
+    # epoch 1 on the new clock and bond
+    assert tuple(registry.epochWindows(project, 1)) == (
+        start + 2 * HOUR,
+        start + 2 * HOUR + 600,
+        start + 2 * HOUR + 900,
+    )
+    assert tuple(registry.epochWindows(project, 2)) == (
+        start + 2 * HOUR + 900,
+        start + 2 * HOUR + 1500,
+        start + 2 * HOUR + 1800,
+    )
+    advance_to_phase(registry, project, 1, Phase.COMMIT)
+    commit(registry, alice, project)
+    assert token.balanceOf(registry) == TOKEN
+
+
+def test_a_second_change_before_the_first_takes_effect_replaces_it(registry, project, treasury):
+    registry.setSchedule(project, 600, 300, 0, {"from": treasury})
+    registry.setSchedule(project, 900, 900, 7, {"from": treasury})
+    configs = [tuple(c) for c in registry.schedules(project)]
+    assert len(configs) == 2 and configs[1][0] == 1 and configs[1][2:] == (900, 900, 7)
+
+
+def test_only_governance_changes_a_schedule(registry, token, project, guardian, oracle, outsider):
+    before = registry_state(registry, token)
+    for caller in (guardian, oracle, outsider):
+        with brownie.reverts(revert("AccessControlUnauthorizedAccount", caller, ADMIN_ROLE)):
+            registry.setSchedule(project, 600, 300, TOKEN, {"from": caller})
+    assert registry_state(registry, token) == before
+
+
+def test_a_schedule_change_refuses_bad_windows_and_unknown_projects(registry, token, project, treasury):
+    start = registry.schedules(project)[0][1]
+    before = registry_state(registry, token)
+    with brownie.reverts(revert("RegistryInvalidSchedule", start + 2 * HOUR, 0, 300)):
+        registry.setSchedule(project, 0, 300, 0, {"from": treasury})
+    with brownie.reverts(revert("RegistryUnknownProject", 2)):
+        registry.setSchedule(2, 600, 300, 0, {"from": treasury})
+    assert registry_state(registry, token) == before
+
+
+# ------------------------------------------------------------------------------ commit
+
+
+def test_commit_stores_a_seal_and_emits_the_commitment(registry, project, alice):
+    sealed = seal(registry, alice, project)
+    tx = registry.commit(project, sealed.commitment, {"from": alice})
+    assert tx.return_value == 1 and registry.contributionCount() == 1
+    assert dict(tx.events["Committed"]) == {
+        "contributionId": 1,
+        "projectId": project,
+        "contributor": alice,
+        "epoch": 0,
+        "commitment": "0x" + sealed.commitment.hex(),
+        "bond": 0,
+        "relayer": "0x" + "00" * 20,
+    }
+    assert registry.contribution(1)["status"] == Status.COMMITTED.code
+    assert "Transfer" not in tx.events
+
+
+def test_commit_posts_the_bond(registry, token, bonded, alice):
+    before = token.balanceOf(alice)
+    tx = registry.commit(bonded, seal(registry, alice, bonded).commitment, {"from": alice})
+    assert tx.events["Committed"]["bond"] == TOKEN
+    assert token.balanceOf(alice) == before - TOKEN and token.balanceOf(registry) == TOKEN
+
+
+def test_commit_without_the_allowance_for_the_bond_is_refused(registry, token, bonded, carol):
+    before = registry_state(registry, token, [carol])
+    with brownie.reverts(revert("ERC20InsufficientAllowance", registry, 0, TOKEN)):
+        registry.commit(bonded, seal(registry, carol, bonded).commitment, {"from": carol})
+    assert registry_state(registry, token, [carol]) == before
+
+
+def test_commit_outside_the_commit_window_is_refused(registry, token, project, alice):
+    _start, reveal_start, _end = registry.epochWindows(project, 0)
+    commitment = seal(registry, alice, project).commitment
+    set_next_timestamp(reveal_start - 1)
+    registry.commit(project, commitment, {"from": alice})  # the last second of the window
+    before = registry_state(registry, token, [alice])
+    set_next_timestamp(reveal_start)
+    with brownie.reverts(revert("RegistryNotInCommitWindow", project, 0, reveal_start)):
+        registry.commit(project, commitment, {"from": alice})
+    assert registry_state(registry, token, [alice]) == before
+
+
+def test_commit_before_the_first_epoch_is_refused(registry, token, treasury, alice):
+    project_id = register_project(registry, treasury, start_in=HOUR, open_now=False)
+    start = registry.schedules(project_id)[0][1]
+    with brownie.reverts(revert("RegistryNotStarted", project_id, start)):
+        registry.commit(project_id, "0x" + "c0" * 32, {"from": alice})
     assert registry.contributionCount() == 0
 
 
-# ------------------------------------------------------------------------------ submitBySig
+@pytest.mark.parametrize("bad", ["zero-commitment", "unknown-project", "paused-project"])
+def test_commit_refuses_bad_input(registry, token, project, guardian, alice, bad):
+    project_id, commitment = project, "0x" + "c0" * 32
+    if bad == "zero-commitment":
+        commitment, error = ZERO, ("RegistryZeroCommitment",)
+    elif bad == "unknown-project":
+        project_id, error = 2, ("RegistryUnknownProject", 2)
+    else:
+        registry.pauseProject(project, {"from": guardian})
+        error = ("RegistryProjectPaused", project)
+    before = registry_state(registry, token, [alice])
+    with brownie.reverts(revert(*error)):
+        registry.commit(project_id, commitment, {"from": alice})
+    assert registry_state(registry, token, [alice]) == before
 
 
-def test_submit_by_sig_records_the_signer_and_the_relayer(registry, project, signer, outsider, chain):
-    args = signed(registry, chain, signer, project_id=2, kind=LABELS)
-    tx = registry.submitBySig(*args, {"from": outsider})
-    assert tx.return_value == 1
-    assert dict(tx.events["ContributionSubmitted"]) == {
-        "contributionId": 1,
-        "projectId": 2,
-        "contributor": signer,
+# ------------------------------------------------------------------------------ reveal
+
+
+def test_reveal_in_the_reveal_window_records_the_contribution(registry, project, alice, outsider):
+    contribution_id, sealed = commit(registry, alice, project, kind=LABELS)
+    advance_to_phase(registry, project, 0, Phase.REVEAL)
+    tx = registry.reveal(*sealed.reveal_args(contribution_id), {"from": alice})
+    assert dict(tx.events["Revealed"]) == {
+        "contributionId": contribution_id,
+        "projectId": project,
+        "contributor": alice,
+        "epoch": 0,
         "kind": LABELS,
         "cid": CID,
-        "relayer": outsider,
+        "relayer": "0x" + "00" * 20,
     }
-    assert tuple(registry.contribution(1)) == (signer, 2, LABELS, tx.timestamp)
-    assert registry.nonces(signer) == 1
-    # the next submission takes the next nonce
-    registry.submitBySig(*signed(registry, chain, signer, nonce=1), {"from": outsider})
-    assert registry.nonces(signer) == 2
+    assert tuple(registry.contribution(contribution_id)) == (alice, project, 0, LABELS, Status.REVEALED.code)
 
 
-def test_submit_by_sig_at_the_deadline_passes_and_after_it_reverts(registry, project, signer, outsider, chain):
-    deadline = now_plus(HOUR)
-    web3.provider.make_request("evm_setNextBlockTimestamp", [deadline])
-    registry.submitBySig(*signed(registry, chain, signer, deadline=deadline), {"from": outsider})
-
-    late = signed(registry, chain, signer, nonce=1, deadline=deadline)
-    web3.provider.make_request("evm_setNextBlockTimestamp", [deadline + 1])
-    before = registry_state(registry, contributors=[signer])
-    with brownie.reverts(revert_message("RegistryExpiredSignature", deadline)):
-        registry.submitBySig(*late, {"from": outsider})
-    assert registry_state(registry, contributors=[signer]) == before
-
-
-def test_submit_by_sig_rejects_another_signer(registry, project, signer, alice, outsider, chain, accounts):
-    impostor = accounts.add("0x" + "1a" * 32)
-    args = signed(registry, chain, impostor, contributor=signer.address)
-    before = registry_state(registry, contributors=[signer])
-    with brownie.reverts(revert_message("RegistryInvalidSignature", signer)):
-        registry.submitBySig(*args, {"from": outsider})
-    assert registry_state(registry, contributors=[signer]) == before
+@pytest.mark.parametrize("when", ["commit-window", "after-close"])
+def test_reveal_outside_the_reveal_window_is_refused(registry, token, project, alice, when):
+    contribution_id, sealed = commit(registry, alice, project)
+    _, reveal_start, end = registry.epochWindows(project, 0)
+    if when == "after-close":
+        earlier_id, earlier = commit(registry, alice, project, salt=bytes([7]) * 32)
+        set_next_timestamp(end - 1)
+        registry.reveal(*earlier.reveal_args(earlier_id), {"from": alice})  # the window's last second
+        set_next_timestamp(end)
+    before = registry_state(registry, token, [alice])
+    with brownie.reverts(revert("RegistryNotInRevealWindow", contribution_id, reveal_start, end)):
+        registry.reveal(*sealed.reveal_args(contribution_id), {"from": alice})
+    assert registry_state(registry, token, [alice]) == before
 
 
-@pytest.mark.parametrize(
-    "field, value",
-    [
-        ("project", 2),
-        ("kind", LABELS),
-        ("cid", CID[:-1] + "a"),
-        ("deadline", None),
-    ],
-    ids=["project", "kind", "cid", "deadline"],
-)
-def test_submit_by_sig_rejects_a_changed_submission(registry, project, signer, outsider, chain, field, value):
-    args = signed(registry, chain, signer)
-    position = {"project": 1, "kind": 2, "cid": 3, "deadline": 5}[field]
-    args[position] = args[5] + 1 if field == "deadline" else value
-    before = registry_state(registry, contributors=[signer])
-    with brownie.reverts(revert_message("RegistryInvalidSignature", signer)):
-        registry.submitBySig(*args, {"from": outsider})
-    assert registry_state(registry, contributors=[signer]) == before
+@pytest.mark.parametrize("field", ["cid", "salt", "kind", "epoch", "project"])
+def test_a_reveal_that_does_not_match_the_commit_is_refused(registry, token, treasury, project, alice, field):
+    register_project(registry, treasury, open_now=False)  # project 2 exists, for the project field
+    contribution_id, sealed = commit(registry, alice, project)
+    advance_to_phase(registry, project, 0, Phase.REVEAL)
+    changed = {
+        "cid": {"cid": CID[:-1] + "a"},
+        "salt": {"salt": bytes(32)},
+        "kind": {"kind": LABELS},
+        "epoch": {"epoch": 1},
+        "project": {"project_id": 2},
+    }[field]
+    wrong = Sealed(**{**sealed.__dict__, **changed})
+    before = registry_state(registry, token, [alice])
+    with brownie.reverts(revert("RegistryRevealMismatch", contribution_id, alice)):
+        registry.reveal(*wrong.reveal_args(contribution_id), {"from": alice})
+    assert registry_state(registry, token, [alice]) == before
 
 
-@pytest.mark.parametrize("signature", [b"", b"\x01" * 64, b"\x00" * 65], ids=["empty", "64-bytes", "zeros"])
-def test_submit_by_sig_rejects_a_malformed_signature(registry, project, signer, outsider, chain, signature):
-    args = signed(registry, chain, signer)
-    args[6] = signature
-    with brownie.reverts(revert_message("RegistryInvalidSignature", signer)):
-        registry.submitBySig(*args, {"from": outsider})
-    assert registry.nonces(signer) == 0
+def test_reveal_refuses_unknown_ids_kinds_and_revealing_twice(registry, token, project, alice):
+    contribution_id, sealed = commit(registry, alice, project)
+    advance_to_phase(registry, project, 0, Phase.REVEAL)
+    args = list(sealed.reveal_args(contribution_id))
+    with brownie.reverts(revert("RegistryUnknownContribution", 2)):
+        registry.reveal(2, *args[1:], {"from": alice})
+    with brownie.reverts(revert("RegistryInvalidKind", 2)):
+        registry.reveal(*args[:3], 2, *args[4:], {"from": alice})
+    registry.reveal(*args, {"from": alice})
+    before = registry_state(registry, token, [alice])
+    with brownie.reverts(revert("RegistryNotCommitted", contribution_id)):
+        registry.reveal(*args, {"from": alice})
+    assert registry_state(registry, token, [alice]) == before
 
 
-def test_submit_by_sig_rejects_a_nonce_out_of_turn(registry, project, signer, outsider, chain):
-    args = signed(registry, chain, signer, nonce=1)
-    with brownie.reverts(revert_message("InvalidAccountNonce", signer, 0)):
-        registry.submitBySig(*args, {"from": outsider})
-    assert registry.nonces(signer) == 0 and registry.contributionCount() == 0
+def test_a_cid_longer_than_the_limit_cannot_be_revealed(registry, project, alice):
+    contribution_id, sealed = commit(registry, alice, project, cid="b" * 129)
+    advance_to_phase(registry, project, 0, Phase.REVEAL)
+    with brownie.reverts(revert("RegistryInvalidCid", 129)):
+        registry.reveal(*sealed.reveal_args(contribution_id), {"from": alice})
 
 
-def test_submit_by_sig_to_a_paused_project_keeps_the_nonce(registry, project, signer, guardian, outsider, chain):
-    registry.pauseProject(1, {"from": guardian})
-    with brownie.reverts(revert_message("RegistryProjectPaused", 1)):
-        registry.submitBySig(*signed(registry, chain, signer), {"from": outsider})
-    assert registry.nonces(signer) == 0
+# ------------------------------------------------------------------------------ forfeitUnrevealed
 
 
-def test_submit_by_sig_rejects_a_kind_outside_kind(registry, project, signer, outsider, chain):
-    with brownie.reverts(revert_message("RegistryInvalidKind", 2)):
-        registry.submitBySig(*signed(registry, chain, signer, kind=2), {"from": outsider})
-    assert registry.nonces(signer) == 0
+def unrevealed(contribution_id, sealed):
+    return (contribution_id, sealed.contributor, sealed.project_id, sealed.epoch, sealed.commitment)
 
 
-def test_submit_by_sig_from_a_contract_account(registry, project, signer, deployer, outsider, chain, ContractSigner):
-    wallet = ContractSigner.deploy(signer, {"from": deployer})
-    tx = registry.submitBySig(*signed(registry, chain, signer, contributor=wallet.address), {"from": outsider})
-    assert tx.events["ContributionSubmitted"]["contributor"] == wallet
-    assert registry.nonces(wallet) == 1
+def test_an_unrevealed_commit_forfeits_its_bond_to_the_treasury(registry, token, bonded, timelock, alice, outsider):
+    contribution_id, sealed = commit(registry, alice, bonded)
+    advance_to_phase(registry, bonded, 0, Phase.CLOSED)
+    treasury_before = token.balanceOf(timelock)
+    tx = registry.forfeitUnrevealed([unrevealed(contribution_id, sealed)], {"from": outsider})  # anyone may
+    assert dict(tx.events["BondForfeited"]) == {
+        "contributionId": contribution_id,
+        "contributor": alice,
+        "amount": TOKEN,
+    }
+    assert token.balanceOf(timelock) == treasury_before + TOKEN and token.balanceOf(registry) == 0
+    assert registry.contribution(contribution_id)["status"] == Status.FORFEITED.code
 
 
-def test_submit_by_sig_from_a_contract_account_that_refuses(
-    registry, project, signer, deployer, outsider, accounts, chain, ContractSigner
-):
-    wallet = ContractSigner.deploy(accounts.add("0x" + "77" * 32), {"from": deployer})
-    with brownie.reverts(revert_message("RegistryInvalidSignature", wallet)):
-        registry.submitBySig(*signed(registry, chain, signer, contributor=wallet.address), {"from": outsider})
+def test_a_commit_cannot_be_forfeited_while_its_reveal_window_is_open(registry, token, bonded, alice, outsider):
+    contribution_id, sealed = commit(registry, alice, bonded)
+    end = registry.epochEnd(bonded, 0)
+    before = registry_state(registry, token, [alice])
+    with brownie.reverts(revert("RegistryRevealWindowOpen", contribution_id, end)):
+        registry.forfeitUnrevealed([unrevealed(contribution_id, sealed)], {"from": outsider})
+    assert registry_state(registry, token, [alice]) == before
+
+
+def test_a_revealed_commit_or_a_wrong_description_cannot_be_forfeited(registry, token, revealed, alice, bob, outsider):
+    bogus = (revealed[0], alice.address, 1, 0, "0x" + "c0" * 32)
+    before = registry_state(registry, token, [alice, bob])
+    for entry in (bogus, (revealed[1], bob.address, 1, 0, "0x" + "c0" * 32)):
+        with brownie.reverts(revert("RegistryNotCommitted", entry[0])):
+            registry.forfeitUnrevealed([entry], {"from": outsider})
+    assert registry_state(registry, token, [alice, bob]) == before
 
 
 # ------------------------------------------------------------------------------ attestScores
 
 
-def test_attest_scores_records_each_and_emits_each(registry, submitted, oracle):
-    scores = [10**18, 0, 2**248 - 1]
-    tx = registry.attestScores([3, 1, 2], scores, REPORT_CID, {"from": oracle})
+def test_a_valid_attestation_returns_the_bond_and_an_invalid_one_forfeits_it(
+    registry, token, revealed, oracle, timelock, alice, bob
+):
+    alice_before, bob_before, treasury_before = token.balanceOf(alice), token.balanceOf(bob), token.balanceOf(timelock)
+    tx = registry.attestScores(revealed, [7, 0], [True, False], REPORT_CID, {"from": oracle})
     assert [dict(e) for e in tx.events["ScoreAttested"]] == [
-        {"contributionId": c, "score": s, "reportCid": REPORT_CID} for c, s in zip([3, 1, 2], scores)
+        {"contributionId": revealed[0], "score": 7, "valid": True, "reportCid": REPORT_CID},
+        {"contributionId": revealed[1], "score": 0, "valid": False, "reportCid": REPORT_CID},
     ]
-    assert [tuple(registry.attestation(c)) for c in (1, 2, 3)] == [(True, 0), (True, 2**248 - 1), (True, 10**18)]
+    assert dict(tx.events["BondReturned"]) == {"contributionId": revealed[0], "contributor": alice, "amount": TOKEN}
+    assert dict(tx.events["BondForfeited"]) == {"contributionId": revealed[1], "contributor": bob, "amount": TOKEN}
+    assert token.balanceOf(alice) == alice_before + TOKEN and token.balanceOf(bob) == bob_before
+    assert token.balanceOf(timelock) == treasury_before + TOKEN and token.balanceOf(registry) == 0
+    assert tuple(registry.attestation(revealed[0])) == (True, 7, True)
+    assert tuple(registry.attestation(revealed[1])) == (True, 0, False)
+    assert registry.contribution(revealed[0])["status"] == Status.ACCEPTED.code
+    assert registry.contribution(revealed[1])["status"] == Status.REJECTED.code
 
 
-def test_attest_scores_only_by_the_oracle(registry, submitted, oracle_role, treasury, guardian, alice):
-    for caller in (treasury, guardian, alice):
-        with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", caller, oracle_role)):
-            registry.attestScores([1], [5], REPORT_CID, {"from": caller})
-    assert tuple(registry.attestation(1)) == (False, 0)
+def test_attestations_are_final(registry, token, revealed, oracle, alice, bob):
+    registry.attestScores(revealed[:1], [7], [True], REPORT_CID, {"from": oracle})
+    before = registry_state(registry, token, [alice, bob])
+    with brownie.reverts(revert("RegistryNotRevealed", revealed[0])):
+        registry.attestScores(revealed, [1, 1], [True, True], REPORT_CID, {"from": oracle})
+    assert registry_state(registry, token, [alice, bob]) == before
+
+
+def test_an_unrevealed_commit_cannot_be_attested(registry, token, project, oracle, alice):
+    contribution_id, _ = commit(registry, alice, project)
+    with brownie.reverts(revert("RegistryNotRevealed", contribution_id)):
+        registry.attestScores([contribution_id], [1], [True], REPORT_CID, {"from": oracle})
 
 
 @pytest.mark.parametrize(
-    "ids, scores, cid, error",
+    "ids, scores, valid, cid, error",
     [
-        ([1, 2], [5], REPORT_CID, ("RegistryBatchLengthMismatch", 2, 1)),
-        ([1], [5, 6], REPORT_CID, ("RegistryBatchLengthMismatch", 1, 2)),
-        ([1, 0], [5, 6], REPORT_CID, ("RegistryUnknownContribution", 0)),
-        ([1, 4], [5, 6], REPORT_CID, ("RegistryUnknownContribution", 4)),
-        ([1, 2, 1], [5, 6, 7], REPORT_CID, ("RegistryAlreadyAttested", 1)),
-        ([1, 2], [5, 2**248], REPORT_CID, ("RegistryScoreTooLarge", 2, 2**248)),
-        ([1], [5], "", ("RegistryInvalidCid", 0)),
-        ([1], [5], "b" * 129, ("RegistryInvalidCid", 129)),
+        ([1, 2], [1], [True, True], REPORT_CID, ("RegistryBatchLengthMismatch", 2, 1, 2)),
+        ([1, 2], [1, 2], [True], REPORT_CID, ("RegistryBatchLengthMismatch", 2, 2, 1)),
+        ([1], [1], [True], "", ("RegistryInvalidCid", 0)),
+        ([1, 2], [1, 2**248], [True, True], REPORT_CID, ("RegistryScoreTooLarge", 2, 2**248)),
     ],
-    ids=[
-        "fewer-scores",
-        "more-scores",
-        "id-0",
-        "unknown-id",
-        "twice-in-a-batch",
-        "score-over-248-bits",
-        "empty-report-cid",
-        "report-cid-too-long",
-    ],
+    ids=["scores-short", "verdicts-short", "empty-report-cid", "score-too-large"],
 )
-def test_attest_scores_rejects_a_bad_batch_whole(registry, submitted, oracle, ids, scores, cid, error):
-    before = registry_state(registry)
-    with brownie.reverts(revert_message(*error)):
-        registry.attestScores(ids, scores, cid, {"from": oracle})
-    assert registry_state(registry) == before
+def test_attest_scores_rejects_a_bad_batch_whole(
+    registry, token, revealed, oracle, alice, bob, ids, scores, valid, cid, error
+):
+    before = registry_state(registry, token, [alice, bob])
+    with brownie.reverts(revert(*error)):
+        registry.attestScores(ids, scores, valid, cid, {"from": oracle})
+    assert registry_state(registry, token, [alice, bob]) == before
 
 
-def test_attestations_are_final(registry, submitted, oracle):
-    registry.attestScores([2], [5], REPORT_CID, {"from": oracle})
-    with brownie.reverts(revert_message("RegistryAlreadyAttested", 2)):
-        registry.attestScores([1, 2], [7, 9], REPORT_CID, {"from": oracle})
-    assert [tuple(registry.attestation(c)) for c in (1, 2)] == [(False, 0), (True, 5)]
+def test_attest_scores_only_by_the_oracle(registry, token, revealed, oracle_role, treasury, guardian, alice):
+    before = registry_state(registry, token, [alice])
+    for caller in (treasury, guardian, alice):
+        with brownie.reverts(revert("AccessControlUnauthorizedAccount", caller, oracle_role)):
+            registry.attestScores(revealed, [1, 1], [True, True], REPORT_CID, {"from": caller})
+    assert registry_state(registry, token, [alice]) == before
 
 
-def test_a_contribution_to_a_paused_project_can_still_be_attested(registry, submitted, guardian, oracle):
-    registry.pauseProject(1, {"from": guardian})
-    registry.attestScores([1], [3], REPORT_CID, {"from": oracle})
-    assert tuple(registry.attestation(1)) == (True, 3)
+# ------------------------------------------------------------------------------ pause, roles, views
 
 
-# ------------------------------------------------------------------------------ roles
+def test_guardian_pauses_a_project_and_governance_unpauses_it(registry, project, guardian, treasury, alice):
+    tx = registry.pauseProject(project, {"from": guardian})
+    assert dict(tx.events["ProjectPaused"]) == {"projectId": project, "guardian": guardian}
+    with brownie.reverts(revert("RegistryProjectPaused", project)):
+        registry.pauseProject(project, {"from": guardian})
+    tx = registry.unpauseProject(project, {"from": treasury})
+    assert dict(tx.events["ProjectUnpaused"]) == {"projectId": project}
+    with brownie.reverts(revert("RegistryProjectNotPaused", project)):
+        registry.unpauseProject(project, {"from": treasury})
+    commit(registry, alice, project)
 
 
-def test_governance_grants_and_revokes_the_oracle_role(registry, submitted, oracle_role, treasury, carol):
+def test_only_the_guardian_pauses_and_only_governance_unpauses(registry, project, guardian_role, guardian, outsider):
+    with brownie.reverts(revert("AccessControlUnauthorizedAccount", outsider, guardian_role)):
+        registry.pauseProject(project, {"from": outsider})
+    registry.pauseProject(project, {"from": guardian})
+    with brownie.reverts(revert("AccessControlUnauthorizedAccount", guardian, ADMIN_ROLE)):
+        registry.unpauseProject(project, {"from": guardian})
+    assert registry.project(project)["paused"]
+
+
+def test_a_paused_project_still_takes_reveals_and_attestations(registry, project, guardian, oracle, alice):
+    contribution_id, sealed = commit(registry, alice, project)
+    registry.pauseProject(project, {"from": guardian})
+    advance_to_phase(registry, project, 0, Phase.REVEAL)
+    registry.reveal(*sealed.reveal_args(contribution_id), {"from": alice})
+    registry.attestScores([contribution_id], [3], [True], REPORT_CID, {"from": oracle})
+    assert registry.contribution(contribution_id)["status"] == Status.ACCEPTED.code
+
+
+def test_governance_grants_and_revokes_the_oracle_role(registry, revealed, oracle_role, treasury, carol):
     tx = registry.grantRole(oracle_role, carol, {"from": treasury})
     assert dict(tx.events["RoleGranted"]) == {"role": oracle_role, "account": carol, "sender": treasury}
-    registry.attestScores([1], [4], REPORT_CID, {"from": carol})
-    tx = registry.revokeRole(oracle_role, carol, {"from": treasury})
-    assert dict(tx.events["RoleRevoked"]) == {"role": oracle_role, "account": carol, "sender": treasury}
-    with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", carol, oracle_role)):
-        registry.attestScores([2], [4], REPORT_CID, {"from": carol})
+    registry.attestScores(revealed[:1], [1], [True], REPORT_CID, {"from": carol})
+    registry.revokeRole(oracle_role, carol, {"from": treasury})
+    with brownie.reverts(revert("AccessControlUnauthorizedAccount", carol, oracle_role)):
+        registry.attestScores(revealed[1:], [1], [True], REPORT_CID, {"from": carol})
 
 
-def test_governance_grants_and_revokes_the_guardian_role(registry, project, guardian_role, treasury, carol):
-    registry.grantRole(guardian_role, carol, {"from": treasury})
-    registry.pauseProject(1, {"from": carol})
-    registry.revokeRole(guardian_role, carol, {"from": treasury})
-    with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", carol, guardian_role)):
-        registry.pauseProject(2, {"from": carol})
-
-
-def test_only_governance_manages_roles(registry, oracle_role, guardian_role, oracle, guardian, outsider):
-    for caller, role in ((oracle, oracle_role), (guardian, guardian_role), (outsider, oracle_role)):
-        with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", caller, ADMIN_ROLE)):
-            registry.grantRole(role, outsider, {"from": caller})
-    with brownie.reverts(revert_message("AccessControlUnauthorizedAccount", guardian, ADMIN_ROLE)):
-        registry.revokeRole(oracle_role, oracle, {"from": guardian})
-    assert not registry.hasRole(oracle_role, outsider) and registry.hasRole(oracle_role, oracle)
-
-
-def test_roles_after_deployment(registry, oracle_role, guardian_role, timelock, oracle, guardian, deployer):
-    assert registry.hasRole(ADMIN_ROLE, timelock)
+def test_roles_and_constants_after_deployment(registry, oracle_role, guardian_role, timelock, token, oracle, guardian):
+    assert registry.hasRole(ADMIN_ROLE, timelock) and registry.treasury() == timelock
     assert registry.hasRole(oracle_role, oracle) and registry.hasRole(guardian_role, guardian)
-    assert not any(registry.hasRole(r, deployer) for r in (ADMIN_ROLE, oracle_role, guardian_role))
-    assert registry.getRoleAdmin(oracle_role) == registry.getRoleAdmin(guardian_role) == "0x" + "00" * 32
+    assert registry.bondToken() == token
+    assert registry.MAX_CID_LENGTH() == 128 and registry.MAX_WINDOW() == 365 * 86400
 
 
-# ------------------------------------------------------------------------------ views
+def test_views_of_unknown_ids(registry, project):
+    with brownie.reverts(revert("RegistryUnknownContribution", 1)):
+        registry.contribution(1)
+    with brownie.reverts(revert("RegistryUnknownProject", 2)):
+        registry.project(2)
+    for view, args in (("epochAt", (2, 0)), ("epochWindows", (2, 0)), ("epochEnd", (2, 0)), ("bondFor", (2, 0))):
+        with brownie.reverts(revert("RegistryUnknownProject", 2)):
+            getattr(registry, view)(*args)
+    assert tuple(registry.attestation(1)) == (False, 0, False)
+    assert tuple(registry.epochSlice(project, 0)) == (False, 0, 0)
 
 
-def test_views_of_unknown_ids(registry, submitted):
-    for unknown in (0, 3):
-        with brownie.reverts(revert_message("RegistryUnknownProject", unknown)):
-            registry.project(unknown)
-    for unknown in (0, 4):
-        with brownie.reverts(revert_message("RegistryUnknownContribution", unknown)):
-            registry.contribution(unknown)
-    assert tuple(registry.attestation(4)) == (False, 0)
-    assert (registry.projectCount(), registry.contributionCount()) == (2, 3)
-
-
-def test_the_eip712_domain_and_type_match_dao_eip712(registry, chain):
-    """The contract's typehash and domain are the ones dao.eip712 signs for."""
-    fields = ",".join(f"{f['type']} {f['name']}" for f in eip712.SUBMISSION_TYPE)
-    assert registry.SUBMISSION_TYPEHASH() == "0x" + keccak(text=f"Submission({fields})").hex()
-    domain = registry.eip712Domain()
-    assert (domain[1], domain[2], domain[3], domain[4]) == (
-        eip712.REGISTRY_DOMAIN_NAME,
-        eip712.REGISTRY_DOMAIN_VERSION,
-        chain.id,
-        registry.address,
-    )
-    separator = keccak(
-        encode(
-            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [
-                keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
-                keccak(text=eip712.REGISTRY_DOMAIN_NAME),
-                keccak(text=eip712.REGISTRY_DOMAIN_VERSION),
-                chain.id,
-                registry.address,
-            ],
-        )
-    )
-    assert registry.DOMAIN_SEPARATOR() == "0x" + separator.hex()
-    assert registry.MAX_CID_LENGTH() == 128
+def test_a_fresh_set_of_slices_from_governance_only(registry, token, project, treasury, outsider):
+    fresh = test_slices(5, label=b"rotated")
+    root = "0x" + fresh.root.hex()
+    with brownie.reverts(revert("AccessControlUnauthorizedAccount", outsider, ADMIN_ROLE)):
+        registry.registerSlices(project, root, 5, {"from": outsider})
+    with brownie.reverts(revert("RegistryInvalidSlices", bytes(32), 5)):
+        registry.registerSlices(project, ZERO, 5, {"from": treasury})
+    tx = registry.registerSlices(project, root, 5, {"from": treasury})
+    assert dict(tx.events["SlicesRegistered"]) == {
+        "projectId": project,
+        "sliceSet": 2,
+        "slicesRoot": root,
+        "sliceCount": 5,
+    }
+    assert registry.slicesLeft(project) == 5

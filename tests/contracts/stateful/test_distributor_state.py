@@ -45,7 +45,9 @@ from web3.logs import DISCARD
 
 from dao.abi import abi
 from dao.merkle import RewardLeaf, StandardMerkleTree, reward_tree
+from dao.proposals import epoch_key
 from tests.contracts.rewards.epochs import REPORT_CID
+from tests.helpers import advance_to, register_project
 
 # hypothesis keeps its first examples small (a dozen or so, each a step or two); the ones after
 # them mostly run STEPS steps each
@@ -63,6 +65,7 @@ LONG_JUMP = 10_000
 assert STEPS * SHORT_JUMP < WINDOW / 2 and LONG_JUMP > WINDOW
 # A second bitmap word (256) and a far one, beside the first few indices.
 INDEX_POOL = (0, 1, 2, 3, 255, 256, 1_000_000)
+FUTURE = 10**6  # an epoch of project 1 that no run reaches
 
 leaf_specs = st.lists(
     st.tuples(st.sampled_from(INDEX_POOL), st.integers(0, 3), st.integers(1, 10**20)),
@@ -88,8 +91,23 @@ class ModelEpoch:
 
 
 def test_distributor_state_machine(
-    deployment, distributor, token, treasury, guardian, deployer, alice, bob, carol, outsider, DistributorProbe
+    deployment,
+    registry,
+    distributor,
+    token,
+    treasury,
+    guardian,
+    deployer,
+    alice,
+    bob,
+    carol,
+    outsider,
+    DistributorProbe,
 ):
+    # project 1's epochs 1..MAX_EPOCHS + 1 have closed, so each may be funded; FUTURE never closes in a run
+    project_id = register_project(registry, treasury, commit_window=60, reveal_window=60)
+    advance_to(registry.epochEnd(project_id, MAX_EPOCHS + 1))
+    future_end = registry.epochEnd(project_id, FUTURE)
     probe = web3.eth.contract(address=DistributorProbe.deploy({"from": deployer}).address, abi=DistributorProbe.abi)
     dist = web3.eth.contract(address=distributor.address, abi=abi("RewardDistributor"))
     tok = web3.eth.contract(address=token.address, abi=abi("MeritToken"))
@@ -135,7 +153,7 @@ def test_distributor_state_machine(
             )
             assert receipt.status == 1, f"expected success, got {refusal(call, sender)}"
             for event in dist.events.Claimed().process_receipt(receipt, errors=DISCARD):
-                self.payments[(event.args.epochId, event.args.index)] += 1
+                self.payments[(event.args.epochKey, event.args.index)] += 1
             return receipt
 
         def claim_refusal(
@@ -175,7 +193,8 @@ def test_distributor_state_machine(
             tree_total = sum(leaf.amount for leaf in leaves)
             # governance may fund less than the tree adds up to; the epoch must then refuse the excess
             total = max(1, tree_total - tree_total * shortfall_percent // 100)
-            epoch_id = len(self.epochs) + 1
+            epoch = len(self.epochs) + 1
+            epoch_id = epoch_key(1, epoch)
             approved = web3.eth.wait_for_transaction_receipt(
                 tok.functions.approve(dist.address, total).transact(
                     {"from": treasury.address, "gas": 200_000, "gasPrice": 0}
@@ -183,29 +202,39 @@ def test_distributor_state_machine(
             )
             deadline = web3.eth.get_block(approved.blockNumber).timestamp + WINDOW
             self.attempt(
-                None, dist.functions.fundEpoch(epoch_id, tree.root, total, REPORT_CID, deadline), treasury.address
+                None, dist.functions.fundEpoch(1, epoch, tree.root, total, REPORT_CID, deadline), treasury.address
             )
             self.epochs[epoch_id] = ModelEpoch(leaves, tree, total, deadline)
             self.funded += total
             self.balances[treasury.address] -= total
 
         @precondition(lambda self: self.epochs)
-        @rule(epoch_pick=st.integers(0, MAX_EPOCHS), bad=st.sampled_from(["zero root", "over cap", "again"]))
+        @rule(
+            epoch_pick=st.integers(0, MAX_EPOCHS),
+            bad=st.sampled_from(["zero root", "over cap", "again", "passed over", "future"]),
+        )
         def fund_badly(self, epoch_pick, bad):
             epoch_id = sorted(self.epochs)[epoch_pick % len(self.epochs)]
-            root, total, new_id = self.epochs[epoch_id].tree.root, 1, len(self.epochs) + 1
+            epoch = epoch_id & (2**128 - 1)
+            root, total, new = self.epochs[epoch_id].tree.root, 1, len(self.epochs) + 1
             expected = {
                 "zero root": ("DistributorZeroRoot",),
                 "over cap": ("DistributorInvalidTotal", cap + 1, cap),
                 "again": ("DistributorEpochAlreadyFunded", epoch_id),
+                "passed over": ("DistributorEpochPassedOver", 1, 0, new),
+                "future": ("DistributorEpochNotClosed", 1, FUTURE, future_end),
             }[bad]
             if bad == "zero root":
-                root, epoch_id = "0x" + "00" * 32, new_id
+                root, epoch = "0x" + "00" * 32, new
             elif bad == "over cap":
-                total, epoch_id = cap + 1, new_id
+                total, epoch = cap + 1, new
+            elif bad == "passed over":
+                epoch = 0  # never funded, and epochs after it were
+            elif bad == "future":
+                epoch = FUTURE
             deadline = self.epochs[max(self.epochs)].deadline
             self.attempt(
-                expected, dist.functions.fundEpoch(epoch_id, root, total, REPORT_CID, deadline), treasury.address
+                expected, dist.functions.fundEpoch(1, epoch, root, total, REPORT_CID, deadline), treasury.address
             )
 
         @precondition(lambda self: self.epochs)
