@@ -107,14 +107,11 @@ def current_epoch(registry, project_id: int) -> int:
     return int(epoch)
 
 
-def test_slices(count: int = 3, *, label: bytes = b"answers") -> SliceSet:
+def hidden_slices(count: int = 3, *, label: bytes = b"answers") -> SliceSet:
     """A project's hidden slices, deterministic so that module-scoped data stays the same."""
     datas = [label + b" slice %d" % i for i in range(count)]
     salts = [bytes([0x5A, i + 1]) * 16 for i in range(count)]
     return SliceSet.build(datas, salts)
-
-
-test_slices.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test pytest should collect
 
 
 def project_params(
@@ -156,7 +153,7 @@ def register_project(
     that start, so epoch 0's commit window is open. Returns the project id."""
     start = latest_timestamp() + start_in
     tx = registry.registerProject(
-        project_params(start=start, slices=slices or test_slices(), **params), {"from": treasury}
+        project_params(start=start, slices=slices or hidden_slices(), **params), {"from": treasury}
     )
     if open_now:
         advance_to(start)

@@ -9,7 +9,7 @@ import pytest
 from brownie import project as brownie_project
 
 from dao.vocabulary import ContributionKind, Phase, Status, Task
-from tests.helpers import CID, Sealed, current_epoch, project_params, register_project, test_slices
+from tests.helpers import CID, Sealed, current_epoch, hidden_slices, project_params, register_project
 
 
 def _enums(ast: Any) -> dict[str, list[str]]:
@@ -46,7 +46,9 @@ def test_each_enum_has_the_contracts_members_in_their_order(contract_enums, pyth
 def test_a_registered_tasks_code_reads_back_as_the_same_member(registry, treasury):
     from brownie import chain
 
-    params = project_params(start=chain.time() + 60, slices=test_slices(), name="vocabulary", task=Task.LABELLING.code)
+    params = project_params(
+        start=chain.time() + 60, slices=hidden_slices(), name="vocabulary", task=Task.LABELLING.code
+    )
     tx = registry.registerProject(params, {"from": treasury})
     assert Task.from_code(tx.events["ProjectRegistered"]["task"]) is Task.LABELLING
 

@@ -11,7 +11,7 @@ import pytest
 from dao.artifacts import EmbeddedStore
 from dao.deployments import save_deployment
 from tests.helpers import TOKEN
-from tests.oracle.helpers import SLICES, EpochWorld, Workload, oracle_settings, register_project
+from tests.oracle.helpers import SLICES, EpochWorld, Workload, oracle_settings, register_sliced_project
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +47,8 @@ def world(
     the oracle holding votes enough to propose, and alice, bob, carol delegated so that proposals pass."""
     champion = tmp_path / "champion.npy"
     champion.write_bytes(workload.champion)
-    project_id, slices = register_project(
-        registry, treasury, chain, [workload.answers] * SLICES, tmp_path / "hidden-slices"
+    project_id, slices = register_sliced_project(
+        registry, treasury, [workload.answers] * SLICES, tmp_path / "hidden-slices"
     )
     token.transfer(oracle, 5000 * TOKEN, {"from": alice})
     for holder in (oracle, alice, bob, carol):

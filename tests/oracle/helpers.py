@@ -29,7 +29,7 @@ from oracle.hidden import write_slice_manifest
 from oracle.scoring.report import EpochReport, report_from_json
 from oracle.settings import Settings, load_settings
 from oracle.state import EpochRecord, Journal
-from tests.helpers import free_port
+from tests.helpers import advance_to, free_port, latest_timestamp, register_project
 
 # anvil's well-known account 7: holds the registry's ORACLE_ROLE in tests/contracts/deploy-test.json
 ORACLE_KEY = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356"
@@ -37,7 +37,6 @@ COMMIT_WINDOW = 600  # seconds: the tests move anvil's clock through each window
 REVEAL_WINDOW = 600
 SLICES = 5
 CONFIRMATIONS = 2
-BENCHMARK_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
 
 
 def npy(array: np.ndarray) -> bytes:
@@ -124,46 +123,25 @@ def oracle_settings(tmp_path: Path, **kwargs: Any) -> Settings:
     return load_settings(tmp_path / "oracle.json")
 
 
-def register_project(
-    registry: Any, treasury: Any, chain: Any, slice_datas: list[bytes], folder: Path, *, bond: int = 0
+def register_sliced_project(
+    registry: Any, treasury: Any, slice_datas: list[bytes], folder: Path, *, bond: int = 0
 ) -> tuple[int, Path]:
-    """Registers a project whose epochs start now, with a slice set over `slice_datas` (written, with
-    their salts, to `folder` as the oracle's manifest); returns (project id, manifest path)."""
+    """Registers a project whose epochs start now (tests.helpers.register_project), with a slice set
+    over `slice_datas` written with its salts to `folder` as the oracle's manifest; returns
+    (project id, manifest path)."""
     slices = SliceSet.build(slice_datas)
     manifest = write_slice_manifest(folder, slices)
-    start = block_time() + 5
-    params = (
-        "Sentiment",
-        0,
-        "accuracy",
-        BENCHMARK_CID,
-        start,
-        COMMIT_WINDOW,
-        REVEAL_WINDOW,
-        bond,
-        "0x" + slices.root.hex(),
-        len(slices),
+    project_id = register_project(
+        registry,
+        treasury,
+        slices=slices,
+        start_in=5,
+        name="Sentiment",
+        commit_window=COMMIT_WINDOW,
+        reveal_window=REVEAL_WINDOW,
+        bond=bond,
     )
-    tx = registry.registerProject(params, {"from": treasury})
-    advance_chain_to(chain, start)
-    return tx.events["ProjectRegistered"]["projectId"], manifest
-
-
-def block_time() -> int:
-    """The newest block's timestamp: the clock the contracts read (Brownie's chain.time() is an estimate)."""
-    from brownie import web3
-
-    return int(web3.eth.get_block("latest")["timestamp"])
-
-
-def advance_chain_to(chain: Any, timestamp: int) -> None:
-    """Mines a block timed at `timestamp` or later."""
-    if block_time() < timestamp:
-        chain.sleep(timestamp - block_time())
-    chain.mine()
-    while block_time() < timestamp:  # the node's clock may lag Brownie's offset by a second
-        chain.sleep(1)
-        chain.mine()
+    return project_id, manifest
 
 
 @dataclass
@@ -200,15 +178,15 @@ class EpochWorld:
         return tuple(int(v) for v in self.registry.epochWindows(self.project_id, epoch))  # type: ignore[return-value]
 
     def current_epoch(self) -> int:
-        return int(self.registry.epochAt(self.project_id, block_time() + 1)[0])
+        return int(self.registry.epochAt(self.project_id, latest_timestamp() + 1)[0])
 
     def advance_to(self, timestamp: int) -> None:
-        advance_chain_to(self.chain, timestamp)
+        advance_to(timestamp)
 
     def _commit(self, account: Any, cid: str, kind: int, data: bytes | None) -> int:
         epoch = self.current_epoch()
         _, reveal_start, _ = self.windows(epoch)
-        assert block_time() + 1 < reveal_start, "the commits overran the commit window"
+        assert latest_timestamp() + 1 < reveal_start, "the commits overran the commit window"
         if data is not None:
             self.store.put(data)  # the oracle's own store: what the contributor uploads at reveal
         salt = new_salt()

@@ -20,7 +20,7 @@ from tests.oracle.helpers import (
     chain_ledger,
     journal_proposal,
     journal_report,
-    register_project,
+    register_sliced_project,
     write_config,
 )
 
@@ -66,8 +66,8 @@ def test_the_slice_is_served_nowhere_before_its_reveal_and_checkable_by_anyone_a
 
 def test_bonds_come_back_for_valid_work_only(world, registry, token, treasury, alice, bob, carol, outsider, web3):
     bond = 10 * TOKEN
-    project_id, slices = register_project(
-        registry, treasury, world.chain, [world.workload.answers] * 2, world.tmp_path / "bonded", bond=bond
+    project_id, slices = register_sliced_project(
+        registry, treasury, [world.workload.answers] * 2, world.tmp_path / "bonded", bond=bond
     )
     world.project_id = project_id
     for account in (bob, carol, outsider, alice):

@@ -10,7 +10,7 @@ from oracle.plan import contribution_scores
 from oracle.service import OracleService
 from oracle.settings import load_settings
 from oracle.state import Step
-from tests.oracle.helpers import chain_ledger, journal_report, register_project, write_config
+from tests.oracle.helpers import chain_ledger, journal_report, register_sliced_project, write_config
 
 pytestmark = pytest.mark.usefixtures("isolation")  # a snapshot around every test
 
@@ -31,8 +31,8 @@ def test_label_contributions_are_attested_with_their_annotators_scores(
     items.write_text("item\n" + "".join(f"t{i}\n" for i in range(ITEMS)))
     # the epoch's hidden slice: the model answers and, for ten label items, their gold labels
     gold_rows = "".join(f"t{i},{'ny'[truth[i]]}\n" for i in range(10)).encode()
-    project_id, slices = register_project(
-        registry, treasury, world.chain, [world.workload.answers + gold_rows], world.tmp_path / "label-slices"
+    project_id, slices = register_sliced_project(
+        registry, treasury, [world.workload.answers + gold_rows], world.tmp_path / "label-slices"
     )
     world.project_id = project_id
     project = world.settings.project.model_dump(mode="json")

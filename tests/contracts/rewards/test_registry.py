@@ -16,12 +16,12 @@ from tests.helpers import (
     Sealed,
     advance_to_phase,
     commit,
+    hidden_slices,
     latest_timestamp,
     project_params,
     register_project,
     seal,
     set_next_timestamp,
-    test_slices,
 )
 from tests.helpers import revert_message as revert
 
@@ -516,7 +516,7 @@ def test_views_of_unknown_ids(registry, project):
 
 
 def test_a_fresh_set_of_slices_from_governance_only(registry, token, project, treasury, outsider):
-    fresh = test_slices(5, label=b"rotated")
+    fresh = hidden_slices(5, label=b"rotated")
     root = "0x" + fresh.root.hex()
     with brownie.reverts(revert("AccessControlUnauthorizedAccount", outsider, ADMIN_ROLE)):
         registry.registerSlices(project, root, 5, {"from": outsider})

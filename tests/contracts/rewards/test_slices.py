@@ -10,7 +10,7 @@ from hexbytes import HexBytes
 from dao.slices import content_hash, verify_slice
 from dao.vocabulary import Phase
 from tests.contracts.rewards.registry_state import registry_state
-from tests.helpers import SLICE_CID, advance_to_phase, revert_message, test_slices
+from tests.helpers import SLICE_CID, advance_to_phase, hidden_slices, revert_message
 
 ADMIN_ROLE = bytes(32)
 
@@ -110,7 +110,7 @@ def test_no_slice_is_revealed_after_the_set_ran_out(registry, token, project, sl
 def test_rotation_starts_a_fresh_set_and_the_old_one_is_never_used(registry, project, slices, oracle, treasury):
     close(registry, project, 0)
     registry.revealSlice(*reveal_args(project, 0, slices, 0), {"from": oracle})
-    fresh = test_slices(2, label=b"rotated")
+    fresh = hidden_slices(2, label=b"rotated")
     registry.registerSlices(project, fresh.root, len(fresh), {"from": treasury})
     close(registry, project, 1)
     # the old set's next slice no longer proves
