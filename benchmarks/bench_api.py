@@ -6,7 +6,7 @@
    JSON from memory; both served by uvicorn on loopback, each loaded from this (second) process
    with a bounded number of keep-alive requests over a few connections.
 3. Indexer log throughput against a naive web3.py loop (`w3.eth.get_logs` + `process_log` per
-   log) over the same ContributionSubmitted logs on an anvil chain started here
+   log) over the same Committed logs on an anvil chain started here
    (MERIT_BENCH_ANVIL_PORT, default 8547).
 """
 
@@ -53,30 +53,40 @@ def build_database(path: Path) -> list[str]:
     contributors = [_address(i) for i in range(CONTRIBUTORS)]
     rng = random.Random(11)
     connection = sqlite3.connect(path)
-    statuses = ("pending", "scored", "rejected")
+    statuses = ("committed", "revealed", "accepted", "rejected", "forfeited")
 
     def rows():
         for cid in range(1, ROWS + 1):
-            status = statuses[cid % 3]
+            status = statuses[cid % 5]
+            revealed = status in ("revealed", "accepted", "rejected")
+            attested = status in ("accepted", "rejected")
             yield (
                 cid,
                 1 + cid % 7,
+                cid // 10_000,
                 contributors[rng.randrange(CONTRIBUTORS)],
-                cid % 2,
-                CID,
+                "0x" + f"{cid:064x}",
+                "0".zfill(78),
                 None,
                 cid // 10,
                 "0x" + f"{cid:064x}",
                 status,
-                None if status == "pending" else str(cid % 1000).zfill(78),
+                cid % 2 if revealed else None,
+                CID if revealed else None,
+                cid // 10 + 1 if revealed else None,
+                "0x" + f"{cid + 1:064x}" if revealed else None,
                 None,
-                None if status == "pending" else cid // 10_000,
+                str(cid % 1000).zfill(78) if attested else None,
+                (status == "accepted") if attested else None,
+                None,
+                "none",
             )
 
     with connection:
         connection.executemany(
-            "INSERT INTO contributions (contribution_id, project_id, contributor, kind, cid, relayer, block_number,"
-            " tx_hash, status, score, report_cid, epoch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO contributions (contribution_id, project_id, epoch, contributor, commitment, bond, relayer,"
+            " block_number, tx_hash, status, kind, cid, reveal_block, reveal_tx, reveal_relayer, score, valid,"
+            " report_cid, bond_state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows(),
         )
     connection.execute("ANALYZE")
@@ -310,8 +320,8 @@ def bench_indexer(tmp: Path) -> None:
             {"registry": registry.address, "distributor": _address(1), "governor": _address(2), "token": _address(3)}
         )
         naive_contract = w3.eth.contract(address=registry.address, abi=abi("ContributionRegistry"))
-        event = naive_contract.events.ContributionSubmitted()
-        topic = "0x" + keccak(text="ContributionSubmitted(uint256,uint256,address,uint8,string,address)").hex()
+        event = naive_contract.events.Committed()
+        topic = "0x" + keccak(text="Committed(uint256,uint256,address,uint256,bytes32,uint256,address)").hex()
 
         def naive() -> int:
             logs = w3.eth.get_logs({"fromBlock": 0, "toBlock": head, "address": registry.address, "topics": [topic]})
@@ -329,7 +339,8 @@ def bench_indexer(tmp: Path) -> None:
             [{"fromBlock": "0x0", "toBlock": hex(head), "address": registry.address, "topics": [topic]}],
         )["result"]
         formatted = w3.eth.get_logs({"fromBlock": 0, "toBlock": head, "address": registry.address, "topics": [topic]})
-        assert naive() == SUBMISSIONS and bulk() == SUBMISSIONS + 1  # bulk also keeps ProjectRegistered
+        # bulk also keeps ProjectRegistered, ScheduleChanged and SlicesRegistered
+        assert naive() == SUBMISSIONS and bulk() == SUBMISSIONS + 3
         t_store = _store_seconds(decoder.decode_all(raw), tmp)
         t_naive, t_bulk = _paired_medians(naive, bulk, 3)
         t_naive_decode, t_bulk_decode = _paired_medians(
@@ -338,7 +349,7 @@ def bench_indexer(tmp: Path) -> None:
     finally:
         anvil.terminate()
         anvil.wait()
-    print(f"indexer, {SUBMISSIONS:,} ContributionSubmitted logs from anvil (median of 3):")
+    print(f"indexer, {SUBMISSIONS:,} Committed logs from anvil (median of 3):")
     print(
         f"  fetch + decode: naive web3.py get_logs + process_log {SUBMISSIONS / t_naive:,.0f} logs/s,"
         f" OpenMerit raw getLogs + bulk decode {SUBMISSIONS / t_bulk:,.0f} logs/s:"
@@ -372,24 +383,31 @@ def _store_seconds(events: list, tmp: Path) -> float:
 
 
 def _deploy_registry(w3):
+    """A registry with one project whose (year-long) commit window is open; no bond, so the bond
+    token is never called."""
     artifact = json.loads((REPO / "build" / "contracts" / "ContributionRegistry.json").read_text())
     admin = w3.eth.accounts[0]
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(admin, admin, admin).transact({"from": admin}))
-    registry = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
-    w3.eth.wait_for_transaction_receipt(
-        registry.functions.registerProject("bench", 0, "accuracy", CID, b"\x11" * 32).transact({"from": admin})
+    receipt = w3.eth.wait_for_transaction_receipt(
+        factory.constructor(admin, admin, admin, admin).transact({"from": admin})
     )
+    registry = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
+    start = w3.eth.get_block("latest")["timestamp"] + 2
+    year = 365 * 86400
+    params = ("bench", 0, "accuracy", CID, start, year, year, 0, b"\x11" * 32, 1)
+    w3.eth.wait_for_transaction_receipt(registry.functions.registerProject(params).transact({"from": admin}))
+    w3.provider.make_request("evm_setNextBlockTimestamp", [start])
+    w3.provider.make_request("evm_mine", [])
     return registry
 
 
 def _submit_many(w3, registry, count: int) -> None:
-    """Sends `count` submissions in JSON-RPC batches with automine off, mining a block per batch."""
+    """Sends `count` commits in JSON-RPC batches with automine off, mining a block per batch."""
     import requests
 
     url = w3.provider.endpoint_uri
     senders = w3.eth.accounts[1:10]
-    data = registry.functions.submit(1, 0, CID)._encode_transaction_data()
+    data = registry.functions.commit(1, b"\xc0" * 32)._encode_transaction_data()
     nonces = {s: w3.eth.get_transaction_count(s) for s in senders}
     w3.provider.make_request("evm_setAutomine", [False])
     batch_size = 400
