@@ -8,9 +8,10 @@ from brownie import web3
 from typer.testing import CliRunner
 
 from dao.merkle import RewardLeaf, reward_tree
+from dao.vocabulary import Phase, Status
 from merit.cli import app
 from merit.demo.story import ApiServer, anvil_account
-from tests.helpers import TOKEN, free_port, fund_epoch
+from tests.helpers import TOKEN, advance_to_phase, free_port, fund_epoch, register_project
 
 pytestmark = pytest.mark.usefixtures("isolation")  # a snapshot around every test
 
@@ -70,7 +71,8 @@ def test_a_project_goes_through_governance(keystores, chain, registry):
     chain.sleep(1)
     chain.mine()
     (merit.home / "inputs.csv").write_text("id,px0\nt0,1\n")
-    (merit.home / "answers.csv").write_text("id,answer\nt0,7\n")
+    for epoch in range(3):  # one hidden slice per future epoch
+        (merit.home / f"slice-{epoch}.csv").write_text(f"id,answer\nt0,{epoch}\n")
     proposed = json.loads(
         merit(
             "project",
@@ -83,8 +85,15 @@ def test_a_project_goes_through_governance(keystores, chain, registry):
             "accuracy",
             "--benchmark",
             merit.home / "inputs.csv",
-            "--answers",
-            merit.home / "answers.csv",
+            *[arg for epoch in range(3) for arg in ("--slice", merit.home / f"slice-{epoch}.csv")],
+            "--slices-out",
+            merit.home / "slices",
+            "--commit-window",
+            600,
+            "--reveal-window",
+            300,
+            "--bond",
+            "2.5",
             "--account",
             "alice",
             "--json",
@@ -105,10 +114,16 @@ def test_a_project_goes_through_governance(keystores, chain, registry):
 
     projects = json.loads(merit("project", "list", "--json").stdout)
     assert [(p["name"], p["benchmark_cid"]) for p in projects] == [("digits", proposed["benchmark_cid"])]
+    # the clock: epoch 0 has not started yet (its start was set ten minutes after the proposal)
+    assert (projects[0]["epoch"], projects[0]["phase"], projects[0]["slices_left"]) == (None, "not_started", 3)
+    assert projects[0]["bond"] == str(25 * TOKEN // 10)
+    # only the root left the machine; the oracle's copy of the slices and salts is where it was asked
+    manifest = json.loads((merit.home / "slices" / "slices.json").read_text())
+    assert len(manifest["slices"]) == 3 and registry.project(1)["slicesRoot"].hex() in proposed["slices_root"]
     listed = json.loads(merit("proposals", "--json").stdout)
     assert [p["state"] for p in listed] == ["executed"]
     status = json.loads(merit("status", "--json").stdout)
-    assert status["projects"] == 1 and status["proposals"] == {"executed": 1}
+    assert [p["phase"] for p in status["projects"]] == ["not_started"] and status["proposals"] == {"executed": 1}
 
 
 def test_unknown_proposal_and_empty_claims_are_one_line_errors(keystores):
@@ -117,18 +132,11 @@ def test_unknown_proposal_and_empty_claims_are_one_line_errors(keystores):
     assert "Traceback" not in missing.output
 
 
-def test_contributor_submits_sees_rewards_and_claims(
+def test_contributor_commits_reveals_sees_rewards_and_claims(
     keystores, registry, distributor, token, treasury, chain, monkeypatch
 ):
     merit = keystores
-    registry.registerProject(
-        "digits",
-        0,
-        "accuracy",
-        "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-        "0x" + "22" * 32,
-        {"from": treasury},
-    )
+    project_id = register_project(registry, treasury)  # epoch 0's commit window is open
     carol, bob = anvil_account(3), anvil_account(2)
     leaves = [RewardLeaf(0, bob.address, 5 * TOKEN), RewardLeaf(1, carol.address, 7 * TOKEN)]
     tree = reward_tree(leaves)
@@ -146,7 +154,7 @@ def test_contributor_submits_sees_rewards_and_claims(
     report = EpochReport(  # the allocations the API serves proofs for come from the epoch's report
         scoring_version="test",
         parameters=ScoringParameters(task="classification", metric="accuracy"),
-        inputs=EpochInputs(project="digits", epoch=1, chain_id=chain.id, budget_wei=12 * TOKEN),
+        inputs=EpochInputs(project="digits", epoch=0, chain_id=chain.id, budget_wei=12 * TOKEN),
         model_pool_wei=12 * TOKEN,
         label_pool_wei=0,
         unallocated_wei=0,
@@ -175,7 +183,7 @@ def test_contributor_submits_sees_rewards_and_claims(
                 "submit",
                 home / "preds.csv",
                 "--project",
-                1,
+                project_id,
                 "--kind",
                 "model_predictions",
                 "--account",
@@ -188,7 +196,7 @@ def test_contributor_submits_sees_rewards_and_claims(
                 "submit",
                 home / "preds.csv",
                 "--project",
-                1,
+                project_id,
                 "--kind",
                 "labels",
                 "--account",
@@ -197,14 +205,30 @@ def test_contributor_submits_sees_rewards_and_claims(
                 "--json",
             ).stdout
         )
-        assert (direct["contribution_id"], relayed["contribution_id"]) == (1, 2)
-        assert registry.contribution(2)[0] == bob.address  # the relayer paid, bob is the contributor
+        assert (direct["contribution_id"], relayed["contribution_id"]) == (1, 2) and direct["epoch"] == 0
+        # committed: nothing about the content is public, on chain or in the API's store
+        assert not open_artifact_store(ArtifactStoreSettings(path=home / "artifacts")).has(direct["cid"])
+        assert registry.contribution(2)["status"] == Status.COMMITTED.code  # the relayer paid, bob committed
+        too_early = merit("reveal", 1, "--account", "carol", code=1)
+        assert "reveal window opens in" in too_early.output
+        lost = merit("reveal", 7, "--account", "carol", code=3)
+        assert "its salt is not on this machine" in lost.output and "keys are not affected" in lost.output
+
+        advance_to_phase(registry, project_id, 0, Phase.REVEAL)
+        revealed = json.loads(merit("reveal", "--account", "carol", "--json").stdout)["revealed"]
+        assert [r["contribution_id"] for r in revealed] == [1] and revealed[0]["cid"] == direct["cid"]
+        merit("reveal", "--account", "bob", "--relay")
+        assert registry.contribution(2)["contributor"] == bob.address
+        assert [registry.contribution(i)["status"] for i in (1, 2)] == [Status.REVEALED.code] * 2
+        again = merit("reveal", 1, "--account", "carol", code=1)
+        assert "was revealed" in again.output
 
         api.wait_for("/contributions", lambda d: len(d["items"]) == 2, "both contributions")
         mine = json.loads(merit("contributions", "--account", "carol", "--json").stdout)
-        assert [c["contribution_id"] for c in mine["items"]] == [1]
+        assert [(c["contribution_id"], c["status"]) for c in mine["items"]] == [(1, "revealed")]
 
-        fund_epoch(distributor, token, treasury, 1, tree, 12 * TOKEN, chain, report_cid=report_cid)
+        advance_to_phase(registry, project_id, 0, Phase.CLOSED)
+        fund_epoch(distributor, token, treasury, project_id, 0, tree, 12 * TOKEN, chain, report_cid=report_cid)
         api.wait_for(f"/contributors/{carol.address}/unclaimed", lambda d: d["claims"], "carol's claim")
         rewards = json.loads(merit("rewards", "--account", "carol", "--json").stdout)
         assert int(rewards["total"]) == 7 * TOKEN
@@ -214,6 +238,27 @@ def test_contributor_submits_sees_rewards_and_claims(
         api.wait_for(f"/contributors/{carol.address}/unclaimed", lambda d: not d["claims"], "the claim indexed")
         nothing = merit("claim", "--account", "carol", code=3)
         assert "nothing to claim" in nothing.output
+
+
+def test_a_commit_outside_the_commit_window_is_refused_before_anything_is_sent(keystores, registry, treasury):
+    merit = keystores
+    project_id = register_project(registry, treasury)
+    advance_to_phase(registry, project_id, 0, Phase.REVEAL)
+    (merit.home / "late.csv").write_text("id,label\nt0,7\n")
+    count = registry.contributionCount()
+    late = merit(
+        "submit",
+        merit.home / "late.csv",
+        "--project",
+        project_id,
+        "--kind",
+        "model_predictions",
+        "--account",
+        "carol",
+        code=1,
+    )
+    assert "takes commits only in an epoch's commit window; the next opens in" in late.output
+    assert registry.contributionCount() == count
 
 
 def test_proposals_show_who_a_funding_proposal_pays_and_why(keystores, token, distributor, chain):
@@ -263,7 +308,15 @@ def test_proposals_show_who_a_funding_proposal_pays_and_why(keystores, token, di
         canonical_json(report).encode()
     )
     proposal = fund_epoch_proposal(
-        token.address, distributor.address, 4, tree.root, 100 * TOKEN, report_cid, chain.time() + 86400
+        token.address,
+        distributor.address,
+        1,
+        4,
+        tree.root,
+        100 * TOKEN,
+        report_cid,
+        chain.time() + 86400,
+        proposer=anvil_account(1).address,
     )
     merit("delegate", "--account", "alice")
     chain.sleep(1)
@@ -276,10 +329,15 @@ def test_proposals_show_who_a_funding_proposal_pays_and_why(keystores, token, di
 
     listed = json.loads(merit("proposals", "--json").stdout)
     funding = listed[-1]["funds_epoch"]
-    assert (funding["epoch"], funding["total"], funding["report_cid"]) == (4, 100 * TOKEN, report_cid)
+    assert (funding["project_id"], funding["epoch"], funding["total"], funding["report_cid"]) == (
+        1,
+        4,
+        100 * TOKEN,
+        report_cid,
+    )
     assert funding["recipients"] == [
         {"account": ada, "amount": 60 * TOKEN, "why": "model gain +0.0123"},
         {"account": ann, "amount": 40 * TOKEN, "why": "300 labels, accuracy 0.910"},
     ]
     shown = merit("proposals").stdout
-    assert "funds epoch 4" in shown and "model gain +0.0123" in shown
+    assert "funds project 1, epoch 4" in shown and "model gain +0.0123" in shown
