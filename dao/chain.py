@@ -250,10 +250,21 @@ def send_transaction(w3: Web3, account, call, *, value: int = 0, timeout: float 
     a mined transaction that failed raises too. `account` is an eth_account LocalAccount."""
     params = {"from": account.address, "value": value}
     call.call(params)  # raises ContractCustomError / ContractLogicError on a revert
-    tx = call.build_transaction({**params, "nonce": w3.eth.get_transaction_count(account.address, "pending")})
+    # The estimate is made on the pending block: a vote checkpoint written in a block with a new
+    # timestamp costs more than the update of one the estimate saw, so a margin keeps such
+    # transactions (token transfers, delegations) from running out of gas.
+    gas = int(call.estimate_gas(params) * 1.25) + 10_000
+    tx = call.build_transaction(
+        {**params, "gas": gas, "nonce": w3.eth.get_transaction_count(account.address, "pending")}
+    )
     signed = account.sign_transaction(tx)
     tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
     if receipt["status"] != 1:
-        raise RuntimeError(f"transaction {tx_hash.hex()} failed on chain (status 0)")
+        why = ""
+        try:  # the same call on the state it met (the block before), for the revert's reason
+            call.call({**params, "gas": receipt["gasUsed"] + 100_000}, block_identifier=receipt["blockNumber"] - 1)
+        except Exception as error:  # noqa: BLE001 - any revert is the reason we are looking for
+            why = f": {decode_revert(error)}"
+        raise RuntimeError(f"{call.fn_name} transaction {tx_hash.hex()} failed on chain (status 0){why}")
     return receipt

@@ -352,17 +352,21 @@ def contributions(
     kind, CID and score."""
     contributor = _address(account, address) if (account or address) else None
     page = api_get("/contributions", contributor=contributor, project=project, limit=limit)
+    clocks = {pid: api_get(f"/projects/{pid}").get("current_epoch") for pid in {c["project_id"] for c in page["items"]}}
+    for c in page["items"]:
+        c["phase"] = _epoch_phase(clocks.get(c["project_id"]), int(c["epoch"]))
     if as_json:
         print_json(page)
         return
     print_table(
         "Contributions",
-        ("id", "project", "epoch", "contributor", "status", "kind", "score", "cid"),
+        ("id", "project", "epoch", "phase", "contributor", "status", "kind", "score", "cid"),
         [
             (
                 c["contribution_id"],
                 c["project_id"],
                 c["epoch"],
+                c["phase"],
                 c["contributor"],
                 c["status"],  # committed, revealed, accepted, rejected or forfeited
                 c.get("kind") or "(sealed)",
@@ -372,6 +376,16 @@ def contributions(
             for c in page["items"]
         ],
     )
+
+
+def _epoch_phase(current: dict[str, Any] | None, epoch: int) -> str:
+    """Where a contribution's epoch is now: its project's current epoch's phase, or closed for an
+    earlier epoch."""
+    if not current or current.get("epoch") is None:
+        return "unknown"
+    if epoch < int(current["epoch"]):
+        return "closed"
+    return str(current.get("phase") or "unknown")
 
 
 @handle_errors

@@ -186,7 +186,10 @@ def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
         funding = r["funds_epoch"]
         if funding is None:
             continue
-        title = f"Proposal {r['id'][:12]}… funds project {funding['project_id']}, epoch {funding['epoch']}: {format_tokens(funding['total'])} MERIT"
+        title = (
+            f"Proposal {r['id'][:12]}… funds project {funding['project_id']}, epoch {funding['epoch']}: "
+            f"{format_tokens(funding['total'])} MERIT"
+        )
         if isinstance(funding["recipients"], str):
             console.print(f"{title}\n  {funding['recipients']}")
         else:

@@ -225,7 +225,7 @@ def test_contributor_commits_reveals_sees_rewards_and_claims(
 
         api.wait_for("/contributions", lambda d: len(d["items"]) == 2, "both contributions")
         mine = json.loads(merit("contributions", "--account", "carol", "--json").stdout)
-        assert [(c["contribution_id"], c["status"]) for c in mine["items"]] == [(1, "revealed")]
+        assert [(c["contribution_id"], c["status"], c["phase"]) for c in mine["items"]] == [(1, "revealed", "reveal")]
 
         advance_to_phase(registry, project_id, 0, Phase.CLOSED)
         fund_epoch(distributor, token, treasury, project_id, 0, tree, 12 * TOKEN, chain, report_cid=report_cid)

@@ -27,7 +27,7 @@ def rows(module_isolation, deployer, tmp_path_factory):
     result = run_story(
         root, workdir, manifest, say=lines.append, api_port=free_port(), rpc_url=web3.provider.endpoint_uri
     )
-    assert any(line.startswith("[8/8]") for line in lines)
+    assert any(line.startswith("[9/9]") for line in lines)
     return {row.contributor: row for row in result}
 
 
@@ -63,3 +63,19 @@ def test_reliable_annotators_are_paid_by_reliability(rows):
 def test_claims_pay_out_the_epoch_budget(rows):
     paid = sum(row.claimed_tokens for row in rows.values())
     assert BUDGET_TOKENS * TOKEN - 10**6 <= paid <= BUDGET_TOKENS * TOKEN  # exact split, up to the unallocated dust
+
+
+@pytest.mark.parametrize(
+    "name, bond",
+    [
+        ("ada", "returned"),
+        ("grace", "returned"),
+        ("linus", "returned"),  # no better than the champion, but honest work
+        ("copycat", "forfeited"),
+        ("mallory", "forfeited"),
+        ("ann", "returned"),
+        ("ben", "returned"),
+    ],
+)
+def test_bonds_come_back_for_valid_work_and_go_to_the_treasury_for_copies_and_malformed_files(rows, name, bond):
+    assert rows[name].bond == bond
