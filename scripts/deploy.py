@@ -9,10 +9,10 @@ One code path for local and live networks:
 
 Parameters come from ``config/deploy/<network>.json`` (see dao/deployments.py); every one is
 printed before the first transaction, and a config that would hand the DAO to one account is
-refused unless it names its reason in ``safety_waiver`` (printed too). The manifest ``deployments/<network>.json`` is written
-after each step, so a run that fails part-way resumes where it stopped. A finished live
-deployment is never replaced without the explicit ``overwrite`` argument, and a deployment is
-resumed only by the key that started it. The last step is a census read from the chain
+refused unless it names its reason in ``safety_waiver`` (printed too). The manifest
+``deployments/<network>.json`` is written after each step, so a run that fails part-way resumes
+where it stopped. A finished live deployment is never replaced without the explicit ``overwrite``
+argument, and a deployment is resumed only by the key that started it. The last step is a census read from the chain
 (dao/census.py): the deployment is marked complete only when it finds nothing blocking.
 """
 
