@@ -1,6 +1,6 @@
 # OpenMerit: every target does the set-up it needs, and skips what is already done.
 #   make demo   deploy and wire everything on a local anvil chain, then stop it
-#   make test   check the layers, lint, format and types, then run every test suite
+#   make test   check the layers, lint, format and types, run slither on every contract, then every test suite
 #   make bench  run the benchmarks (ratios against named peers, printed)
 
 SHELL := /bin/bash
@@ -15,7 +15,7 @@ SOLC := $(SOLC_DIR)/.ready-$(SOLC_VERSION)
 export SOLCX_BINARY_PATH := $(CURDIR)/$(SOLC_DIR)
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: setup check test demo bench clean
+.PHONY: setup check slither test demo bench clean
 
 setup: $(VENV)/.installed node_modules/.installed $(SOLC)
 
@@ -53,7 +53,21 @@ check: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: setup $(IPFS_NODE) check
+# slither in an environment of its own (its pins clash with Brownie's), from a pinned lock;
+# installed once, and again only when the lock changes.
+SLITHER_VENV := .venv-slither
+
+$(SLITHER_VENV)/.installed: requirements-slither.lock
+	@test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-slither.lock
+	@touch $@
+
+# Every contract in one compilation through the solc adapter; fails on any high or medium
+# finding in project code that tools/slither/triage.json does not explain.
+slither: $(SLITHER_VENV)/.installed node_modules/.installed
+	$(SLITHER_VENV)/bin/python tools/slither/check.py contracts
+
+test: setup $(IPFS_NODE) check slither
 	$(BIN)/python -m pytest
 
 demo: setup
@@ -63,4 +77,4 @@ bench: setup
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) node_modules .toolchain build reports .cache
+	rm -rf $(VENV) $(SLITHER_VENV) node_modules .toolchain build reports .cache

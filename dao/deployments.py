@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -33,6 +34,43 @@ TREASURY = "treasury"
 """In an initial distribution, the recipient that stands for the timelock (the DAO treasury)."""
 DEPLOYER = "deployer"
 """In an initial distribution, the recipient that stands for the deploying account."""
+
+
+DAY = 86_400
+
+# The bounds a config must keep unless it carries a `safety_waiver` (README, "Deploy parameters",
+# gives each one with its reason). Seconds, except quorum_percent.
+SAFE_BOUNDS: dict[str, tuple[int, int, str]] = {
+    "governor.voting_delay": (
+        3600,
+        7 * DAY,
+        "holders see a proposal and delegate before its snapshot, and longer only stalls every decision",
+    ),
+    "governor.voting_period": (
+        DAY,
+        14 * DAY,
+        "every time zone gets a full day to vote, and a fix to a bad epoch waits two weeks at most",
+    ),
+    "governor.late_quorum_extension": (
+        3600,
+        7 * DAY,
+        "a quorum reached in the last minute leaves at least an hour to answer it",
+    ),
+    "timelock.min_delay": (
+        DAY,
+        30 * DAY,
+        "the guardian and holders get a day to react to a passed proposal, while 10^12 s locks the treasury",
+    ),
+    "governor.quorum_percent": (
+        2,
+        50,
+        "under 2% a small bloc decides, and above half of the supply no turnout reaches it",
+    ),
+}
+VESTING_CLIFF_BOUNDS = (180 * DAY, 4 * 365 * DAY)
+VESTING_DURATION_BOUNDS = (365 * DAY, 10 * 365 * DAY)
+QUORUM_MARGIN = 2
+"""The votes that can exist at launch must be at least this many times the quorum: not everyone votes."""
 
 
 class DeployConfigError(ValueError):
@@ -94,9 +132,24 @@ class RewardsParams(_Strict):
     oracle: Address | None = Field(default=None, description="first holder of the registry's ORACLE_ROLE")
 
 
+class Vesting(_Strict):
+    """A grant minted into a MeritVesting wallet (OpenZeppelin's VestingWalletCliff) that starts at
+    deployment: nothing is released before the cliff, then linearly until the end."""
+
+    cliff: int = Field(ge=0, lt=2**64, description="seconds from deployment before anything is released")
+    duration: int = Field(gt=0, lt=2**64, description="seconds from deployment until all is released")
+
+    @model_validator(mode="after")
+    def _cliff_within_duration(self) -> Vesting:
+        if self.cliff > self.duration:
+            raise ValueError(f"cliff {self.cliff} s is longer than duration {self.duration} s")
+        return self
+
+
 class Grant(_Strict):
     recipient: Annotated[str, AfterValidator(lambda v: v if v in (TREASURY, DEPLOYER) else _checksum(v))]
     amount: TokenAmount
+    vesting: Vesting | None = Field(default=None, description="mint into a vesting wallet for the recipient")
 
 
 class DeployConfig(_Strict):
@@ -108,6 +161,11 @@ class DeployConfig(_Strict):
     rewards: RewardsParams
     initial_distribution: list[Grant] = Field(default_factory=list)
     confirmations: int = Field(default=1, ge=1, le=64, description="blocks to wait for each transaction")
+    safety_waiver: str | None = Field(
+        default=None,
+        min_length=10,
+        description="why the safety checks are waived (a local chain, a rehearsal); null for any DAO that runs",
+    )
 
     @model_validator(mode="after")
     def _fits_the_cap(self) -> DeployConfig:
@@ -118,29 +176,178 @@ class DeployConfig(_Strict):
             raise ValueError("rewards.epoch_cap is over token.cap")
         if self.governor.proposal_threshold > self.token.cap:
             raise ValueError("governor.proposal_threshold is over token.cap: nobody could propose")
+        for i, grant in enumerate(self.initial_distribution):
+            if grant.vesting is not None and grant.recipient == TREASURY:
+                raise ValueError(f"initial_distribution.{i}.vesting: the treasury's share is not vested")
+        return self
+
+    @model_validator(mode="after")
+    def _safe(self, info: ValidationInfo) -> DeployConfig:
+        """Refuses parameters that hand the DAO to one account or brick it (see safety_problems);
+        the deployer's address comes from the validation context, when known."""
+        if self.safety_waiver is not None:
+            return self
+        deployer = (info.context or {}).get("deployer") if info is not None else None
+        problems = safety_problems(self, deployer)
+        if problems:
+            raise ValueError("; ".join(f"{key}: {message}" for key, message in problems))
         return self
 
 
-def parse_deploy_config(raw: Any, *, source: str = "deploy config") -> DeployConfig:
-    """Validates a decoded config; raises DeployConfigError naming the first bad key."""
+def _bounded(key: str, value: int) -> tuple[str, str] | None:
+    low, high, reason = SAFE_BOUNDS[key]
+    if low <= value <= high:
+        return None
+    return key, f"{value} is outside [{low}, {high}] ({reason})"
+
+
+def _holder(grant: Grant, deployer: str | None) -> str:
+    return deployer if grant.recipient == DEPLOYER and deployer else grant.recipient
+
+
+def launch_quorum(config: DeployConfig) -> int:
+    """The quorum a proposal made right after deployment needs (GovernorVotesQuorumFraction:
+    supply at the snapshot times the numerator over 100; the supply is everything minted)."""
+    minted = sum(g.amount for g in config.initial_distribution)
+    return minted * config.governor.quorum_percent // 100
+
+
+def safety_problems(config: DeployConfig, deployer: str | None = None) -> list[tuple[str, str]]:
+    """Every (key, reason) for which the config would let one account decide alone, leave the DAO
+    unable to decide, or leave nothing able to stop a bad epoch. Tokens in the treasury (the
+    timelock) and in vesting wallets cannot be delegated, so they carry no votes at launch."""
+    gov = config.governor
+    problems = [
+        p
+        for p in (
+            _bounded("governor.voting_delay", gov.voting_delay),
+            _bounded("governor.voting_period", gov.voting_period),
+            _bounded("governor.late_quorum_extension", gov.late_quorum_extension),
+            _bounded("timelock.min_delay", config.timelock.min_delay),
+            _bounded("governor.quorum_percent", gov.quorum_percent),
+        )
+        if p is not None
+    ]
+    if gov.late_quorum_extension > gov.voting_period:
+        problems.append(("governor.late_quorum_extension", "is longer than the voting period"))
+    if gov.proposal_threshold == 0:
+        problems.append(
+            ("governor.proposal_threshold", "0 lets any address, holding nothing, flood the DAO with proposals")
+        )
+    needed = {
+        "guardian": "without one nothing can pause a bad root or submissions before a vote has run",
+        "oracle": "without one no epoch is scored until a vote grants the role",
+    }
+    for role, why in needed.items():
+        address = getattr(config.rewards, role)
+        if address is None:
+            problems.append((f"rewards.{role}", f"is required: {why}"))
+        elif deployer is not None and address == to_checksum_address(deployer):
+            problems.append((f"rewards.{role}", f"may not be the deployer {address}"))
+
+    votes: dict[str, int] = {}
+    first_key: dict[str, str] = {}
+    vested: dict[str, int] = {}
+    for i, grant in enumerate(config.initial_distribution):
+        holder = _holder(grant, deployer)
+        if grant.vesting is not None:
+            vested[holder] = vested.get(holder, 0) + grant.amount
+            first_key.setdefault(holder, f"initial_distribution.{i}")
+            low, high = VESTING_CLIFF_BOUNDS
+            if not low <= grant.vesting.cliff <= high:
+                problems.append(
+                    (
+                        f"initial_distribution.{i}.vesting.cliff",
+                        f"{grant.vesting.cliff} is outside "
+                        f"[{low}, {high}] (no vested share votes in the DAO's first six months)",
+                    )
+                )
+            low, high = VESTING_DURATION_BOUNDS
+            if not low <= grant.vesting.duration <= high:
+                problems.append(
+                    (
+                        f"initial_distribution.{i}.vesting.duration",
+                        f"{grant.vesting.duration} is outside [{low}, {high}] (a year at least, ten at most)",
+                    )
+                )
+            continue
+        if grant.recipient == TREASURY:
+            continue
+        if grant.recipient == DEPLOYER or (deployer is not None and holder == to_checksum_address(deployer)):
+            problems.append(
+                (
+                    f"initial_distribution.{i}.recipient",
+                    "the deployer's key may hold no votes at launch: vest its share",
+                )
+            )
+        votes[holder] = votes.get(holder, 0) + grant.amount
+        first_key.setdefault(holder, f"initial_distribution.{i}")
+
+    votable = sum(votes.values())
+    quorum = launch_quorum(config)
+    if votable < gov.proposal_threshold:
+        problems.append(
+            (
+                "initial_distribution",
+                f"the {votable} base units that can vote at launch are under "
+                f"governor.proposal_threshold {gov.proposal_threshold}: nobody could ever propose",
+            )
+        )
+    if votable < QUORUM_MARGIN * quorum:
+        problems.append(
+            (
+                "governor.quorum_percent",
+                f"quorum {quorum} base units is not reachable with a margin: "
+                f"the votes that can exist at launch, {votable}, are under {QUORUM_MARGIN}x quorum",
+            )
+        )
+    # with quorum at most half the votes that can exist (QUORUM_MARGIN), a holder under quorum
+    # also holds no majority of them, and the others together can reach quorum without it
+    for holder, amount in votes.items():
+        if amount >= quorum:
+            problems.append(
+                (
+                    f"{first_key[holder]}.amount",
+                    f"{holder} would hold {amount} votes, at or above "
+                    f"quorum {quorum}: one account could pass proposals alone",
+                )
+            )
+    # once every vesting wallet has released, no beneficiary may hold a majority of the votes then
+    votable_later = votable + sum(vested.values())
+    for holder, amount in vested.items():
+        if 2 * (amount + votes.get(holder, 0)) > votable_later:
+            problems.append(
+                (
+                    f"{first_key[holder]}.amount",
+                    f"{holder} would hold a majority of the {votable_later} votes once vesting ends",
+                )
+            )
+    return problems
+
+
+def parse_deploy_config(raw: Any, *, source: str = "deploy config", deployer: str | None = None) -> DeployConfig:
+    """Validates a decoded config; raises DeployConfigError naming every bad key. With the
+    deployer's address, also refuses an oracle, a guardian or votes held by the deployer."""
     try:
-        return DeployConfig.model_validate(raw)
+        return DeployConfig.model_validate(raw, context={"deployer": deployer})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = ".".join(str(part) for part in err["loc"]) or "(top level)"
-            problems.append(f"{key}: {err['msg']}")
+            key = ".".join(str(part) for part in err["loc"])
+            # the cross-field checks name their keys in the message itself
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{key}: {message}" if key else message)
         raise DeployConfigError(f"{source}: " + "; ".join(problems)) from None
 
 
-def load_deploy_config(path: Path) -> DeployConfig:
+def load_deploy_config(path: Path, *, deployer: str | None = None) -> DeployConfig:
     try:
         raw = json.loads(Path(path).read_text())
     except FileNotFoundError:
         raise DeployConfigError(f"{path}: no such deploy config") from None
     except json.JSONDecodeError as exc:
         raise DeployConfigError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    return parse_deploy_config(raw, source=str(path))
+    return parse_deploy_config(raw, source=str(path), deployer=deployer)
 
 
 class ContractRecord(_Strict):

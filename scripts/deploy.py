@@ -8,9 +8,12 @@ One code path for local and live networks:
     brownie run scripts/deploy.py main <config> overwrite # replace a finished live deployment
 
 Parameters come from ``config/deploy/<network>.json`` (see dao/deployments.py); every one is
-printed before the first transaction. The manifest ``deployments/<network>.json`` is written
-after each step, so a run that fails part-way resumes where it stopped. A finished live
-deployment is never replaced without the explicit ``overwrite`` argument.
+printed before the first transaction, and a config that would hand the DAO to one account is
+refused unless it names its reason in ``safety_waiver`` (printed too). The manifest
+``deployments/<network>.json`` is written after each step, so a run that fails part-way resumes
+where it stopped. A finished live deployment is never replaced without the explicit ``overwrite``
+argument, and a deployment is resumed only by the key that started it. The last step is a census read from the chain
+(dao/census.py): the deployment is marked complete only when it finds nothing blocking.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from brownie.network.account import _PrivateKeyAccount as Account  # a local or 
 from brownie.project.main import Project
 from eth_utils import to_checksum_address
 
+from dao.census import VESTING_PREFIX, Census, take_census
 from dao.deployments import (
     DEPLOYER,
     TREASURY,
@@ -44,7 +48,17 @@ LOCAL_NETWORKS = ("development",)
 
 
 class DeploymentRefused(RuntimeError):
-    """The manifest on disk forbids this run (finished live deployment, other chain)."""
+    """The manifest on disk forbids this run (finished live deployment, other chain, other deployer)."""
+
+
+class DeploymentUnsafe(RuntimeError):
+    """The census of the chain found the deployment's end state off; it is not marked complete."""
+
+    def __init__(self, census: Census) -> None:
+        self.census = census
+        super().__init__(
+            "the census of the chain refuses this deployment: " + "; ".join(f.message for f in census.blocking)
+        )
 
 
 @dataclass
@@ -116,10 +130,36 @@ def _role_step(run: DeployRun, name: str, contract_key: str, role_name: str, acc
     run.log(f"  {name}: done")
 
 
+def _beneficiary(run: DeployRun, recipient: str) -> str:
+    return {TREASURY: run.contracts["timelock"].address, DEPLOYER: run.deployer.address}.get(recipient, recipient)
+
+
 def _distribution(run: DeployRun) -> tuple[list[str], list[int]]:
-    named = {TREASURY: run.contracts["timelock"].address, DEPLOYER: run.deployer.address}
-    recipients = [named.get(g.recipient, g.recipient) for g in run.config.initial_distribution]
+    """A vested grant is minted into its vesting wallet, every other grant to its recipient."""
+    recipients = [
+        run.contracts[f"{VESTING_PREFIX}{i}"].address if g.vesting else _beneficiary(run, g.recipient)
+        for i, g in enumerate(run.config.initial_distribution)
+    ]
     return recipients, [g.amount for g in run.config.initial_distribution]
+
+
+def _vesting_steps(run: DeployRun) -> list[tuple[str, Callable[[], None]]]:
+    """One MeritVesting wallet per vested grant, deployed before the token mints into it. Its
+    schedule starts at the latest block's time; a resumed run reuses the recorded wallet."""
+    steps: list[tuple[str, Callable[[], None]]] = []
+    for i, grant in enumerate(run.config.initial_distribution):
+        vesting = grant.vesting
+        if vesting is None:
+            continue
+        key = f"{VESTING_PREFIX}{i}"
+
+        def deploy_wallet(key: str = key, recipient: str = grant.recipient, vesting: Any = vesting) -> None:
+            start = web3.eth.get_block("latest")["timestamp"]
+            args = [_beneficiary(run, recipient), start, vesting.duration, vesting.cliff]
+            _deploy_contract(run, key, "MeritVesting", args)
+
+        steps.append((key, deploy_wallet))
+    return steps
 
 
 def _steps(run: DeployRun) -> list[tuple[str, Callable[[], None]]]:
@@ -132,6 +172,7 @@ def _steps(run: DeployRun) -> list[tuple[str, Callable[[], None]]]:
                 run, "timelock", "MeritTimelock", [cfg.timelock.min_delay, [], [ZERO_ADDRESS], run.deployer.address]
             ),
         ),
+        *_vesting_steps(run),
         (
             "token",
             lambda: _deploy_contract(
@@ -220,9 +261,19 @@ def describe_config(config: DeployConfig, network_name: str, deployer: str) -> l
         if isinstance(values, dict):
             lines += [f"{section}.{k}: {v}" for k, v in values.items()]
         elif isinstance(values, list):
-            lines += [f"{section}[{i}]: {v['recipient']} <- {v['amount']} base units" for i, v in enumerate(values)]
-        else:
+            lines += [
+                f"{section}[{i}]: {v['recipient']} <- {v['amount']} base units"
+                + (
+                    f", vested: cliff {v['vesting']['cliff']} s, over {v['vesting']['duration']} s"
+                    if v.get("vesting")
+                    else ""
+                )
+                for i, v in enumerate(values)
+            ]
+        elif values is not None:
             lines.append(f"{section}: {values}")
+    if config.safety_waiver is not None:
+        lines.append(f"SAFETY CHECKS WAIVED: {config.safety_waiver}")
     return lines
 
 
@@ -261,6 +312,12 @@ def _start_or_resume(
     if previous.complete:
         log(f"{manifest}: a finished local deployment is running; deploying afresh")
         return fresh
+    if previous.deployer != deployer.address:
+        # the first key may still hold the timelock's admin role: another key cannot renounce it
+        raise DeploymentRefused(
+            f"{manifest} was started by the deployer {previous.deployer}; this run's deployer is "
+            f"{deployer.address}: resume with the same key, or pass overwrite to start again"
+        )
     if previous.config != raw_config:
         raise DeploymentRefused(f"{manifest} was started with another config; pass overwrite to start again")
     log(f"resuming the deployment in {manifest} after: {', '.join(previous.steps_done) or 'nothing'}")
@@ -284,7 +341,7 @@ def deploy(
     With `dry_run`, prints the parameters and the plan and sends nothing (returns None).
     """
     network_name = network_name or _active_network()
-    config = load_deploy_config(config_path)
+    config = load_deploy_config(config_path, deployer=deployer.address)
     raw_config = json.loads(Path(config_path).read_text())
     live = network_name not in LOCAL_NETWORKS
     manifest = manifest or manifest_path(network_name, _project_root(project))
@@ -307,6 +364,7 @@ def deploy(
                     if record
                     else "deploy"
                     if name in ("timelock", "token", "governor", "registry", "distributor")
+                    or name.startswith(VESTING_PREFIX)
                     else "check on chain, send if missing"
                 )
             )
@@ -322,17 +380,30 @@ def deploy(
         if name not in run.deployment.steps_done:
             run.deployment.steps_done.append(name)
             run.save()
+    census = take_census(web3, run.deployment)
+    for line in describe_census(census):
+        log(line)
+    if census.blocking:
+        raise DeploymentUnsafe(census)
     run.deployment.complete = True
     run.save()
     log(f"deployment written to {manifest}")
     return run.deployment
 
 
-def _active_network() -> str:
-    name = network.show_active()
-    if name is None:
-        raise SystemExit("no network is connected: run through `brownie run --network NAME` or `merit deploy`")
-    return name
+def describe_census(census: Census) -> list[str]:
+    """The census, one line each, as the deploy script prints it at the end."""
+    lines = [f"census at block {census.block}: {len(census.roles)} roles held"]
+    lines += [f"  {r.contract}.{r.role}: {r.holder}" for r in census.roles]
+    lines += [
+        f"  {w.key}: {w.balance} base units for {w.beneficiary}, cliff {w.cliff}, end {w.end}" for w in census.vesting
+    ]
+    lines.append(
+        f"  votes: {census.votable} can exist, {census.locked} locked, quorum {census.quorum}, "
+        f"largest {census.powers[0].potential if census.powers else 0}"
+    )
+    lines += [f"  {'WAIVED' if f.waived else 'OFF'} ({f.area}): {f.message}" for f in census.findings]
+    return lines
 
 
 def _deployer_account(network_name: str) -> Account:
@@ -352,6 +423,13 @@ def _project_root(project: Project) -> Path:
     if project._path is None:
         raise SystemExit("the Brownie project has no folder")
     return Path(project._path)
+
+
+def _active_network() -> str:
+    name = network.show_active()
+    if name is None:
+        raise SystemExit("no network is connected: run through `brownie run --network NAME` or `merit deploy`")
+    return name
 
 
 def main(*flags: str, config: str | None = None) -> Deployment | None:

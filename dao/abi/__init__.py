@@ -14,7 +14,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-CONTRACTS = ("MeritToken", "MeritGovernor", "MeritTimelock", "ContributionRegistry", "RewardDistributor")
+CONTRACTS = (
+    "MeritToken",
+    "MeritGovernor",
+    "MeritTimelock",
+    "MeritVesting",
+    "ContributionRegistry",
+    "RewardDistributor",
+)
 ABI_DIR = Path(__file__).parent
 
 

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from dao.proposals import ProposalState
-from merit.cli.common import console, format_tokens, handle_errors, print_json, settings
+from merit.cli.common import EXIT_FAILED, console, format_tokens, handle_errors, print_json, settings
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -87,9 +87,58 @@ def collect() -> dict:
     }
 
 
+def audit(as_json: bool) -> None:
+    """Prints the census of dao.census (read from the chain) and exits 1 when anything is off."""
+    from dataclasses import asdict
+
+    from dao.census import take_census
+    from dao.chain import connect, load_contracts
+
+    cfg = settings()
+    w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
+    census = take_census(w3, load_contracts(w3, cfg.deployment).deployment)
+    if as_json:
+        print_json({**asdict(census), "ok": census.ok})
+    else:
+        console.rule(f"Census of OpenMerit on {census.network} (chain id {census.chain_id}, block {census.block})")
+        roles = Table(title="Every role held, from RoleGranted/RoleRevoked")
+        for column in ("contract", "role", "holder", "account"):
+            roles.add_column(column, overflow="fold")
+        for r in census.roles:
+            roles.add_row(r.contract, r.role, r.holder, r.account)
+        console.print(roles)
+        for w in census.vesting:
+            console.print(
+                f"{w.key}: {format_tokens(w.balance)} MERIT for {w.beneficiary}, "
+                f"nothing before {w.cliff}, all by {w.end}"
+            )
+        powers = Table(
+            title=f"Votes: quorum {format_tokens(census.quorum)}, {format_tokens(census.votable)} can "
+            f"exist, {format_tokens(census.locked)} locked"
+        )
+        for column in ("holder", "balance", "votes", "can vote"):
+            powers.add_column(column, overflow="fold")
+        for p in census.powers[:20]:
+            powers.add_row(p.holder, format_tokens(p.balance), format_tokens(p.votes), format_tokens(p.potential))
+        console.print(powers)
+        if census.safety_waiver:
+            console.print(f"[yellow]safety checks waived by the config:[/] {census.safety_waiver}")
+        for f in census.findings:
+            console.print(f"[red]OFF[/] ({f.area}{', waived' if f.waived else ''}): {f.message}")
+        console.print("[green]nothing is off[/]" if census.ok else f"[red]{len(census.findings)} finding(s)[/]")
+    if not census.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
 @handle_errors
-def status(as_json: bool = typer.Option(False, "--json")) -> None:
+def status(
+    as_json: bool = typer.Option(False, "--json"),
+    audit_only: bool = typer.Option(False, "--audit", help="the census from the chain; exit 1 if off"),
+) -> None:
     """The deployment, roles, epochs and proposals in one screen."""
+    if audit_only:
+        audit(as_json)
+        return
     data = collect()
     if as_json:
         print_json(data)

@@ -16,6 +16,7 @@ from eth_account import Account
 from web3 import Web3
 
 from dao import keystore
+from dao.abi import abi
 from dao.deployments import load_deployment
 from tests.helpers import REPO_ROOT, free_port
 
@@ -80,7 +81,9 @@ def test_the_live_path_deploys_with_a_keystore(sepolia_like_chain, tmp_path):
         [MERIT, "deploy", "--network", "sepolia"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "governor.voting_period: 86400" in first.stdout  # every parameter printed first
+    assert "governor.voting_period: 432000" in first.stdout  # every parameter printed first
+    assert "SAFETY CHECKS WAIVED" not in first.stdout
+    assert "census at block" in first.stdout and "OFF" not in first.stdout
 
     manifest = load_deployment(tmp_path / "deployments" / "sepolia.json")
     assert manifest.live and manifest.complete
@@ -96,6 +99,35 @@ def test_the_live_path_deploys_with_a_keystore(sepolia_like_chain, tmp_path):
     )
     assert again.returncode != 0
     assert "finished live deployment" in again.stdout + again.stderr
+
+    audit_env = {**os.environ, "MERIT_RPC_URL": url, "MERIT_DEPLOYMENT": str(tmp_path / "deployments" / "sepolia.json")}
+    audit = subprocess.run(
+        [MERIT, "status", "--audit", "--json"], cwd=ROOT, env=audit_env, capture_output=True, text=True, timeout=120
+    )
+    assert audit.returncode == 0, audit.stdout[-3000:] + audit.stderr[-3000:]
+    census = json.loads(audit.stdout)
+    assert census["ok"] and census["findings"] == []
+    held = {(r["contract"], r["role"], r["holder"]) for r in census["roles"]}
+    assert ("timelock", "DEFAULT_ADMIN_ROLE", "timelock") in held
+    assert not [r for r in census["roles"] if r["account"] == deployer.address]
+    assert census["vesting"][0]["balance"] == 10_000_000 * 10**18  # the team's share, not votable
+    assert census["powers"][0]["potential"] < census["quorum"]
+
+    # a minter granted outside the vote (here by the timelock itself, impersonated) is caught
+    timelock = manifest.address("timelock")
+    token = w3.eth.contract(address=manifest.address("token"), abi=abi("MeritToken"))
+    w3.provider.make_request("anvil_impersonateAccount", [timelock])
+    w3.provider.make_request("anvil_setBalance", [timelock, hex(10**18)])
+    tx = token.functions.grantRole(token.functions.MINTER_ROLE().call(), deployer.address).transact({"from": timelock})
+    w3.eth.wait_for_transaction_receipt(tx)
+    off = subprocess.run(
+        [MERIT, "status", "--audit", "--json"], cwd=ROOT, env=audit_env, capture_output=True, text=True, timeout=120
+    )
+    assert off.returncode == 1, off.stdout[-3000:] + off.stderr[-3000:]
+    assert {f["message"] for f in json.loads(off.stdout)["findings"]} == {
+        f"the deployer {deployer.address} still holds token.MINTER_ROLE",
+        "token.MINTER_ROLE is held outside the timelock by ['deployer']",
+    }
 
 
 def test_dry_run_sends_nothing(sepolia_like_chain, tmp_path):
