@@ -264,7 +264,7 @@ def send_transaction(w3: Web3, account, call, *, value: int = 0, timeout: float 
         why = ""
         try:  # the same call on the state it met (the block before), for the revert's reason
             call.call({**params, "gas": receipt["gasUsed"] + 100_000}, block_identifier=receipt["blockNumber"] - 1)
-        except Exception as error:  # noqa: BLE001 - any revert is the reason we are looking for
+        except Exception as error:  # any revert is the reason we are looking for
             why = f": {decode_revert(error)}"
         raise RuntimeError(f"{call.fn_name} transaction {tx_hash.hex()} failed on chain (status 0){why}")
     return receipt
