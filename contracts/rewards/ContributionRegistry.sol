@@ -227,7 +227,7 @@ contract ContributionRegistry is IContributionRegistry, AccessControl, EIP712, N
     /// @inheritdoc IContributionRegistry
     /// @dev Anyone may send it: each commit is named by its commit event and checked against its seal.
     function forfeitUnrevealed(Unrevealed[] calldata commits) external nonReentrant {
-        uint256 forfeited;
+        uint256 forfeited = 0;
         for (uint256 i = 0; i < commits.length; ++i) {
             Unrevealed calldata c = commits[i];
             if (_seals[c.contributionId] != _seal(c.commitment, c.contributor, c.projectId, c.epoch)) {
@@ -264,7 +264,7 @@ contract ContributionRegistry is IContributionRegistry, AccessControl, EIP712, N
             revert RegistryBatchLengthMismatch(contributionIds.length, scores.length, valid.length);
         }
         _checkCid(reportCid);
-        uint256 forfeited;
+        uint256 forfeited = 0;
         for (uint256 i = 0; i < contributionIds.length; ++i) {
             uint256 id = contributionIds[i];
             Contribution storage c = _contributions[id];

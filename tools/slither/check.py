@@ -67,7 +67,15 @@ def run(paths: list[str], triage_file: Path) -> int:
             print(f"{triage_file}: every triaged finding needs a reason: {entry}")
             return 2
     files = _sources(paths)
-    standard_json = SolcStandardJson()
+    # the settings Brownie compiles with (brownie-config.yaml): without the optimizer, functions with
+    # many arguments (the registry's revealBySig) do not compile at all
+    standard_json = SolcStandardJson(
+        {
+            "language": "Solidity",
+            "sources": {},
+            "settings": {"optimizer": {"enabled": True, "runs": 200}, "evmVersion": "cancun"},
+        }
+    )
     standard_json.add_source_files([str(f) for f in files])
     compilation = CryticCompile(
         standard_json,
