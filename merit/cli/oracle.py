@@ -101,9 +101,12 @@ def _record_data(record: Any) -> dict[str, Any]:
         "from_block": record.from_block,
         "to_block": record.to_block,
         "submissions": None if record.submissions is None else len(record.submissions),
+        "unrevealed": None if record.unrevealed is None else len(record.unrevealed),
+        "slice_index": record.slice_index,
         "report_cid": record.report_cid,
         "tree_cid": record.tree_cid,
         "proposal_id": record.proposal_id,
+        "proposal_attempt": record.proposal_attempt,  # a cancelled, defeated or expired proposal is made again
         "reorgs": record.reorgs,
         "note": record.note,
         "updated_at": record.updated_at.isoformat(),
@@ -174,7 +177,7 @@ def status_command(
     if not records:
         _out.print("no epochs in the journal yet")
         return
-    table = Table("chain", "epoch", "blocks", "step", "submissions", "report", "proposal", "note")
+    table = Table("chain", "epoch", "blocks", "step", "reveals", "slice", "report", "proposal (attempt)", "note")
     for r in records:
         table.add_row(
             str(r.chain_id),
@@ -182,8 +185,9 @@ def status_command(
             f"{r.from_block}-{r.to_block}",
             r.step,
             "" if r.submissions is None else str(len(r.submissions)),
+            "" if r.slice_index is None else str(r.slice_index),
             r.report_cid or "",
-            (r.proposal_id or "")[:12] + ("..." if r.proposal_id else ""),
+            (r.proposal_id or "")[:12] + ("..." if r.proposal_id else "") + f" ({r.proposal_attempt})",
             r.note or "",
         )
     _out.print(table)

@@ -5,12 +5,16 @@ paid once."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from eth_account import Account
+from typer.testing import CliRunner
 
 from dao.artifacts import compute_artifact_cid
 from dao.proposals import parse_fund_epoch_description
 from dao.slices import content_hash, verify_slice
+from merit.cli import app as merit
 from oracle.hidden import load_slice_set
 from oracle.service import OracleService
 from oracle.settings import load_settings
@@ -136,6 +140,8 @@ def test_a_cancelled_funding_proposal_is_proposed_again_and_the_epoch_paid_once(
     assert done.current_step is Step.EXECUTED
     ledger = chain_ledger(web3.provider.endpoint_uri, world.settings.deployment, world.first_block)
     assert ledger.fundings == [(0, done.report_cid)]  # paid once
+    status = CliRunner().invoke(merit, ["oracle", "status", "--config", str(world.config_file), "--json"])
+    assert status.exit_code == 0 and json.loads(status.output.splitlines()[0])["proposal_attempt"] == 2
     assert ledger.proposals == [int(first.proposal_id), int(second.proposal_id)]
 
 
