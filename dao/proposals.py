@@ -276,8 +276,8 @@ def fund_epoch_description(
     attempt, with a new id), the free text, and as its very last characters ``#proposer=<address>``:
     OpenZeppelin's Governor then refuses the same description from anyone else, so nobody can
     create (and cancel) the oracle's proposal first. parse_fund_epoch_description reads it back."""
-    _check_epoch_id(project_id)
-    _check_epoch_id(epoch)
+    _check_uint256("project_id", project_id)
+    _check_uint256("epoch", epoch)
     _check_cid(report_cid)
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise ValueError(f"attempt must be a positive integer, got {attempt!r}")
@@ -353,9 +353,9 @@ def fund_epoch_proposal(
     return Proposal((approve, fund), text)
 
 
-def _check_epoch_id(epoch_id: int) -> None:
-    if isinstance(epoch_id, bool) or not isinstance(epoch_id, int) or not 0 <= epoch_id < 2**256:
-        raise ValueError(f"epoch_id must be an integer in uint256 range, got {epoch_id!r}")
+def _check_uint256(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**256:
+        raise ValueError(f"{name} must be an integer in uint256 range, got {value!r}")
 
 
 def _check_cid(cid: str) -> None:
