@@ -3,9 +3,12 @@
 - Exact copy: the same content hash (the artifact's CID) as an earlier submission or the champion.
 - Near copy, against every earlier valid submission and the champion (earlier = commit order):
   - label predictions, judged on shared errors (the answers are known to the index): the new model
-    repeats at least `shared_errors` (80%) of the earlier model's errors with the same wrong label,
+    differs from the earlier one on at most 1 - `shared_errors` (10%) of the items, repeats at least
+    `shared_errors` (90%) of the earlier model's E errors with the same wrong label (less 3 binomial
+    deviations, sqrt(E x 0.9 x 0.1), so that a copy of a model with 3 errors whose noise happened to
+    fix one is still one),
     and where the two disagree the new one is right no more often than truth-blind noise would make
-    it: at most e x d + 3 sqrt(d e (1 - e)) fixes among d disagreements, e being the earlier
+    it: at most e x d + 3 sqrt(d e (1 - e)) + 1 fixes among d disagreements, e being the earlier
     model's error rate (a random change of a label fixes an error with probability at most e).
     Raw agreement is not evidence: two honest models near the accuracy ceiling agree on 99.8% of
     the items yet share few errors, and one that fixes errors is an improvement, not a copy.
@@ -19,14 +22,17 @@ Comparing each submission with every earlier one in full would cost submissions^
 seeded sample of m items screens the pairs first, and only pairs that pass are compared in full
 (the verdict always comes from the full comparison). Each screen tests a mean of per-item values
 bounded in [0, 1] against a multiple of the bound a near copy must meet in full, plus 32/m:
-- labels with answers: at least shared_errors - 0.2 of the sampled errors repeated (less 4), and
-  at most e x d + 6 sqrt(d e (1 - e)) + 8 fixes among the d sampled disagreements;
+- labels with answers: at most 1 - shared_errors of the sampled items disagree (plus 32/m), at
+  most e x d + 4 sqrt(d e (1 - e)) + 2 fixes among the d sampled disagreements, and at least
+  shared_errors - 0.2 of the sampled errors repeated (less 4);
 - labels without answers: the share of sampled items that disagree is at most 4 x (1 - label_agreement);
 - probabilities: the sampled mean total-variation distance is at most 3 x probability_distance;
 - values: the share of sampled items differing by over 10 x the allowed RMS is at most 3%
   (a near copy has at most 1% such items in full, by Markov's inequality on the squares).
-By Chernoff's bound a near copy fails its screen with probability below 1e-20 for m = 4,096 (for
-the shared-error screen: below 1e-6 per pair, its slack being twice the full test's 3 sigma).
+By Chernoff's bound a near copy fails its screen with probability below 1e-20 for m = 4,096 (the
+shared-error screen's fixes bound, 4 sigma of the sample, lets a copy through but for about 3e-5
+per pair: models of one family that share most errors but fix more than noise must not all pay for
+a full comparison).
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ class OriginalityThresholds:
     label_agreement: float = 0.995
     probability_distance: float = 0.01
     value_distance: float = 0.01
-    shared_errors: float = 0.8
+    shared_errors: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -127,28 +133,35 @@ class OriginalityIndex:
                 np.count_nonzero(sample != entry.sample)
                 <= 4 * (1 - self.thresholds.label_agreement) * sample.size + SCREEN_SLACK_ITEMS
             )
-        repeated = int(np.count_nonzero(wrong & (sample == entry.sample)))
-        if repeated < (self.thresholds.shared_errors - 0.2) * errors - 4:
-            return False
         differ = sample != entry.sample
+        disagreements = int(np.count_nonzero(differ))
+        if disagreements > (1 - self.thresholds.shared_errors) * sample.size + SCREEN_SLACK_ITEMS:
+            return False
         fixes = int(np.count_nonzero(differ & (sample == truth)))
-        return fixes <= _noise_fixes(int(np.count_nonzero(differ)), entry.error_rate, 6.0) + 8
+        if fixes > _noise_fixes(disagreements, entry.error_rate, 4.0) + 2:
+            return False
+        repeated = int(np.count_nonzero(wrong & (sample == entry.sample)))
+        return repeated >= (self.thresholds.shared_errors - 0.2) * errors - 4
 
     def _shared_error_copy(self, entry: _Entry, values: np.ndarray) -> tuple[bool, str]:
         assert entry.wrong is not None and self.truth is not None
         if entry.wrong.size == 0:
             agreement = float(np.count_nonzero(values == entry.values) / values.shape[0])
             return agreement >= self.thresholds.label_agreement, f"agreement {agreement:.6f} with {entry.key}"
-        repeated = float(np.count_nonzero(values[entry.wrong] == entry.values[entry.wrong]) / entry.wrong.size)
+        repeats = int(np.count_nonzero(values[entry.wrong] == entry.values[entry.wrong]))
+        repeated = repeats / entry.wrong.size
         differ = values != entry.values
         disagreements = int(np.count_nonzero(differ))
         fixes = int(np.count_nonzero(differ & (values == self.truth)))
-        noise = _noise_fixes(disagreements, entry.error_rate, 3.0)
+        noise = _noise_fixes(disagreements, entry.error_rate, 3.0) + 1  # one lucky fix is still noise
         detail = (
             f"repeats {repeated:.4f} of {entry.key}'s errors; fixes {fixes} of {disagreements} disagreements "
             f"(truth-blind noise: up to {noise:.1f})"
         )
-        return repeated >= self.thresholds.shared_errors and fixes <= noise, detail
+        share = self.thresholds.shared_errors
+        enough = repeats >= share * entry.wrong.size - 3 * np.sqrt(entry.wrong.size * share * (1 - share))
+        close = disagreements <= (1 - share) * values.shape[0]
+        return bool(enough and close and fixes <= noise), detail
 
     def _passes_screen(self, entry: _Entry, sample: np.ndarray) -> bool:
         slack = SCREEN_SLACK_ITEMS / sample.shape[0]

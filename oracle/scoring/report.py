@@ -69,9 +69,9 @@ class ScoringParameters(_Model):
     label_agreement: ReportFloat = Field(0.995, gt=0.0, le=1.0)  # labels: only against an error-free model
     probability_distance: ReportFloat = Field(0.01, ge=0.0)
     value_distance: ReportFloat = Field(0.01, ge=0.0)
-    # Model label predictions are near copies on shared errors: repeating at least this share of an
-    # earlier model's errors (same wrong label) while departing from it no better than noise.
-    model_shared_errors: ReportFloat = Field(0.8, gt=0.0, le=1.0)
+    # Model label predictions are near copies on shared errors: within 1 - this share of an earlier
+    # model's labels, repeating this share of its errors, departing from it no better than noise.
+    model_shared_errors: ReportFloat = Field(0.9, gt=0.0, le=1.0)
     # Scored model submissions per contributor per epoch (None: no limit); beyond: over_contributor_limit.
     max_models_per_contributor: int | None = Field(None, ge=1)
     label_method: AggregationMethod = AggregationMethod.DAWID_SKENE
