@@ -11,13 +11,15 @@ expansion, whose variance is DeLong's. The same plan (buckets and multiplicities
 of every comparison, which is what makes the bootstrap paired.
 
 A challenger beats the champion when the lower confidence bound of its gain exceeds the project's
-margin; its gain is the metric improvement (sign-adjusted so that higher is better).
+margin; its gain is the metric improvement (sign-adjusted so that higher is better). With many
+challengers in one epoch each comparison runs at a Bonferroni-corrected level (`corrected_confidence`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from statistics import NormalDist
 
 import numpy as np
 
@@ -126,17 +128,30 @@ class Comparison:
     beats_champion: bool
 
 
+def corrected_confidence(confidence: float, challengers: int) -> float:
+    """The one-sided confidence of each comparison when an epoch tests `challengers` of them
+    (Bonferroni): the chance that any no-better challenger passes stays below 1 - confidence."""
+    return 1.0 - (1.0 - confidence) / max(1, challengers)
+
+
 def compare_to_champion(
     metric: Metric,
     champion: ScoredPredictions,
     challenger: ScoredPredictions,
     margin: float,
     confidence: float,
+    challengers: int = 1,
 ) -> Comparison:
-    """The challenger wins when the one-sided lower bound of its gain at `confidence` exceeds `margin`."""
+    """The challenger wins when the one-sided lower bound of its gain exceeds `margin`.
+
+    The bound is normal with the paired bootstrap's standard error, gain - z x se, at the level
+    `corrected_confidence(confidence, challengers)`: a tail quantile of a thousand replicates cannot
+    resolve the levels a Bonferroni correction over hundreds of challengers asks for, while the
+    standard error can (the bucketed statistics are sums of many items, close to normal)."""
     sign = 1.0 if HIGHER_IS_BETTER[metric] else -1.0
-    gain = sign * (challenger.value - champion.value)
+    gain = float(sign * (challenger.value - champion.value))
     replicate_gains = sign * (challenger.replicates - champion.replicates)
-    lower = float(np.quantile(replicate_gains, 1.0 - confidence))
-    upper = float(np.quantile(replicate_gains, confidence))
-    return Comparison(float(gain), lower, upper, bool(lower > margin and gain > margin))
+    spread = float(np.std(replicate_gains))
+    z = NormalDist().inv_cdf(corrected_confidence(confidence, challengers))
+    lower, upper = gain - z * spread, gain + z * spread
+    return Comparison(gain, lower, upper, bool(lower > margin and gain > margin))

@@ -1,7 +1,9 @@
 """One epoch, scored: artifacts in (bytes by CID), report out. No I/O.
 
-Model submissions are taken in submission order: each is validated, checked for copies, then
-compared with the current champion; one that beats it earns its gain and becomes the champion.
+Model submissions are scored on the epoch's hidden slice (the answers) alone, predictions cut to
+its items. They are taken in submission order: each is validated, checked for copies and against
+its contributor's limit; the rest (the epoch's challengers) are compared with the current champion
+at a Bonferroni-corrected level; one that beats it earns its gain and becomes the champion.
 Label submissions are pooled (the submitter is the annotator), copied annotators are set aside,
 the rest are aggregated, and each annotator is scored. The budget is then split exactly and the
 allocations are committed to with the reward merkle tree of `dao.merkle`.
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dao.merkle import RewardLeaf, reward_tree
-from dao.vocabulary import ContributionKind
+from dao.vocabulary import ContributionKind, Task
 from oracle.scoring import SCORING_VERSION
 from oracle.scoring.allocation import (
     AllocationPolicy,
@@ -27,7 +29,9 @@ from oracle.scoring.allocation import (
 )
 from oracle.scoring.champion import (
     BootstrapPlan,
+    ScoredPredictions,
     compare_to_champion,
+    corrected_confidence,
     score_with_replicates,
 )
 from oracle.scoring.label_format import (
@@ -46,6 +50,8 @@ from oracle.scoring.predictions import (
     check_kind_for_metric,
     parse_answers_csv,
     parse_predictions,
+    read_public_item_ids,
+    with_public_items,
 )
 from oracle.scoring.rejections import ArtifactRejected, RejectionReason
 from oracle.scoring.report import (
@@ -72,6 +78,8 @@ class _ModelOutcome:
     scores: list[ModelScore]
     champion_after: str | None
     champion_metric: float | None
+    challengers: int | None = None  # tested against the champion (the Bonferroni count)
+    test_confidence: float | None = None  # the one-sided level of each of those tests
 
 
 def content_hash(data: bytes) -> str:
@@ -87,16 +95,48 @@ def _required(artifacts: Mapping[str, bytes], cid: str | None, what: str) -> byt
 
 
 def _benchmark(inputs: EpochInputs, parameters: ScoringParameters, artifacts: Mapping[str, bytes]) -> Benchmark:
+    """The epoch's slice (its answers), with the public item order when the inputs name it."""
     data = _required(artifacts, inputs.answers_cid, "answers")
     try:
-        return parse_answers_csv(data, parameters.task, tuple(parameters.classes) or None)
+        benchmark = parse_answers_csv(data, parameters.task, tuple(parameters.classes) or None)
     except ArtifactRejected as error:
         raise EpochInputError(f"the answers artifact is invalid: {error}") from None
+    if inputs.items_cid is None:
+        return benchmark
+    try:
+        return with_public_items(
+            benchmark, read_public_item_ids(_required(artifacts, inputs.items_cid, "public items"))
+        )
+    except ArtifactRejected as error:
+        raise EpochInputError(f"the public items do not fit the answers: {error}") from None
+
+
+@dataclass(frozen=True)
+class _Challenger:
+    """A valid, original model submission within its contributor's limit, scored on the slice."""
+
+    submission: SubmissionRef
+    scored: ScoredPredictions
+
+
+def _rejected(submission: SubmissionRef, reason: RejectionReason, detail: str, **extra: str | None) -> ModelScore:
+    return ModelScore(
+        order=submission.order,
+        contributor=submission.contributor,
+        cid=submission.cid,
+        accepted=False,
+        reason=reason,
+        detail=detail,
+        **extra,
+    )
 
 
 def _score_models(
     inputs: EpochInputs, parameters: ScoringParameters, artifacts: Mapping[str, bytes], submissions: list[SubmissionRef]
 ) -> _ModelOutcome:
+    """Two passes over the submissions in order: first validation, copies and the per-contributor
+    limit (none depends on a comparison), which fixes the number of challengers; then each
+    challenger against the champion of the moment at the Bonferroni-corrected level."""
     benchmark = _benchmark(inputs, parameters, artifacts)
     champion_cid = inputs.champion_cid
     champion_bytes = _required(artifacts, champion_cid, "champion")
@@ -109,70 +149,81 @@ def _score_models(
         benchmark.n_items, parameters.bootstrap_seed, parameters.bootstrap_buckets, parameters.bootstrap_replicates
     )
     thresholds = OriginalityThresholds(
-        parameters.label_agreement, parameters.probability_distance, parameters.value_distance
+        parameters.label_agreement,
+        parameters.probability_distance,
+        parameters.value_distance,
+        parameters.model_shared_errors,
     )
-    originals = OriginalityIndex(benchmark.n_items, parameters.bootstrap_seed + 1, thresholds)
+    truth = benchmark.answers if parameters.task is not Task.REGRESSION else None
+    originals = OriginalityIndex(benchmark.n_items, parameters.bootstrap_seed + 1, thresholds, truth=truth)
     originals.add(str(champion_cid), content_hash(champion_bytes), champion_predictions)
     try:
         champion = score_with_replicates(plan, parameters.metric, benchmark.answers, champion_predictions.values)
     except MetricUndefined as error:
         raise EpochInputError(f"{parameters.metric.value} is undefined on these answers: {error}") from None
-    scores: list[ModelScore] = []
+    rejected: dict[int, ModelScore] = {}
+    challengers: list[_Challenger] = []
+    per_contributor: dict[str, int] = {}
     for submission in submissions:
-        common = {"order": submission.order, "contributor": submission.contributor, "cid": submission.cid}
         data = artifacts.get(submission.cid)
         if data is None:
-            scores.append(
-                ModelScore(
-                    **common,
-                    accepted=False,
-                    reason=RejectionReason.UNAVAILABLE,
-                    detail="the artifact could not be fetched",
-                )
+            rejected[submission.order] = _rejected(
+                submission, RejectionReason.UNAVAILABLE, "the artifact could not be fetched"
             )
             continue
         try:
             predictions = parse_predictions(data, benchmark, parameters.max_artifact_bytes)
             check_kind_for_metric(predictions, parameters.metric)
         except ArtifactRejected as error:
-            scores.append(ModelScore(**common, accepted=False, reason=error.reason, detail=error.detail))
+            rejected[submission.order] = _rejected(submission, error.reason, error.detail)
             continue
         digest = content_hash(data)
         copy = originals.find_copy(digest, predictions)
         originals.add(submission.cid, digest, predictions)
         if copy is not None:
-            scores.append(
-                ModelScore(**common, accepted=False, reason=copy.reason, detail=copy.detail, copy_of=copy.original)
+            rejected[submission.order] = _rejected(submission, copy.reason, copy.detail, copy_of=copy.original)
+            continue
+        count = per_contributor.get(submission.contributor, 0) + 1
+        per_contributor[submission.contributor] = count
+        limit = parameters.max_models_per_contributor
+        if limit is not None and count > limit:
+            rejected[submission.order] = _rejected(
+                submission, RejectionReason.OVER_CONTRIBUTOR_LIMIT, f"model {count} of its contributor, limit {limit}"
             )
             continue
-        challenger = score_with_replicates(plan, parameters.metric, benchmark.answers, predictions.values)
+        scored = score_with_replicates(plan, parameters.metric, benchmark.answers, predictions.values)
+        challengers.append(_Challenger(submission, scored))
+    tested = len(challengers)
+    scores: dict[int, ModelScore] = dict(rejected)
+    for challenger in challengers:
+        submission = challenger.submission
+        common = {"order": submission.order, "contributor": submission.contributor, "cid": submission.cid}
         comparison = compare_to_champion(
-            parameters.metric, champion, challenger, parameters.margin, parameters.confidence
+            parameters.metric, champion, challenger.scored, parameters.margin, parameters.confidence, tested
         )
         measured = {
-            "metric_value": challenger.value,
+            "metric_value": challenger.scored.value,
             "gain": comparison.gain,
             "gain_lower": comparison.lower,
             "gain_upper": comparison.upper,
         }
         if not comparison.beats_champion:
-            scores.append(
-                ModelScore(
-                    **common,
-                    **measured,
-                    accepted=False,
-                    reason=RejectionReason.NO_GAIN,
-                    detail=f"gain lower bound {comparison.lower:.6g} not above margin {parameters.margin}",
-                )
+            scores[submission.order] = ModelScore(
+                **common,
+                **measured,
+                accepted=False,
+                reason=RejectionReason.NO_GAIN,
+                detail=f"gain lower bound {comparison.lower:.6g} not above margin {parameters.margin}",
             )
             continue
-        champion, champion_cid = challenger, submission.cid
-        scores.append(
-            ModelScore(
-                **common, **measured, accepted=True, became_champion=True, score_units=score_units(comparison.gain)
-            )
+        champion, champion_cid = challenger.scored, submission.cid
+        scores[submission.order] = ModelScore(
+            **common, **measured, accepted=True, became_champion=True, score_units=score_units(comparison.gain)
         )
-    return _ModelOutcome(scores, champion_cid, champion.value)
+    ordered = [scores[s.order] for s in submissions]
+    return _ModelOutcome(
+        ordered, champion_cid, champion.value, tested, corrected_confidence(parameters.confidence, tested)
+    )
 
 
 def _known_items(inputs: EpochInputs, artifacts: Mapping[str, bytes]) -> list[str] | None:
@@ -314,6 +365,8 @@ def score_epoch(inputs: EpochInputs, parameters: ScoringParameters, artifacts: M
         champion_after=models.champion_after,
         champion_metric=models.champion_metric,
         model_scores=models.scores,
+        model_challengers=models.challengers,
+        model_test_confidence=models.test_confidence,
         label_submissions=label_scores,
         annotator_scores=annotator_scores,
         model_pool_wei=split.model_pool_wei,

@@ -1,8 +1,19 @@
 """Originality: a copy of an earlier submission earns nothing; the earlier one keeps the credit.
 
 - Exact copy: the same content hash (the artifact's CID) as an earlier submission or the champion.
-- Near copy, against every earlier valid submission and the champion:
-  - label predictions: the same label on at least `label_agreement` of the items (99.5%);
+- Near copy, against every earlier valid submission and the champion (earlier = commit order):
+  - label predictions, judged on shared errors (the answers are known to the index): the new model
+    differs from the earlier one on at most 1 - `shared_errors` (10%) of the items, repeats at least
+    `shared_errors` (90%) of the earlier model's E errors with the same wrong label (less 3 binomial
+    deviations, sqrt(E x 0.9 x 0.1), so that a copy of a model with 3 errors whose noise happened to
+    fix one is still one),
+    and where the two disagree the new one is right no more often than truth-blind noise would make
+    it: at most e x d + 3 sqrt(d e (1 - e)) + 1 fixes among d disagreements, e being the earlier
+    model's error rate (a random change of a label fixes an error with probability at most e).
+    Raw agreement is not evidence: two honest models near the accuracy ceiling agree on 99.8% of
+    the items yet share few errors, and one that fixes errors is an improvement, not a copy.
+    Against an error-free earlier model: the same label on at least `label_agreement` of the items.
+    Without answers (the index built without them), agreement of at least `label_agreement` (99.5%);
   - probabilities: mean total-variation distance between the rows at most `probability_distance`;
   - regression values: root-mean-square difference at most `value_distance` times the standard
     deviation of the earlier submission's values (or absolute, if those are constant).
@@ -11,11 +22,17 @@ Comparing each submission with every earlier one in full would cost submissions^
 seeded sample of m items screens the pairs first, and only pairs that pass are compared in full
 (the verdict always comes from the full comparison). Each screen tests a mean of per-item values
 bounded in [0, 1] against a multiple of the bound a near copy must meet in full, plus 32/m:
-- labels: the share of sampled items that disagree is at most 4 x (1 - label_agreement);
+- labels with answers: at most 1 - shared_errors of the sampled items disagree (plus 32/m), at
+  most e x d + 4 sqrt(d e (1 - e)) + 2 fixes among the d sampled disagreements, and at least
+  shared_errors - 0.2 of the sampled errors repeated (less 4);
+- labels without answers: the share of sampled items that disagree is at most 4 x (1 - label_agreement);
 - probabilities: the sampled mean total-variation distance is at most 3 x probability_distance;
 - values: the share of sampled items differing by over 10 x the allowed RMS is at most 3%
   (a near copy has at most 1% such items in full, by Markov's inequality on the squares).
-By Chernoff's bound a near copy fails its screen with probability below 1e-20 for m = 4,096.
+By Chernoff's bound a near copy fails its screen with probability below 1e-20 for m = 4,096 (the
+shared-error screen's fixes bound, 4 sigma of the sample, lets a copy through but for about 3e-5
+per pair: models of one family that share most errors but fix more than noise must not all pay for
+a full comparison).
 """
 
 from __future__ import annotations
@@ -36,6 +53,7 @@ class OriginalityThresholds:
     label_agreement: float = 0.995
     probability_distance: float = 0.01
     value_distance: float = 0.01
+    shared_errors: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,14 @@ class _Entry:
     values: np.ndarray
     sample: np.ndarray
     scale: float  # for values: the tolerance's unit
+    wrong: np.ndarray | None = None  # labels with answers: positions of the entry's errors
+    error_rate: float = 0.0
+
+
+def _noise_fixes(disagreements: int, error_rate: float, sigmas: float) -> float:
+    """The most fixes truth-blind changes of `disagreements` labels make, at `sigmas` deviations."""
+    spread = np.sqrt(disagreements * error_rate * (1.0 - error_rate))
+    return disagreements * error_rate + sigmas * float(spread)
 
 
 @dataclass
@@ -76,6 +102,7 @@ class OriginalityIndex:
     seed: int
     thresholds: OriginalityThresholds = field(default_factory=OriginalityThresholds)
     screen_size: int = 4096
+    truth: np.ndarray | None = None  # the answers: label copies are then judged on shared errors
     _hashes: dict[str, str] = field(default_factory=dict, init=False)
     _entries: list[_Entry] = field(default_factory=list, init=False)
     _sample: np.ndarray = field(init=False)
@@ -84,6 +111,7 @@ class OriginalityIndex:
         rng = np.random.Generator(np.random.PCG64(self.seed))
         size = min(self.screen_size, self.n_items)
         self._sample = np.sort(rng.choice(self.n_items, size=size, replace=False))
+        self._sample_truth = None if self.truth is None else self.truth[self._sample]
 
     def _threshold(self, entry: _Entry) -> float:
         if entry.kind is PredictionKind.PROBABILITIES:
@@ -95,8 +123,50 @@ class OriginalityIndex:
             return closeness >= self.thresholds.label_agreement
         return closeness <= self._threshold(entry)
 
+    def _shared_error_screen(self, entry: _Entry, sample: np.ndarray) -> bool:
+        truth = self._sample_truth
+        assert truth is not None
+        wrong = entry.sample != truth
+        errors = int(np.count_nonzero(wrong))
+        if errors == 0:
+            return bool(
+                np.count_nonzero(sample != entry.sample)
+                <= 4 * (1 - self.thresholds.label_agreement) * sample.size + SCREEN_SLACK_ITEMS
+            )
+        differ = sample != entry.sample
+        disagreements = int(np.count_nonzero(differ))
+        if disagreements > (1 - self.thresholds.shared_errors) * sample.size + SCREEN_SLACK_ITEMS:
+            return False
+        fixes = int(np.count_nonzero(differ & (sample == truth)))
+        if fixes > _noise_fixes(disagreements, entry.error_rate, 4.0) + 2:
+            return False
+        repeated = int(np.count_nonzero(wrong & (sample == entry.sample)))
+        return repeated >= (self.thresholds.shared_errors - 0.2) * errors - 4
+
+    def _shared_error_copy(self, entry: _Entry, values: np.ndarray) -> tuple[bool, str]:
+        assert entry.wrong is not None and self.truth is not None
+        if entry.wrong.size == 0:
+            agreement = float(np.count_nonzero(values == entry.values) / values.shape[0])
+            return agreement >= self.thresholds.label_agreement, f"agreement {agreement:.6f} with {entry.key}"
+        repeats = int(np.count_nonzero(values[entry.wrong] == entry.values[entry.wrong]))
+        repeated = repeats / entry.wrong.size
+        differ = values != entry.values
+        disagreements = int(np.count_nonzero(differ))
+        fixes = int(np.count_nonzero(differ & (values == self.truth)))
+        noise = _noise_fixes(disagreements, entry.error_rate, 3.0) + 1  # one lucky fix is still noise
+        detail = (
+            f"repeats {repeated:.4f} of {entry.key}'s errors; fixes {fixes} of {disagreements} disagreements "
+            f"(truth-blind noise: up to {noise:.1f})"
+        )
+        share = self.thresholds.shared_errors
+        enough = repeats >= share * entry.wrong.size - 3 * np.sqrt(entry.wrong.size * share * (1 - share))
+        close = disagreements <= (1 - share) * values.shape[0]
+        return bool(enough and close and fixes <= noise), detail
+
     def _passes_screen(self, entry: _Entry, sample: np.ndarray) -> bool:
         slack = SCREEN_SLACK_ITEMS / sample.shape[0]
+        if entry.wrong is not None:
+            return self._shared_error_screen(entry, sample)
         if entry.kind is PredictionKind.LABELS:
             disagreement = np.count_nonzero(sample != entry.sample) / sample.shape[0]
             return disagreement <= 4 * (1 - self.thresholds.label_agreement) + slack
@@ -118,6 +188,11 @@ class OriginalityIndex:
                 continue
             if not self._passes_screen(entry, sample):
                 continue
+            if entry.wrong is not None:
+                is_copy, detail = self._shared_error_copy(entry, values)
+                if is_copy:
+                    return CopyFinding(RejectionReason.NEAR_COPY, entry.key, detail)
+                continue
             closeness = _closeness(entry.kind, values, entry.values)
             if self._is_close(entry, closeness):
                 measure = "agreement" if entry.kind is PredictionKind.LABELS else "distance"
@@ -132,4 +207,8 @@ class OriginalityIndex:
         if predictions.kind is PredictionKind.VALUES:
             spread = float(values.std())
             scale = spread if spread > 0 else 1.0
-        self._entries.append(_Entry(key, predictions.kind, values, values[self._sample], scale))
+        entry = _Entry(key, predictions.kind, values, values[self._sample], scale)
+        if predictions.kind is PredictionKind.LABELS and self.truth is not None:
+            entry.wrong = np.flatnonzero(values != self.truth)
+            entry.error_rate = entry.wrong.size / values.shape[0]
+        self._entries.append(entry)

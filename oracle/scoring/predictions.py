@@ -1,19 +1,26 @@
 """The predictions and answers formats (their single definition) and their validation.
 
 Answers (held by the oracle, committed on chain by hash): UTF-8 CSV with the header
-``id,answer``; one row per benchmark item; ``answer`` is a class name (classification) or a number
-(regression). The row order is the benchmark's item order. The class list is the project's (in its
-order); when none is given it is the sorted set of answers.
+``id,answer``; one row per scored item; ``answer`` is a class name (classification) or a number
+(regression). The row order is the scored items' order. The class list is the project's (in its
+order); when none is given it is the sorted set of answers. An epoch's answers are its hidden slice:
+usually a subset of the project's public items.
+
+Public items (optional, the project's public benchmark inputs): UTF-8 CSV whose header names an
+``id`` column; its rows give the public item order. Every answers id must be one of them.
 
 Predictions (a contributor's artifact), one of:
 
-- CSV, UTF-8, a header line and one row per benchmark item, rows in any order, each id once:
+- CSV, UTF-8, a header line and one row per item, rows in any order, each id once; every answers
+  id must be there (else `wrong_ids`, or `wrong_length` when there are fewer rows than answers),
+  rows for other ids (the public items outside this epoch's slice) are checked but not scored:
   - ``id,label``: a class name per item (classification);
   - ``id,<class>,<class>,...``: one probability column per class, every class exactly once, in
     any order; each row within [0, 1] and summing to 1 (within 1e-6);
   - ``id,value``: a number per item (regression).
-- NumPy ``.npy`` (recognised by its magic bytes; no pickled objects), rows in the benchmark's
-  item order:
+- NumPy ``.npy`` (recognised by its magic bytes; no pickled objects), rows in the public item
+  order when the public items are given (one row per public item; only the answers' rows are
+  scored), else in the answers' order:
   - 1-D integer array: class indices into the project's class list;
   - 2-D float array of shape (items, classes): probabilities in the class list's order;
   - 1-D float array: values (regression) or, for two classes, the probability of the second class.
@@ -25,7 +32,7 @@ length, ids or dtype is rejected alone with an `ArtifactRejected` naming the cau
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import cast
 
@@ -43,12 +50,16 @@ PROBABILITY_SUM_TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Benchmark:
-    """The hidden answers of a project, aligned with its item order."""
+    """The hidden answers of an epoch (its slice), aligned with their item order."""
 
     task: Task
     item_ids: tuple[str, ...]
     answers: np.ndarray  # class indices (int64) or values (float64)
     classes: tuple[str, ...] = ()
+    # Position of each item in the public item order and the number of public items, when known
+    # (then .npy rows follow the public order; see `with_public_items`).
+    public_positions: np.ndarray | None = None
+    n_public: int | None = None
 
     @cached_property
     def item_index(self) -> dict[str, int]:
@@ -128,6 +139,36 @@ def parse_answers_csv(data: bytes, task: Task, classes: tuple[str, ...] | None =
     return Benchmark(task, tuple(item_ids), answers, class_list)
 
 
+def read_public_item_ids(data: bytes) -> list[str]:
+    """The ``id`` column of the public benchmark inputs (CSV), in file order."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ArtifactRejected(RejectionReason.UNREADABLE, f"public items are not UTF-8 text: {error}") from None
+    lines = text.splitlines()
+    header = [cell.strip() for cell in lines[0].split(",")] if lines else []
+    if "id" not in header:
+        raise ArtifactRejected(RejectionReason.UNREADABLE, "public items need a header with an 'id' column")
+    column = header.index("id")
+    rows = [line.split(",") for line in lines[1:] if line.strip()]
+    if any(len(row) <= column for row in rows):
+        raise ArtifactRejected(RejectionReason.UNREADABLE, "a public items row has no id cell")
+    ids = [row[column].strip() for row in rows]
+    if not ids or "" in ids or len(set(ids)) != len(ids):
+        raise ArtifactRejected(RejectionReason.WRONG_IDS, "public item ids must be present, non-empty and distinct")
+    return ids
+
+
+def with_public_items(benchmark: Benchmark, public_ids: list[str]) -> Benchmark:
+    """The benchmark with the public item order attached (every answers id must be public)."""
+    position = dict(zip(public_ids, range(len(public_ids))))
+    positions = [position.get(item) for item in benchmark.item_ids]
+    if None in positions:
+        missing = benchmark.item_ids[positions.index(None)]
+        raise ArtifactRejected(RejectionReason.WRONG_IDS, f"answers item {missing!r} is not a public item")
+    return replace(benchmark, public_positions=np.array(positions, dtype=np.int64), n_public=len(public_ids))
+
+
 def _predictions_from_npy(data: bytes, benchmark: Benchmark) -> Predictions:
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
@@ -135,12 +176,11 @@ def _predictions_from_npy(data: bytes, benchmark: Benchmark) -> Predictions:
         raise ArtifactRejected(RejectionReason.UNREADABLE, f"not a readable .npy array: {error}") from None
     if not isinstance(array, np.ndarray):
         raise ArtifactRejected(RejectionReason.UNREADABLE, "not a single .npy array")
-    if array.ndim not in (1, 2) or array.shape[0] != benchmark.n_items:
+    expected = benchmark.n_items if benchmark.n_public is None else benchmark.n_public
+    what = "benchmark items" if benchmark.n_public is None else "public items"
+    if array.ndim not in (1, 2) or array.shape[0] != expected:
         if array.ndim in (1, 2):
-            raise ArtifactRejected(
-                RejectionReason.WRONG_LENGTH,
-                f"{array.shape[0]} rows for {benchmark.n_items} benchmark items",
-            )
+            raise ArtifactRejected(RejectionReason.WRONG_LENGTH, f"{array.shape[0]} rows for {expected} {what}")
         raise ArtifactRejected(RejectionReason.WRONG_SHAPE, f"array of shape {array.shape}")
     n_classes = len(benchmark.classes)
     is_integer = np.issubdtype(array.dtype, np.integer)
@@ -198,26 +238,29 @@ def _fast_csv_predictions(
     """Whole-column parsing for well-formed files: the same result as the line-by-line reader, or
     None whenever anything is off, so that reader reports it."""
     columns = fast_csv_columns(data, len(header))
-    if columns is None or len(columns[0]) != benchmark.n_items:
+    if columns is None or len(columns[0]) < benchmark.n_items:
         return None
     ids = columns[0]
     if ids == list(benchmark.item_ids):
         order = np.arange(benchmark.n_items)
     else:
+        # Rows of ids outside the answers (the public items not in this slice) get position -1.
         lookup = benchmark.item_index.get
-        positions = [lookup(item) for item in ids]
-        if None in positions:
+        order = np.array([lookup(item, -1) for item in ids], dtype=np.int64)
+        scored = order[order >= 0]
+        if scored.size != benchmark.n_items or np.bincount(scored, minlength=benchmark.n_items).max() > 1:
             return None
-        order = np.array(positions, dtype=np.int64)
-        if np.bincount(order, minlength=benchmark.n_items).max() > 1:
+        if len(ids) > benchmark.n_items and len(set(ids)) != len(ids):
             return None
     if kind is PredictionKind.LABELS:
         class_of = {name: i for i, name in enumerate(benchmark.classes)}.get
         classes = [class_of(label) for label in columns[1]]
         if None in classes:
             return None
+        labels = np.array(cast(list[int], classes), dtype=np.int64)  # no None left: checked just above
         values = np.empty(benchmark.n_items, dtype=np.int64)
-        values[order] = cast(list[int], classes)  # no None left: checked just above
+        keep = order >= 0
+        values[order[keep]] = labels[keep]
         return Predictions(kind, values)
     try:
         parsed = np.array([list(map(float, column)) for column in columns[1:]], dtype=np.float64).T
@@ -235,8 +278,9 @@ def _place_numbers(
     else:
         parsed = parsed[:, 0]
     _check_numbers(kind, parsed, first_line=2)
-    values = np.empty_like(parsed)
-    values[order] = parsed
+    keep = order >= 0
+    values = np.empty((benchmark.n_items, *parsed.shape[1:]), dtype=parsed.dtype)
+    values[order[keep]] = parsed[keep]
     return Predictions(kind, values)
 
 
@@ -259,25 +303,27 @@ def _predictions_from_csv(data: bytes, benchmark: Benchmark) -> Predictions:
     body = rows[1:]
     if not body:
         raise ArtifactRejected(RejectionReason.EMPTY, "no rows after the header")
-    if len(body) != benchmark.n_items:
+    if len(body) < benchmark.n_items:
         raise ArtifactRejected(
             RejectionReason.WRONG_LENGTH, f"{len(body)} rows for {benchmark.n_items} benchmark items"
         )
     width = len(header)
     order = np.empty(len(body), dtype=np.int64)
-    seen = np.zeros(benchmark.n_items, dtype=bool)
+    seen: set[str] = set()
     cells: list[list[str]] = []
     for line, row in enumerate(body, start=2):
         if len(row) != width:
             raise ArtifactRejected(RejectionReason.UNREADABLE, f"line {line}: expected {width} columns, got {len(row)}")
-        position = benchmark.item_index.get(row[0])
-        if position is None:
-            raise ArtifactRejected(RejectionReason.WRONG_IDS, f"line {line}: unknown item id {row[0]!r}")
-        if seen[position]:
+        if not row[0]:
+            raise ArtifactRejected(RejectionReason.WRONG_IDS, f"line {line}: empty item id")
+        if row[0] in seen:
             raise ArtifactRejected(RejectionReason.WRONG_IDS, f"line {line}: item id {row[0]!r} repeated")
-        seen[position] = True
-        order[line - 2] = position
+        seen.add(row[0])
+        order[line - 2] = benchmark.item_index.get(row[0], -1)  # -1: not in the answers, not scored
         cells.append(row[1:])
+    if np.count_nonzero(order >= 0) != benchmark.n_items:
+        missing = next(item for item in benchmark.item_ids if item not in seen)
+        raise ArtifactRejected(RejectionReason.WRONG_IDS, f"no prediction for item {missing!r}")
     if kind is PredictionKind.LABELS:
         class_index = {name: i for i, name in enumerate(benchmark.classes)}
         labels = np.empty(len(body), dtype=np.int64)
@@ -288,8 +334,9 @@ def _predictions_from_csv(data: bytes, benchmark: Benchmark) -> Predictions:
                     RejectionReason.UNKNOWN_CLASS, f"line {row_number + 2}: {row[0]!r} is not a class"
                 )
             labels[row_number] = index
-        values = np.empty_like(labels)
-        values[order] = labels
+        keep = order >= 0
+        values = np.empty(benchmark.n_items, dtype=np.int64)
+        values[order[keep]] = labels[keep]
         return Predictions(kind, values)
     parsed = np.array([[_parse_float(c, n + 2) for c in row] for n, row in enumerate(cells)], dtype=np.float64)
     return _place_numbers(kind, parsed, header[1:], benchmark, order)
@@ -329,6 +376,8 @@ def parse_predictions(data: bytes, benchmark: Benchmark, max_bytes: int = DEFAUL
     if data.startswith(NPY_MAGIC):
         predictions = _predictions_from_npy(data, benchmark)
         _check_numbers(predictions.kind, predictions.values)
+        if benchmark.public_positions is not None:  # every row checked, the slice's rows scored
+            predictions = Predictions(predictions.kind, predictions.values[benchmark.public_positions])
         return predictions
     return _predictions_from_csv(data, benchmark)
 

@@ -21,6 +21,7 @@ class RejectionReason(str, Enum):
     EXACT_COPY = "exact_copy"
     NEAR_COPY = "near_copy"
     NO_GAIN = "no_significant_gain"
+    OVER_CONTRIBUTOR_LIMIT = "over_contributor_limit"
     UNKNOWN_ITEM = "unknown_item"
     DUPLICATE_LABEL = "duplicate_label"
     UNKNOWN_KIND = "unknown_contribution_kind"

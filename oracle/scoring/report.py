@@ -21,7 +21,7 @@ from oracle.scoring.labels import AggregationMethod
 from oracle.scoring.metrics import Metric
 from oracle.scoring.rejections import RejectionReason
 
-SCHEMA_VERSION = "openmerit.epoch-report/1"
+SCHEMA_VERSION = "openmerit.epoch-report/2"  # 2: the slice, the model test level, per-contributor limit
 FLOAT_SIGNIFICANT_DIGITS = 12
 
 
@@ -35,6 +35,13 @@ def _checksummed(value: str) -> str:
     return to_checksum_address(value)
 
 
+def _bytes32_hex(value: str) -> str:
+    if len(value) != 66 or not value.startswith("0x") or any(c not in "0123456789abcdefABCDEF" for c in value[2:]):
+        raise ValueError(f"{value!r} is not a 0x-prefixed 32-byte hex string")
+    return value.lower()
+
+
+Bytes32Hex = Annotated[str, AfterValidator(_bytes32_hex)]
 Wei = Annotated[int, Field(ge=0), PlainSerializer(lambda v: str(v), return_type=str, when_used="json")]
 Address = Annotated[str, AfterValidator(_checksummed)]
 ReportFloat = Annotated[float, AfterValidator(round_float), Field(allow_inf_nan=False)]
@@ -59,9 +66,14 @@ class ScoringParameters(_Model):
     max_artifact_bytes: int = Field(512 * 1024 * 1024, ge=1)
     # Near copies of model predictions (see originality.py): label agreement, probability
     # total-variation distance, regression RMS difference relative to the earlier values' spread.
-    label_agreement: ReportFloat = Field(0.995, gt=0.0, le=1.0)
+    label_agreement: ReportFloat = Field(0.995, gt=0.0, le=1.0)  # labels: only against an error-free model
     probability_distance: ReportFloat = Field(0.01, ge=0.0)
     value_distance: ReportFloat = Field(0.01, ge=0.0)
+    # Model label predictions are near copies on shared errors: within 1 - this share of an earlier
+    # model's labels, repeating this share of its errors, departing from it no better than noise.
+    model_shared_errors: ReportFloat = Field(0.9, gt=0.0, le=1.0)
+    # Scored model submissions per contributor per epoch (None: no limit); beyond: over_contributor_limit.
+    max_models_per_contributor: int | None = Field(None, ge=1)
     label_method: AggregationMethod = AggregationMethod.DAWID_SKENE
     # Copied annotators (see labels.find_copied_annotators): agreement on at least this many shared items.
     label_copy_agreement: ReportFloat = Field(0.995, gt=0.0, le=1.0)
@@ -92,6 +104,12 @@ class EpochInputs(_Model):
     label_items_cid: str | None = None  # CSV with header `item`: the items open for labelling
     gold_cid: str | None = None
     submissions: list[SubmissionRef] = Field(default_factory=list)
+    # The epoch's hidden slice (models are scored on it alone): its index in the project's committed
+    # sequence and its on-chain commitment; and the public benchmark inputs (CSV with an `id`
+    # column) that give the public item order of .npy predictions. None in reports before slices.
+    slice_index: int | None = Field(None, ge=0)
+    slice_commitment: Bytes32Hex | None = None
+    items_cid: str | None = None
 
 
 class ModelScore(_Model):
@@ -154,6 +172,10 @@ class EpochReport(_Model):
     champion_after: str | None = None
     champion_metric: ReportFloat | None = None
     model_scores: list[ModelScore] = Field(default_factory=list)
+    # The champion test's multiple-testing correction (Bonferroni): challengers tested this epoch
+    # and the one-sided confidence each comparison used, 1 - (1 - confidence) / challengers.
+    model_challengers: int | None = None
+    model_test_confidence: ReportFloat | None = None
     label_submissions: list[LabelSubmissionScore] = Field(default_factory=list)
     annotator_scores: list[AnnotatorScore] = Field(default_factory=list)
     model_pool_wei: Wei

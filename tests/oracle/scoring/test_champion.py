@@ -148,3 +148,26 @@ def test_concentrated_value_changes_are_still_near_copies() -> None:
     changed = values.copy()
     changed[rng.choice(N, 20, replace=False)] += 0.2  # RMS 0.0063 < 0.01, all on 0.1% of items
     assert index.find_copy("x", Predictions(PredictionKind.VALUES, changed)).original == "v"
+
+
+def test_copies_are_judged_on_shared_errors_not_agreement() -> None:
+    n = 2000
+    rng = np.random.default_rng(11)
+    truth = rng.integers(0, 2, n)
+    index = OriginalityIndex(n, seed=1, truth=truth)
+    # near the ceiling: the champion errs on 3 items, an honest model on 2 others (agreement 0.9975)
+    champion = truth.copy()
+    champion[[10, 20, 30]] ^= 1
+    honest = truth.copy()
+    honest[[40, 50]] ^= 1
+    index.add("champion", "h0", Predictions(PredictionKind.LABELS, champion))
+    assert np.mean(honest == champion) >= 0.995
+    assert index.find_copy("h1", Predictions(PredictionKind.LABELS, honest)) is None
+    # a noisy copy of a weaker model (3% of labels flipped at random) is still a copy
+    weaker = noisy_labels(truth, 0.85, 2)
+    index.add("weaker", "h2", Predictions(PredictionKind.LABELS, weaker))
+    noisy = np.where(rng.random(n) < 0.03, 1 - weaker, weaker)
+    finding = index.find_copy("h3", Predictions(PredictionKind.LABELS, noisy))
+    assert finding is not None and finding.reason is RejectionReason.NEAR_COPY and finding.original == "weaker"
+    # an independent model of the same quality shares errors only by chance
+    assert index.find_copy("h4", Predictions(PredictionKind.LABELS, noisy_labels(truth, 0.85, 3))) is None

@@ -139,7 +139,7 @@ def test_canonical_json_is_sorted_compact_and_round_trips(report: EpochReport) -
     text = canonical_json(report)
     data = json.loads(text)
     assert text == json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert data["schema_version"] == "openmerit.epoch-report/1"
+    assert data["schema_version"] == "openmerit.epoch-report/2"
     assert isinstance(data["allocations"][0]["amount_wei"], str)
     assert canonical_json(report_from_json(text)) == text
 
@@ -277,3 +277,70 @@ def test_label_submissions_need_the_project_class_list() -> None:
     parameters = ScoringParameters(task=Task.CLASSIFICATION, metric=Metric.ACCURACY)
     with pytest.raises(EpochInputError, match="class list"):
         score_epoch(inputs, parameters, {"l": b"item,label\na,x\n"})
+
+
+def test_reports_without_a_slice_still_parse(report: EpochReport) -> None:
+    data = json.loads(canonical_json(report))
+    for key in ("slice_index", "slice_commitment", "items_cid"):
+        del data["inputs"][key]
+    for key in ("model_challengers", "model_test_confidence"):
+        del data[key]
+    old = report_from_json(json.dumps(data))
+    assert old.inputs.slice_index is None and old.model_challengers is None
+
+
+def test_models_are_scored_on_the_slice_with_a_contributor_limit() -> None:
+    rng = np.random.default_rng(5)
+    public = [f"p{i}" for i in range(3000)]
+    truth = rng.integers(0, 2, 3000)
+    in_slice = np.sort(rng.choice(3000, 1000, replace=False))
+    artifacts = {
+        "items": ("id,x\n" + "".join(f"{p},0\n" for p in public)).encode(),
+        "answers": ("id,answer\n" + "".join(f"{public[i]},{'ny'[truth[i]]}\n" for i in in_slice)).encode(),
+        "champion": npy(labels_with_accuracy(truth, 0.70, 1)),
+    }
+    # better on the slice only: a model cannot be paid for items outside it
+    good = labels_with_accuracy(truth, 0.70, 1)
+    good[in_slice] = labels_with_accuracy(truth[in_slice], 0.9, 2)
+    artifacts["good"] = npy(good)
+    artifacts["good-csv"] = ("id,label\n" + "".join(f"{p},{'ny'[v]}\n" for p, v in zip(public, good))).encode()
+    outside = labels_with_accuracy(truth, 0.70, 1)
+    outside[np.setdiff1d(np.arange(3000), in_slice)] = truth[np.setdiff1d(np.arange(3000), in_slice)]
+    artifacts["outside"] = npy(outside)
+    artifacts["second"] = npy(labels_with_accuracy(truth, 0.95, 3))
+    plan = [("outside", 1), ("good", 2), ("second", 2)]
+    inputs = EpochInputs(
+        project="demo",
+        epoch=4,
+        chain_id=31337,
+        budget_wei=BUDGET,
+        answers_cid="answers",
+        champion_cid="champion",
+        items_cid="items",
+        slice_index=3,
+        slice_commitment="0x" + "ab" * 32,
+        submissions=[
+            SubmissionRef(order=i, contributor=address(who), kind="model_predictions", cid=cid)
+            for i, (cid, who) in enumerate(plan)
+        ],
+    )
+    parameters = ScoringParameters(
+        task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=["n", "y"], max_models_per_contributor=1
+    )
+    report = score_epoch(inputs, parameters, artifacts)
+    outside_score, good_score, second_score = report.model_scores
+    # perfect outside the slice, the champion on it: on what is scored, a copy of the champion
+    assert outside_score.reason is RejectionReason.NEAR_COPY and outside_score.copy_of == "champion"
+    assert good_score.became_champion and good_score.gain > 0.15
+    assert second_score.reason is RejectionReason.OVER_CONTRIBUTOR_LIMIT
+    assert report.model_challengers == 1 and report.model_test_confidence == pytest.approx(0.95)
+    assert report.inputs.slice_commitment == "0x" + "ab" * 32
+    text = canonical_json(report)
+    assert not any(f'"{public[i]}' in text for i in in_slice)  # no hidden item, let alone its answer
+    # a CSV over every public item scores the same as the .npy in public order
+    csv_inputs = inputs.model_copy(
+        update={
+            "submissions": [SubmissionRef(order=0, contributor=address(2), kind="model_predictions", cid="good-csv")]
+        }
+    )
+    assert score_epoch(csv_inputs, parameters, artifacts).model_scores[0].gain == good_score.gain

@@ -80,7 +80,7 @@ def test_regression_csv_and_npy() -> None:
         (b"", RejectionReason.EMPTY, ""),
         (b"id,label\n", RejectionReason.EMPTY, ""),
         (b"id,label\na,cat\nb,dog\n", RejectionReason.WRONG_LENGTH, "2 rows"),
-        (b"id,label\na,cat\nb,dog\nz,cat\n", RejectionReason.WRONG_IDS, "line 4"),
+        (b"id,label\na,cat\nb,dog\nz,cat\n", RejectionReason.WRONG_IDS, "'c'"),
         (b"id,label\na,cat\nb,dog\na,cat\n", RejectionReason.WRONG_IDS, "line 4"),
         (b"id,label\na,cat\nb,bird\nc,cat\n", RejectionReason.UNKNOWN_CLASS, "line 3"),
         (b"id,label\na,cat\nb,dog,x\nc,cat\n", RejectionReason.UNREADABLE, "line 3"),
@@ -169,3 +169,34 @@ def test_a_misaligned_row_is_found_whatever_the_totals(benchmark: Benchmark) -> 
     # one row short a cell and one with an extra: the cell count matches, the lines do not
     error = rejection(b"id,label\na\nb,dog,cat\nc,cat\n", benchmark)
     assert error.reason is RejectionReason.UNREADABLE and "line 2" in error.detail
+
+
+# One fresh slice per epoch: the answers cover a subset of the public items.
+PUBLIC = b"id,px0\nd,1\nc,2\nb,3\na,4\n"
+SLICE = b"id,answer\nc,cat\na,dog\n"
+
+
+def test_csv_rows_outside_the_slice_are_checked_but_not_scored() -> None:
+    sliced = parse_answers_csv(SLICE, Task.CLASSIFICATION, ("cat", "dog"))
+    for data in (b"id,label\nd,cat\nc,dog\nb,dog\na,cat\n", b"id,label\na,cat\nc,dog\n"):
+        assert parse_predictions(data, sliced).values.tolist() == [1, 0]  # c, a
+    probabilities = parse_predictions(b"id,cat,dog\nd,1,0\na,0.25,0.75\nc,0.5,0.5\n", sliced)
+    assert probabilities.values.tolist() == [[0.5, 0.5], [0.25, 0.75]]
+    assert rejection(b"id,label\nd,cat\nc,dog\nb,dog\n", sliced).reason is RejectionReason.WRONG_IDS
+    assert rejection(b"id,label\nc,dog\n", sliced).reason is RejectionReason.WRONG_LENGTH
+    assert rejection(b"id,label\nd,cat\nc,dog\nd,dog\na,cat\n", sliced).reason is RejectionReason.WRONG_IDS
+    assert rejection(b"id,label\nd,bird\nc,dog\na,cat\n", sliced).reason is RejectionReason.UNKNOWN_CLASS
+    assert rejection(b"id,cat,dog\nd,2,-1\nc,0.5,0.5\na,1,0\n", sliced).reason is RejectionReason.PROBABILITY_RANGE
+
+
+def test_npy_rows_follow_the_public_item_order() -> None:
+    from oracle.scoring.predictions import read_public_item_ids, with_public_items
+
+    public = read_public_item_ids(PUBLIC)
+    assert public == ["d", "c", "b", "a"]
+    sliced = with_public_items(parse_answers_csv(SLICE, Task.CLASSIFICATION, ("cat", "dog")), public)
+    assert parse_predictions(npy(np.array([0, 1, 0, 0])), sliced).values.tolist() == [1, 0]  # c, a
+    assert rejection(npy(np.array([1, 0])), sliced).reason is RejectionReason.WRONG_LENGTH
+    assert rejection(npy(np.array([0, 1, 0, 7])), sliced).reason is RejectionReason.UNKNOWN_CLASS
+    with pytest.raises(ArtifactRejected):
+        with_public_items(parse_answers_csv(b"id,answer\nzz,cat\n", Task.CLASSIFICATION), public)
