@@ -6,4 +6,4 @@ in `report.py`. `epoch.score_epoch` scores a whole epoch; `recompute.report_diff
 """
 
 # Bumped whenever a rule or a default changes a number in a report.
-SCORING_VERSION = "1.0.0"
+SCORING_VERSION = "1.1.0"
