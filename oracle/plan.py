@@ -60,6 +60,7 @@ def epoch_inputs(
     champion_cid: str | None,
     label_items_cid: str | None,
     gold_cid: str | None,
+    carried_in: tuple[int, int] = (0, 0),
 ) -> EpochInputs:
     return EpochInputs(
         project=project,
@@ -71,7 +72,20 @@ def epoch_inputs(
         label_items_cid=label_items_cid,
         gold_cid=gold_cid,
         submissions=submission_refs(submissions),
+        carried_in_model_wei=carried_in[0],
+        carried_in_label_wei=carried_in[1],
     )
+
+
+def carried_in(previous: EpochReport | None, project: str, epoch: int) -> tuple[int, int]:
+    """What the model and label pools carry into `epoch`: the carry-outs of the previous epoch's
+    report (its pools' unspent money, still in the treasury), or nothing when there is no previous
+    report (the first epoch, or an oracle started later) or it is not the previous epoch of this
+    project. A report is final once scored (steps never rescore it), so the chain of carries is too;
+    allocations of an epoch whose funding failed stay in the treasury and are not carried."""
+    if previous is None or previous.inputs.project != project or previous.inputs.epoch != epoch - 1:
+        return 0, 0
+    return previous.carried_out_model_wei, previous.carried_out_label_wei
 
 
 # Rejections that make a contribution invalid (its bond goes to the treasury): it was malformed or a

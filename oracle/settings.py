@@ -16,7 +16,13 @@ A settings file for a local chain (`merit oracle run --config oracle.json`, the 
      "database_url": "sqlite:///.cache/oracle.db",
      "project": {"project_id": 1, "name": "Sentiment", "budget_wei": "1000000000000000000000",
                  "slices_path": "hidden/slices.json", "champion_path": "hidden/baseline.npy",
-                 "parameters": {"task": "classification", "metric": "accuracy", "classes": ["n", "y"]}}}
+                 "parameters": {"task": "classification", "metric": "accuracy", "classes": ["n", "y"],
+                                "model_price_wei": "100000000000000000000000",
+                                "label_price_wei": "1000000000000000000"}}}
+
+The prices (base units per point of verified gain, per point of annotator score) make pay that
+splitting cannot inflate; what an epoch does not pay carries over to the next epoch's same pool
+(the service reads it from the previous epoch's report). Without prices each pool is shared by score.
 
 One oracle serves one project. Its epochs are the project's, on the clock the registry keeps.
 """

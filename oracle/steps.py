@@ -41,6 +41,7 @@ from oracle.hidden import check_committed, load_slice_set
 from oracle.plan import (
     Verdict,
     batches,
+    carried_in,
     contribution_verdicts,
     epoch_inputs,
     funded_total,
@@ -204,6 +205,14 @@ def _champion_entering(ctx: Context, record: EpochRecord) -> tuple[str | None, b
     return previous.champion_after, data
 
 
+def _carried_in(ctx: Context, record: EpochRecord) -> tuple[int, int]:
+    """The pools' carry-in: the previous epoch's report's carry-outs (it is scored already: the
+    champion entering this epoch waited for it)."""
+    previous = ctx.journal.epoch(record.chain_id, record.epoch - 1) if record.epoch > 0 else None
+    report = report_of(previous) if previous is not None and previous.report_json is not None else None
+    return carried_in(report, ctx.project.name, record.epoch)
+
+
 def _slice_index(ctx: Context, record: EpochRecord) -> int:
     """The slice this epoch is scored on: the one revealed for it, or else the next unused one."""
     registry = ctx.contracts.registry.functions
@@ -281,6 +290,7 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
         champion_cid=champion_cid,
         label_items_cid=items_cid,
         gold_cid=gold_cid,
+        carried_in=_carried_in(ctx, record),
     )
     report = score_epoch(inputs, project.parameters, artifacts)
     tree_json = None
@@ -295,6 +305,7 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
             "allocations": len(report.allocations),
             "root": report.merkle_root,
             "funded_wei": str(funded_total(report)),
+            "carried_out_wei": str(report.unallocated_wei),
         },
     )
     return ctx.update(

@@ -1,24 +1,33 @@
 """Exact integer split of an epoch budget (token base units) by score.
 
-1. The budget splits into a model pool (`model_share_bps` / 10,000, rounded down) and a label pool
-   (the rest). A pool nobody scored in passes its amount to the other pool; if neither has a
-   scorer, the whole budget stays unallocated.
-2. Each account's entitlement is the sum, over pools, of pool x its score / the pool's total score,
-   as an exact rational.
-3. Cap and minimum payout, repeated until nothing changes: an entitlement above the cap is cut to
-   the cap, and an entitlement below the minimum payout is dropped; what is cut or dropped goes back
-   to be shared by the remaining uncapped accounts in proportion to their entitlements (it stays
-   unallocated when nobody can take it).
-4. Largest remainder: every entitlement is rounded down, and the units left over go one each to
-   the largest fractional parts, ties broken by address (lowercase hex, ascending), so the amounts
-   plus the unallocated remainder sum exactly to the budget. A capped entitlement is a whole
-   number, so rounding never lifts an amount above the cap or below the minimum.
+1. Two pools. Each pool's money is its share of the epoch budget (the model pool
+   `model_share_bps` / 10,000 of it, rounded down; the label pool the rest) plus what the same pool
+   carried over from the previous epoch.
+2. A pool with a price (`model_price_wei`, `label_price_wei`: base units per point of score, i.e.
+   per 1.0 of verified gain or of annotator score) pays each of its scorers price x score, exactly,
+   when its money covers all of them; otherwise every scorer of the pool gets the same reduced price
+   (money / total score), so the pool pays out exactly its money. A pool without a price shares all
+   of its money in proportion to score (the earlier rule; splitting work over epochs inflates it).
+3. A pool nobody scored in pays nothing: its money carries over to the same pool next epoch, never
+   into the other pool.
+4. Minimum payout, repeated until nothing changes: an account whose total over both pools is below
+   `min_payout_wei` is dropped. What it would have had carries over in a priced pool, and in an
+   unpriced pool goes to the pool's remaining scorers in proportion to score (or carries over when
+   nobody remains).
+5. Rounding, per pool: a priced pool rounds every amount down (an amount never exceeds price x
+   score); an unpriced pool uses largest remainder, ties to the lower address (lowercase hex) and the
+   carried rest losing ties. An account whose rounded total falls below the minimum is dropped.
+   Whatever a pool does not pay, the dust of rounding included, is its carry-out, so the amounts
+   plus the two carry-outs sum exactly to the budget plus the two carry-ins.
+
+There is no per-contributor cap: accounts cost nothing, so a cap per account is bypassed by splitting
+one contributor's work over several accounts and only holds back the one who does not split.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -29,6 +38,7 @@ BASIS_POINTS = 10_000
 
 
 Pool = ContributionKind  # each contribution kind has its own share of the budget
+POOLS = (Pool.MODEL_PREDICTIONS, Pool.LABELS)
 
 
 def score_units(score: float) -> int:
@@ -39,16 +49,22 @@ def score_units(score: float) -> int:
 @dataclass(frozen=True)
 class AllocationPolicy:
     model_share_bps: int
-    cap_wei: int | None = None
     min_payout_wei: int = 0
+    model_price_wei: int | None = None  # per point of gain; None: the pool is shared by score
+    label_price_wei: int | None = None  # per point of annotator score; None: the pool is shared by score
 
     def __post_init__(self) -> None:
         if not 0 <= self.model_share_bps <= BASIS_POINTS:
             raise ValueError(f"model_share_bps must be within 0..{BASIS_POINTS}, got {self.model_share_bps}")
         if self.min_payout_wei < 0:
             raise ValueError(f"min_payout_wei must not be negative, got {self.min_payout_wei}")
-        if self.cap_wei is not None and self.cap_wei < max(1, self.min_payout_wei):
-            raise ValueError(f"cap_wei ({self.cap_wei}) must be positive and at least min_payout_wei")
+        for name in ("model_price_wei", "label_price_wei"):
+            price = getattr(self, name)
+            if price is not None and price < 0:
+                raise ValueError(f"{name} must not be negative, got {price}")
+
+    def price(self, pool: Pool) -> int | None:
+        return self.model_price_wei if pool is Pool.MODEL_PREDICTIONS else self.label_price_wei
 
 
 @dataclass(frozen=True)
@@ -60,90 +76,107 @@ class WeightedScore:
 
 @dataclass(frozen=True)
 class AllocationResult:
-    model_pool_wei: int
+    model_pool_wei: int  # the pool's money: its share of the budget plus its carry-in
     label_pool_wei: int
     amounts: tuple[tuple[str, int], ...]  # (account, amount), by address, amounts > 0
-    unallocated_wei: int
+    carried_out_model_wei: int = 0  # what the model pool did not pay, for the next epoch's model pool
+    carried_out_label_wei: int = 0
+
+    @property
+    def unallocated_wei(self) -> int:
+        """Everything not paid: both carry-outs."""
+        return self.carried_out_model_wei + self.carried_out_label_wei
 
 
-def _pool_budgets(budget_wei: int, policy: AllocationPolicy, totals: dict[Pool, int]) -> dict[Pool, int]:
+def pool_money(budget_wei: int, policy: AllocationPolicy, carried_in: Mapping[Pool, int]) -> dict[Pool, int]:
     model = budget_wei * policy.model_share_bps // BASIS_POINTS
-    budgets = {Pool.MODEL_PREDICTIONS: model, Pool.LABELS: budget_wei - model}
-    for pool, other in ((Pool.MODEL_PREDICTIONS, Pool.LABELS), (Pool.LABELS, Pool.MODEL_PREDICTIONS)):
-        if totals[pool] == 0 and totals[other] > 0:
-            budgets[other] += budgets[pool]
-            budgets[pool] = 0
-    return budgets
+    fresh = {Pool.MODEL_PREDICTIONS: model, Pool.LABELS: budget_wei - model}
+    return {pool: fresh[pool] + carried_in.get(pool, 0) for pool in POOLS}
 
 
-def _share_out(entitlement: dict[str, Fraction], amount: Fraction, takers: list[str]) -> Fraction:
-    """Share `amount` among `takers` by entitlement; returns what nobody could take."""
-    total = sum((entitlement[a] for a in takers), Fraction(0))
-    if amount == 0:
-        return Fraction(0)
+def _entitlements(money: int, price: int | None, units: dict[str, int]) -> dict[str, Fraction]:
+    total = sum(units.values())
     if total == 0:
-        return amount
-    for account in takers:
-        entitlement[account] += amount * entitlement[account] / total
-    return Fraction(0)
+        return {}
+    if price is not None and price * total <= money * SCORE_UNITS_PER_POINT:
+        return {a: Fraction(price * u, SCORE_UNITS_PER_POINT) for a, u in units.items()}
+    return {a: Fraction(money * u, total) for a, u in units.items()}  # shared, or a price the money cannot cover
 
 
-def _apply_cap_and_minimum(entitlement: dict[str, Fraction], policy: AllocationPolicy) -> Fraction:
-    unallocated = Fraction(0)
-    capped: set[str] = set()
+def _drop_under_minimum(entitlement: dict[Pool, dict[str, Fraction]], policy: AllocationPolicy, minimum: int) -> None:
     while True:
-        uncapped = [a for a in entitlement if a not in capped]
-        if policy.cap_wei is not None:
-            over = [a for a in uncapped if entitlement[a] > policy.cap_wei]
-            if over:
-                excess = sum((entitlement[a] - policy.cap_wei for a in over), Fraction(0))
-                for account in over:
-                    entitlement[account] = Fraction(policy.cap_wei)
-                    capped.add(account)
-                unallocated += _share_out(entitlement, excess, [a for a in uncapped if a not in capped])
-                continue
-        under = [a for a in entitlement if entitlement[a] < policy.min_payout_wei]
-        if under:
-            freed = sum((entitlement.pop(a) for a in under), Fraction(0))
-            unallocated += _share_out(entitlement, freed, [a for a in entitlement if a not in capped])
-            continue
-        return unallocated
+        combined: dict[str, Fraction] = {}
+        for pool_entitlement in entitlement.values():
+            for account, value in pool_entitlement.items():
+                combined[account] = combined.get(account, Fraction(0)) + value
+        under = {a for a, value in combined.items() if value < minimum}
+        if not under:
+            return
+        for pool, pool_entitlement in entitlement.items():
+            freed = sum((pool_entitlement.pop(a) for a in under if a in pool_entitlement), Fraction(0))
+            total = sum(pool_entitlement.values(), Fraction(0))
+            if policy.price(pool) is None and freed and total:
+                for account in pool_entitlement:
+                    pool_entitlement[account] += freed * pool_entitlement[account] / total
 
 
-def allocate(budget_wei: int, policy: AllocationPolicy, scores: Sequence[WeightedScore]) -> AllocationResult:
-    """Split `budget_wei` exactly among the scored accounts (see the module's rules)."""
+def _round_pool(money: int, entitlement: dict[str, Fraction], largest_remainder: bool) -> dict[str, int]:
+    floors = {account: math.floor(value) for account, value in entitlement.items()}
+    if not largest_remainder:
+        return floors
+    rest = money - sum(entitlement.values(), Fraction(0))
+    rest_floor = math.floor(rest)
+    leftover = money - sum(floors.values()) - rest_floor
+    ranking = sorted(
+        [(-(entitlement[a] - floors[a]), 0, a.lower(), a) for a in entitlement] + [(-(rest - rest_floor), 1, "", "")]
+    )
+    for _, is_rest, _, account in ranking[:leftover]:
+        if not is_rest:
+            floors[account] += 1
+    return floors
+
+
+def allocate(
+    budget_wei: int,
+    policy: AllocationPolicy,
+    scores: Sequence[WeightedScore],
+    carried_in: Mapping[Pool, int] | None = None,
+) -> AllocationResult:
+    """Split `budget_wei` plus each pool's carry-in exactly among the scored accounts (see the module's rules)."""
     if budget_wei < 0:
         raise ValueError(f"budget_wei must not be negative, got {budget_wei}")
-    weights: dict[Pool, dict[str, int]] = {Pool.MODEL_PREDICTIONS: {}, Pool.LABELS: {}}
+    carried_in = dict(carried_in or {})
+    if any(amount < 0 for amount in carried_in.values()):
+        raise ValueError("a carry-in must not be negative")
+    weights: dict[Pool, dict[str, int]] = {pool: {} for pool in POOLS}
     for score in scores:
         if score.units < 0:
             raise ValueError(f"negative score units for {score.account}")
         if score.units:
             account_units = weights[score.pool]
             account_units[score.account] = account_units.get(score.account, 0) + score.units
-    totals = {pool: sum(w.values()) for pool, w in weights.items()}
-    budgets = _pool_budgets(budget_wei, policy, totals)
-    entitlement: dict[str, Fraction] = {}
-    unallocated = Fraction(0)
-    for pool, pool_weights in weights.items():
-        if totals[pool] == 0:
-            unallocated += budgets[pool]
-            continue
-        for account, units in pool_weights.items():
-            entitlement[account] = entitlement.get(account, Fraction(0)) + Fraction(budgets[pool] * units, totals[pool])
-    unallocated += _apply_cap_and_minimum(entitlement, policy)
-    # Largest remainder over the accounts and the unallocated remainder (which loses ties).
-    floors = {account: math.floor(value) for account, value in entitlement.items()}
-    unallocated_floor = math.floor(unallocated)
-    leftover = budget_wei - sum(floors.values()) - unallocated_floor
-    ranking = sorted(
-        [(-(entitlement[a] - floors[a]), 0, a.lower(), a) for a in entitlement]
-        + [(-(unallocated - unallocated_floor), 1, "", "")],
+    money = pool_money(budget_wei, policy, carried_in)
+    entitlement = {pool: _entitlements(money[pool], policy.price(pool), weights[pool]) for pool in POOLS}
+    _drop_under_minimum(entitlement, policy, policy.min_payout_wei)
+    paid = {pool: _round_pool(money[pool], entitlement[pool], policy.price(pool) is None) for pool in POOLS}
+    totals: dict[str, int] = {}
+    for pool_paid in paid.values():
+        for account, amount in pool_paid.items():
+            totals[account] = totals.get(account, 0) + amount
+    for account, total in totals.items():
+        if total < policy.min_payout_wei:  # rounding took a combined amount under the minimum
+            for pool_paid in paid.values():
+                pool_paid.pop(account, None)
+    carried = {pool: money[pool] - sum(paid[pool].values()) for pool in POOLS}
+    amounts: dict[str, int] = {}
+    for pool_paid in paid.values():
+        for account, amount in pool_paid.items():
+            amounts[account] = amounts.get(account, 0) + amount
+    ordered = tuple(sorted(((a, v) for a, v in amounts.items() if v > 0), key=lambda pair: pair[0].lower()))
+    return AllocationResult(
+        money[Pool.MODEL_PREDICTIONS],
+        money[Pool.LABELS],
+        ordered,
+        carried[Pool.MODEL_PREDICTIONS],
+        carried[Pool.LABELS],
     )
-    for _, is_remainder, _, account in ranking[:leftover]:
-        if is_remainder:
-            unallocated_floor += 1
-        else:
-            floors[account] += 1
-    amounts = tuple(sorted(((a, v) for a, v in floors.items() if v > 0), key=lambda pair: pair[0].lower()))
-    return AllocationResult(budgets[Pool.MODEL_PREDICTIONS], budgets[Pool.LABELS], amounts, unallocated_floor)

@@ -349,8 +349,12 @@ def score_epoch(inputs: EpochInputs, parameters: ScoringParameters, artifacts: M
     weighted = [WeightedScore(s.contributor, Pool.MODEL_PREDICTIONS, s.score_units) for s in models.scores] + [
         WeightedScore(s.annotator, Pool.LABELS, s.score_units) for s in annotator_scores
     ]
-    policy = AllocationPolicy(parameters.model_share_bps, parameters.cap_wei, parameters.min_payout_wei)
-    split = allocate(inputs.budget_wei, policy, weighted)
+    # -- pay (allocation.py): priced or shared pools, carry-over in and out --
+    policy = AllocationPolicy(
+        parameters.model_share_bps, parameters.min_payout_wei, parameters.model_price_wei, parameters.label_price_wei
+    )
+    carried_in = {Pool.MODEL_PREDICTIONS: inputs.carried_in_model_wei, Pool.LABELS: inputs.carried_in_label_wei}
+    split = allocate(inputs.budget_wei, policy, weighted, carried_in)
     allocations = [
         Allocation(index=i, account=account, amount_wei=amount) for i, (account, amount) in enumerate(split.amounts)
     ]
@@ -372,6 +376,8 @@ def score_epoch(inputs: EpochInputs, parameters: ScoringParameters, artifacts: M
         model_pool_wei=split.model_pool_wei,
         label_pool_wei=split.label_pool_wei,
         unallocated_wei=split.unallocated_wei,
+        carried_out_model_wei=split.carried_out_model_wei,
+        carried_out_label_wei=split.carried_out_label_wei,
         allocations=allocations,
         merkle_root=root,
     )

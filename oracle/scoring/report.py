@@ -14,7 +14,7 @@ import json
 from typing import Annotated, Any
 
 from eth_utils import is_address, to_checksum_address
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
 from dao.vocabulary import ContributionKind, Task
 from oracle.scoring.labels import AggregationMethod
@@ -78,9 +78,23 @@ class ScoringParameters(_Model):
     # Copied annotators (see labels.find_copied_annotators): agreement on at least this many shared items.
     label_copy_agreement: ReportFloat = Field(0.995, gt=0.0, le=1.0)
     label_copy_min_overlap: int = Field(20, ge=1)
+    # Pay (see allocation.py). A price is base units per point of score (1.0 of verified gain, or of
+    # annotator score), paid up to the pool's money, the rest carried over; None shares the pool by score.
     model_share_bps: int = Field(5000, ge=0, le=10_000)
-    cap_wei: Wei | None = None
+    cap_wei: Wei | None = None  # no longer supported (bypassed by splitting over accounts); kept so old reports read
     min_payout_wei: Wei = 0
+    model_price_wei: Wei | None = None
+    label_price_wei: Wei | None = None
+
+    @field_validator("cap_wei")
+    @classmethod
+    def _no_cap(cls, value: int | None) -> int | None:
+        if value is not None:
+            raise ValueError(
+                "a per-contributor cap is not supported: accounts are free, so it is bypassed by splitting one "
+                "contributor's work over accounts; set model_price_wei / label_price_wei to bound pay per unit of score"
+            )
+        return value
 
 
 class SubmissionRef(_Model):
@@ -110,6 +124,9 @@ class EpochInputs(_Model):
     slice_index: int | None = Field(None, ge=0)
     slice_commitment: Bytes32Hex | None = None
     items_cid: str | None = None
+    # What each pool did not pay in the previous epoch (its report's carried_out_*), added to this epoch's pool.
+    carried_in_model_wei: Wei = 0
+    carried_in_label_wei: Wei = 0
 
 
 class ModelScore(_Model):
@@ -178,9 +195,11 @@ class EpochReport(_Model):
     model_test_confidence: ReportFloat | None = None
     label_submissions: list[LabelSubmissionScore] = Field(default_factory=list)
     annotator_scores: list[AnnotatorScore] = Field(default_factory=list)
-    model_pool_wei: Wei
+    model_pool_wei: Wei  # the pool's money: its share of budget_wei plus its carry-in
     label_pool_wei: Wei
-    unallocated_wei: Wei
+    unallocated_wei: Wei  # not paid: carried_out_model_wei + carried_out_label_wei
+    carried_out_model_wei: Wei = 0  # the next epoch's carried_in_model_wei
+    carried_out_label_wei: Wei = 0
     allocations: list[Allocation] = Field(default_factory=list)
     merkle_root: str
 

@@ -1,5 +1,6 @@
 """Incentives on simulated populations with known truth (seeded): adversarial agents together get
-under 2% of the budget, and honest rewards rank with true quality (Spearman >= 0.9)."""
+under 2% of what is paid, and honest rewards rank with true quality (Spearman >= 0.9), with pools
+shared by score and with priced pools (which pay price x score and carry the rest over)."""
 
 from __future__ import annotations
 
@@ -131,17 +132,29 @@ def build_epoch(seed: int) -> tuple[Population, EpochInputs, ScoringParameters]:
     return population, inputs, parameters
 
 
-@pytest.fixture(scope="module", params=[7, 8])
+MODEL_PRICE = 10_000 * 10**18  # per point of accuracy gain: the honest gains (~0.23 in all) ask under half the pool
+LABEL_PRICE = 10**18  # per point of annotator score
+
+
+@pytest.fixture(scope="module", params=[(7, False), (8, False), (7, True)], ids=["7", "8", "7-priced"])
 def scored(request) -> tuple[Population, EpochReport]:
-    population, inputs, parameters = build_epoch(request.param)
+    seed, priced = request.param
+    population, inputs, parameters = build_epoch(seed)
+    if priced:
+        parameters = parameters.model_copy(update={"model_price_wei": MODEL_PRICE, "label_price_wei": LABEL_PRICE})
     return population, score_epoch(inputs, parameters, population.artifacts)
 
 
 def test_adversaries_together_get_under_two_percent(scored) -> None:
     population, report = scored
     adversarial = sum(a.amount_wei for a in report.allocations if population.kind[a.account] == "adversary")
-    assert sum(a.amount_wei for a in report.allocations) == BUDGET
-    assert adversarial < 0.02 * BUDGET
+    paid = sum(a.amount_wei for a in report.allocations)
+    assert paid + report.unallocated_wei == BUDGET
+    if report.parameters.model_price_wei is None:
+        assert paid == BUDGET
+    else:  # both prices are covered: the rest carries over
+        assert report.carried_out_model_wei > 0 and report.carried_out_label_wei > 0
+    assert adversarial < 0.02 * paid
 
 
 def test_honest_model_rewards_rank_with_their_true_gain(scored) -> None:
