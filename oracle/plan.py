@@ -61,6 +61,9 @@ def epoch_inputs(
     label_items_cid: str | None,
     gold_cid: str | None,
     carried_in: tuple[int, int] = (0, 0),
+    slice_index: int | None = None,
+    slice_commitment: str | None = None,
+    items_cid: str | None = None,
 ) -> EpochInputs:
     return EpochInputs(
         project=project,
@@ -74,6 +77,9 @@ def epoch_inputs(
         submissions=submission_refs(submissions),
         carried_in_model_wei=carried_in[0],
         carried_in_label_wei=carried_in[1],
+        slice_index=slice_index,
+        slice_commitment=slice_commitment,
+        items_cid=items_cid,
     )
 
 

@@ -73,6 +73,10 @@ class ProjectConfig(BaseModel):
         default=None, description="the project's baseline predictions: the champion entering the first epoch"
     )
     label_items_path: Path | None = Field(default=None, description="CSV with header `item`: items open for labels")
+    benchmark_path: Path | None = Field(
+        default=None,
+        description="the public benchmark inputs (CSV with an `id` column): the item order of .npy predictions",
+    )
 
 
 class Settings(BaseSettings):

@@ -250,11 +250,14 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
     submissions = record.submissions or []
     artifacts: dict[str, bytes] = {}
     items_cid, items = _local_input(ctx, project.label_items_path)
-    answers_cid = gold_cid = None
+    public_cid, public_items = _local_input(ctx, project.benchmark_path)
+    answers_cid = gold_cid = slice_commitment = None
     slice_index = None
     if submissions:  # an epoch nobody revealed into uses no slice
         slice_index = _slice_index(ctx, record)
-        answers, gold = split_slice(hidden_slice(ctx, slice_index).data, _label_item_ids(items))
+        hidden = hidden_slice(ctx, slice_index)
+        slice_commitment = "0x" + hidden.commitment.hex()
+        answers, gold = split_slice(hidden.data, _label_item_ids(items))
         # only the CIDs now: the bytes enter the store once the slice is revealed on chain
         for data in (answers, gold):
             if data is not None:
@@ -262,7 +265,7 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
         answers_cid = compute_artifact_cid(answers) if answers is not None else None
         gold_cid = compute_artifact_cid(gold) if gold is not None else None
     champion_cid, champion = _champion_entering(ctx, record)
-    for cid, data in ((champion_cid, champion), (items_cid, items)):
+    for cid, data in ((champion_cid, champion), (items_cid, items), (public_cid, public_items)):
         if cid is not None and data is not None:
             artifacts[cid] = data
     for done, submission in enumerate(submissions, start=1):
@@ -291,6 +294,9 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
         label_items_cid=items_cid,
         gold_cid=gold_cid,
         carried_in=_carried_in(ctx, record),
+        slice_index=slice_index,
+        slice_commitment=slice_commitment,
+        items_cid=public_cid,
     )
     report = score_epoch(inputs, project.parameters, artifacts)
     tree_json = None
