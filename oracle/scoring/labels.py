@@ -460,16 +460,16 @@ def find_dependent_annotators(
                 )
             )
     keys, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
-    overlap, observed, expected = (
+    pair_overlap, pair_observed, pair_expected = (
         np.bincount(inverse, weights=np.concatenate([p[k] for p in parts])) for k in (1, 2, 3)
     )
-    tested = overlap >= thresholds.min_overlap
+    tested = pair_overlap >= thresholds.min_overlap
     n_tested = max(int(tested.sum()), 1)
     dependent = (
         tested
-        & (observed >= thresholds.min_shared_errors)
-        & (observed >= thresholds.excess * expected)
-        & (_chernoff_log_tail(observed, expected) <= np.log(thresholds.false_alarm / n_tested))
+        & (pair_observed >= thresholds.min_shared_errors)
+        & (pair_observed >= thresholds.excess * pair_expected)
+        & (_chernoff_log_tail(pair_observed, pair_expected) <= np.log(thresholds.false_alarm / n_tested))
     )
     # Union-find over the dependent pairs; a group's root is its earliest member by order.
     root = np.arange(n_annotators)
