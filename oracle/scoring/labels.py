@@ -303,7 +303,8 @@ class DependenceThresholds:
 
     min_overlap: int = 20  # shared items before a pair is tested at all
     min_shared_errors: float = 5.0  # shared errors (in expectation over the reference) a pair must reach
-    excess: float = 4.0  # shared errors must be at least this many times what independence predicts
+    min_shared_gold_errors: float = 3.0  # or shared wrong answers on gold items
+    excess: float = 2.0  # shared errors must be at least this many times what independence predicts
     false_alarm: float = 1e-3  # chance of flagging any independent pair of the epoch (Bonferroni over pairs)
 
 
@@ -352,20 +353,25 @@ def _shared_errors(
     sorted_labels: tuple[np.ndarray, np.ndarray, np.ndarray],
     model: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     gold: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per pair row: the observed and the expected (under independence) shared error.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per pair row: the observed shared error, and what independence predicts.
 
     The reference is the item's posterior without the pair's own two labels (the known answer on a
     gold item). Observed: the two labels agree, weighted by how much the reference disagrees with
     their label (its top probability minus their label's: 0 where the reference has no opinion, 1
-    against a known answer). Expected: the same quantity if each labelled independently through their own
-    confusion matrix, given the reference."""
+    against a known answer). Predicted: the same quantity if both labelled independently through
+    their confusion matrices; and given the first's actual label, the same weight times the chance
+    that the second gives that label (and the other way round). Conditioning on one side's actual
+    errors is what makes a copy of a careful annotator (few errors, nearly all repeated) stand out;
+    the unconditional prediction is what exposes a bloc whose members look accurate everywhere but
+    on gold."""
     items, who, labels = sorted_labels
     confusion, log_confusion, evidence, _ = model
     observed = np.empty(first.size)
-    expected = np.empty(first.size)
-    n_classes = evidence.shape[1]
-    step = max(1, PAIR_ROWS_PER_STEP // (n_classes * n_classes))
+    independent = np.empty(first.size)
+    given_first = np.empty(first.size)
+    given_second = np.empty(first.size)
+    step = max(1, PAIR_ROWS_PER_STEP // evidence.shape[1] ** 2)
     for begin in range(0, first.size, step):
         f, g = first[begin : begin + step], second[begin : begin + step]
         item, a, b, label_a, label_b = items[f], who[f], who[g], labels[f], labels[g]
@@ -376,11 +382,15 @@ def _shared_errors(
         known = gold[item] >= 0
         q[known] = 0.0
         q[known, gold[item[known]]] = 1.0
-        wrong = q.max(axis=1, keepdims=True) - q  # how much the reference disagrees with each class
         rows = np.arange(f.size)
-        observed[begin : begin + f.size] = np.where(label_a == label_b, wrong[rows, label_a], 0.0)
-        expected[begin : begin + f.size] = np.einsum("rt,rtx,rx->r", q, confusion[a] * confusion[b], wrong)
-    return observed, expected
+        top = q.max(axis=1)
+        weight_a, weight_b = top - q[rows, label_a], top - q[rows, label_b]  # how much the reference disagrees
+        span = slice(begin, begin + f.size)
+        observed[span] = np.where(label_a == label_b, weight_a, 0.0)
+        independent[span] = np.einsum("rt,rtx,rx->r", q, confusion[a] * confusion[b], top[:, None] - q)
+        given_first[span] = weight_a * np.einsum("rt,rt->r", q, confusion[b, :, label_a])
+        given_second[span] = weight_b * np.einsum("rt,rt->r", q, confusion[a, :, label_b])
+    return observed, independent, given_first, given_second
 
 
 def _chernoff_log_tail(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -409,8 +419,9 @@ def find_dependent_annotators(
     predicts how many there would be from each one's confusion matrix (fitted to `posteriors`). A
     pair is dependent when its shared errors reach `min_shared_errors`, are `excess` times the
     prediction, and the Chernoff bound on that many under independence is below `false_alarm` over
-    the number of pairs tested. A few percent of noise added to a copy removes only a few percent of
-    the shared errors. Dependent
+    the number of pairs tested (and the four tests: all shared items or the shared gold items alone,
+    the prediction unconditional or given either side's own labels; see _shared_errors). A few
+    percent of noise added to a copy removes only a few percent of the shared errors. Dependent
     pairs join into groups; each group's earliest member by `order` (commit order; table order by
     default) is its source, so whoever came first keeps the credit.
     """
@@ -435,42 +446,43 @@ def find_dependent_annotators(
     for chunk in np.unique(chunk_of_item[pairs_per_item > 0]):
         chosen = (chunk_of_item == chunk) & (pairs_per_item > 0)
         first, second = _pair_rows(sizes[chosen], starts[chosen])
-        observed, expected = _shared_errors(first, second, (items, who, labels), model, gold)
+        observed, *predictions = _shared_errors(first, second, (items, who, labels), model, gold)
+        on_gold = (gold[items[first]] >= 0).astype(np.float64)
+        row_sums = (np.ones(first.size), on_gold, observed, *predictions, observed * on_gold)
+        row_sums += tuple(p * on_gold for p in predictions)
         key = who[first] * n_annotators + who[second]  # sorted within an item: the first is the lower index
         if n_annotators * n_annotators <= DENSE_PAIR_TABLE:
             size = n_annotators * n_annotators
-            overlap = np.bincount(key, minlength=size).astype(np.float64)
-            keys = np.flatnonzero(overlap)
-            parts.append(
-                (
-                    keys,
-                    overlap[keys],
-                    np.bincount(key, weights=observed, minlength=size)[keys],
-                    np.bincount(key, weights=expected, minlength=size)[keys],
-                )
-            )
+            keys = np.flatnonzero(np.bincount(key, minlength=size))
+            parts.append((keys, *(np.bincount(key, weights=w, minlength=size)[keys] for w in row_sums)))
         else:
             keys, inverse = np.unique(key, return_inverse=True)
-            parts.append(
-                (
-                    keys,
-                    np.bincount(inverse).astype(np.float64),
-                    np.bincount(inverse, weights=observed),
-                    np.bincount(inverse, weights=expected),
-                )
-            )
+            parts.append((keys, *(np.bincount(inverse, weights=w) for w in row_sums)))
     keys, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
-    pair_overlap, pair_observed, pair_expected = (
-        np.bincount(inverse, weights=np.concatenate([p[k] for p in parts])) for k in (1, 2, 3)
-    )
-    tested = pair_overlap >= thresholds.min_overlap
-    n_tested = max(int(tested.sum()), 1)
-    dependent = (
-        tested
-        & (pair_observed >= thresholds.min_shared_errors)
-        & (pair_observed >= thresholds.excess * pair_expected)
-        & (_chernoff_log_tail(pair_observed, pair_expected) <= np.log(thresholds.false_alarm / n_tested))
-    )
+    sums = [np.bincount(inverse, weights=np.concatenate([p[k] for p in parts])) for k in range(1, 11)]
+    overlap, gold_overlap = sums[0], sums[1]
+    # (shared errors, prediction) over all shared items and over shared gold items alone, each
+    # prediction unconditional and given either side's labels (the more cautious of these two)
+    tests = [
+        (sums[2], sums[3], overlap >= thresholds.min_overlap, thresholds.min_shared_errors),
+        (sums[2], np.maximum(sums[4], sums[5]), overlap >= thresholds.min_overlap, thresholds.min_shared_errors),
+    ]
+    gold_tested = (overlap >= thresholds.min_overlap) & (gold_overlap >= thresholds.min_shared_gold_errors)
+    tests += [
+        (sums[6], sums[7], gold_tested, thresholds.min_shared_gold_errors),
+        (sums[6], np.maximum(sums[8], sums[9]), gold_tested, thresholds.min_shared_gold_errors),
+    ]
+
+    dependent = np.zeros(keys.size, dtype=bool)
+    for found, predicted, tested, least in tests:
+        # Bonferroni over the pairs of the family and the four tests
+        log_level = np.log(thresholds.false_alarm / (len(tests) * max(int(tested.sum()), 1)))
+        dependent |= (
+            tested
+            & (found >= least)
+            & (found >= thresholds.excess * predicted)
+            & (_chernoff_log_tail(found, predicted) <= log_level)
+        )
     # Union-find over the dependent pairs; a group's root is its earliest member by order.
     root = np.arange(n_annotators)
 
