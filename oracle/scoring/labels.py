@@ -353,29 +353,37 @@ def _shared_errors(
     sorted_labels: tuple[np.ndarray, np.ndarray, np.ndarray],
     model: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     gold: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per pair row: the observed shared error, and what independence predicts.
+) -> tuple[np.ndarray, ...]:
+    """Per pair row: the observed shared error, and what independence predicts (mean, variance).
 
     The reference is the item's posterior without the pair's own two labels (the known answer on a
     gold item). Observed: the two labels agree, weighted by how much the reference disagrees with
     their label (its top probability minus their label's: 0 where the reference has no opinion, 1
     against a known answer). Predicted: the same quantity if both labelled independently through
     their confusion matrices; and given the first's actual label, the same weight times the chance
-    that the second gives that label (and the other way round). Conditioning on one side's actual
-    errors is what makes a copy of a careful annotator (few errors, nearly all repeated) stand out;
-    the unconditional prediction is what exposes a bloc whose members look accurate everywhere but
-    on gold."""
+    that the second gives that label (and the other way round). Given one side's label, the truth
+    is the reference updated by that label (Bayes), not the reference alone: where the reference is
+    weak (few other labels, or noisy ones), a careful annotator's label outweighs it, and a second
+    careful annotator giving the same label is what independence predicts, not a shared error.
+    Conditioning on one side's actual errors is what makes a copy of a careful annotator (few
+    errors, nearly all repeated) stand out; the unconditional prediction is what exposes a bloc
+    whose members look accurate everywhere but on gold. Each prediction comes with its variance
+    under independence, for the tail bound (see _bennett_log_tail).
+
+    Returns observed, then (mean, variance) unconditional, given the first, given the second."""
     items, who, labels = sorted_labels
-    confusion, log_confusion, evidence, _ = model
-    observed = np.empty(first.size)
-    independent = np.empty(first.size)
-    given_first = np.empty(first.size)
-    given_second = np.empty(first.size)
-    step = max(1, PAIR_ROWS_PER_STEP // evidence.shape[1] ** 2)
+    confusion, _, evidence, _ = model
+    n_classes = evidence.shape[1]
+    # rows (annotator, observed label) -> the chance of that label from each true class
+    by_slot = np.ascontiguousarray(confusion.transpose(0, 2, 1).reshape(-1, n_classes))
+    log_by_slot = np.log(by_slot)
+    out = [np.empty(first.size) for _ in range(7)]
+    step = max(1, PAIR_ROWS_PER_STEP // n_classes**2)
     for begin in range(0, first.size, step):
         f, g = first[begin : begin + step], second[begin : begin + step]
         item, a, b, label_a, label_b = items[f], who[f], who[g], labels[f], labels[g]
-        log_q = evidence[item] - log_confusion[a, :, label_a] - log_confusion[b, :, label_b]
+        log_q = evidence[item] - log_by_slot.take(a * n_classes + label_a, axis=0)
+        log_q -= log_by_slot.take(b * n_classes + label_b, axis=0)
         log_q -= log_q.max(axis=1, keepdims=True)
         q = np.exp(log_q)
         q /= q.sum(axis=1, keepdims=True)
@@ -384,21 +392,33 @@ def _shared_errors(
         q[known, gold[item[known]]] = 1.0
         rows = np.arange(f.size)
         top = q.max(axis=1)
-        weight_a, weight_b = top - q[rows, label_a], top - q[rows, label_b]  # how much the reference disagrees
+        disagreement = top[:, None] - q  # the weight of a shared label x: how much the reference disagrees
+        weight_a, weight_b = disagreement[rows, label_a], disagreement[rows, label_b]
         span = slice(begin, begin + f.size)
-        observed[span] = np.where(label_a == label_b, weight_a, 0.0)
-        independent[span] = np.einsum("rt,rtx,rx->r", q, confusion[a] * confusion[b], top[:, None] - q)
-        given_first[span] = weight_a * np.einsum("rt,rt->r", q, confusion[b, :, label_a])
-        given_second[span] = weight_b * np.einsum("rt,rt->r", q, confusion[a, :, label_b])
-    return observed, independent, given_first, given_second
+        out[0][span] = np.where(label_a == label_b, weight_a, 0.0)
+        # unconditional: both label through their confusion matrices from the reference's truth
+        both = np.einsum("rt,rtx->rx", q, confusion[a] * confusion[b])  # both give x
+        mean = (both * disagreement).sum(axis=1)
+        out[1][span] = mean
+        out[2][span] = (both * disagreement**2).sum(axis=1) - mean**2
+        # given one side's label: the truth updated by it, and the other side repeating it
+        for column, seen, weight, labeller, other in ((3, label_a, weight_a, a, b), (5, label_b, weight_b, b, a)):
+            updated = q * by_slot.take(labeller * n_classes + seen, axis=0)
+            repeat = (updated * by_slot.take(other * n_classes + seen, axis=0)).sum(axis=1) / updated.sum(axis=1)
+            out[column][span] = weight * repeat
+            out[column + 1][span] = weight**2 * repeat * (1.0 - repeat)
+    return tuple(out)
 
 
-def _chernoff_log_tail(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """log of the Chernoff bound on P(X >= observed) for X a sum of independent indicators with mean
-    `expected` (0 where observed <= expected)."""
-    expected = np.maximum(expected, 1e-12)
-    ratio = np.maximum(observed / expected, 1.0)
-    return -np.where(observed > expected, observed * np.log(ratio) - observed + expected, 0.0)
+def _bennett_log_tail(observed: np.ndarray, expected: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """log of Bennett's bound on P(X >= observed) for X a sum of independent terms in [0, 1] with
+    mean `expected` and variance `variance` (0 where observed <= expected): -v h((observed - mean) / v)
+    with h(u) = (1 + u) log(1 + u) - u. With the variance at its largest, the mean, this is the
+    Poisson-Chernoff bound; near-certain terms (both careful sides agreeing where the reference is
+    wrong) add to the mean but hardly to the variance, so they no longer hide a copy's errors."""
+    variance = np.maximum(np.minimum(variance, expected), 1e-12)
+    excess = np.maximum(observed - expected, 0.0) / variance
+    return -variance * ((1.0 + excess) * np.log1p(excess) - excess)
 
 
 def find_dependent_annotators(
@@ -418,9 +438,10 @@ def find_dependent_annotators(
     much the reference disagrees with it (its top probability minus the label's), and independence
     predicts how many there would be from each one's confusion matrix (fitted to `posteriors`). A
     pair is dependent when its shared errors reach `min_shared_errors`, are `excess` times the
-    prediction, and the Chernoff bound on that many under independence is below `false_alarm` over
-    the number of pairs tested (and the four tests: all shared items or the shared gold items alone,
-    the prediction unconditional or given either side's own labels; see _shared_errors). A few
+    prediction, and Bennett's bound on that many under independence (from the prediction's mean and
+    variance) is below `false_alarm` over the number of pairs tested (and the four tests: all shared
+    items or the shared gold items alone, the prediction unconditional or given either side's own
+    labels, the truth then updated by that label; see _shared_errors). A few
     percent of noise added to a copy removes only a few percent of the shared errors. Dependent
     pairs join into groups; each group's earliest member by `order` (commit order; table order by
     default) is its source, so whoever came first keeps the credit.
@@ -459,30 +480,30 @@ def find_dependent_annotators(
             keys, inverse = np.unique(key, return_inverse=True)
             parts.append((keys, *(np.bincount(inverse, weights=w) for w in row_sums)))
     keys, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
-    sums = [np.bincount(inverse, weights=np.concatenate([p[k] for p in parts])) for k in range(1, 11)]
+    sums = [np.bincount(inverse, weights=np.concatenate([p[k] for p in parts])) for k in range(1, len(parts[0]))]
     overlap, gold_overlap = sums[0], sums[1]
-    # (shared errors, prediction) over all shared items and over shared gold items alone, each
-    # prediction unconditional and given either side's labels (the more cautious of these two)
+    # (shared errors, predictions as (mean, variance)) over all shared items and over shared gold
+    # items alone; the prediction unconditional, or given either side's labels (both must be beaten)
+    everywhere, on_gold_only = sums[2:9], sums[9:16]
+    tested = overlap >= thresholds.min_overlap
+    gold_tested = tested & (gold_overlap >= thresholds.min_shared_gold_errors)
     tests = [
-        (sums[2], sums[3], overlap >= thresholds.min_overlap, thresholds.min_shared_errors),
-        (sums[2], np.maximum(sums[4], sums[5]), overlap >= thresholds.min_overlap, thresholds.min_shared_errors),
-    ]
-    gold_tested = (overlap >= thresholds.min_overlap) & (gold_overlap >= thresholds.min_shared_gold_errors)
-    tests += [
-        (sums[6], sums[7], gold_tested, thresholds.min_shared_gold_errors),
-        (sums[6], np.maximum(sums[8], sums[9]), gold_tested, thresholds.min_shared_gold_errors),
+        (found, alternatives, where, least)
+        for (found, *predicted), where, least in (
+            (everywhere, tested, thresholds.min_shared_errors),
+            (on_gold_only, gold_tested, thresholds.min_shared_gold_errors),
+        )
+        for alternatives in ([predicted[0:2]], [predicted[2:4], predicted[4:6]])
     ]
 
     dependent = np.zeros(keys.size, dtype=bool)
-    for found, predicted, tested, least in tests:
+    for found, alternatives, where, least in tests:
         # Bonferroni over the pairs of the family and the four tests
-        log_level = np.log(thresholds.false_alarm / (len(tests) * max(int(tested.sum()), 1)))
-        dependent |= (
-            tested
-            & (found >= least)
-            & (found >= thresholds.excess * predicted)
-            & (_chernoff_log_tail(found, predicted) <= log_level)
-        )
+        log_level = np.log(thresholds.false_alarm / (len(tests) * max(int(where.sum()), 1)))
+        passed = where & (found >= least)
+        for mean, variance in alternatives:
+            passed &= (found >= thresholds.excess * mean) & (_bennett_log_tail(found, mean, variance) <= log_level)
+        dependent |= passed
     # Union-find over the dependent pairs; a group's root is its earliest member by order.
     root = np.arange(n_annotators)
 
