@@ -36,13 +36,14 @@ from oracle.scoring.champion import (
 )
 from oracle.scoring.label_format import (
     LabelBatch,
+    LabelTable,
     RowRejection,
     build_label_table,
     gold_arrays,
     read_gold,
     read_label_rows,
 )
-from oracle.scoring.labels import aggregate, find_copied_annotators
+from oracle.scoring.labels import DependenceThresholds, score_labels
 from oracle.scoring.metrics import MetricUndefined
 from oracle.scoring.originality import OriginalityIndex, OriginalityThresholds
 from oracle.scoring.predictions import (
@@ -253,6 +254,15 @@ def _row_counts(rejections: list[RowRejection]) -> list[RowRejectionCount]:
     ]
 
 
+def _annotator_order(table: LabelTable, submissions: list[SubmissionRef]) -> np.ndarray:
+    """Each annotator's first position in the commit order: of two dependent annotators, the one
+    committed first keeps the credit (a copier cannot commit to labels it has not seen yet)."""
+    first: dict[str, int] = {}
+    for submission in submissions:
+        first.setdefault(submission.contributor, submission.order)
+    return np.array([first[a] for a in table.annotators], dtype=np.int64)
+
+
 def _score_labels(
     inputs: EpochInputs, parameters: ScoringParameters, artifacts: Mapping[str, bytes], submissions: list[SubmissionRef]
 ) -> tuple[list[LabelSubmissionScore], list[AnnotatorScore]]:
@@ -299,11 +309,22 @@ def _score_labels(
         LabelSubmissionScore(**fields, rejected_rows=_row_counts(per_source.get(source, [])))
         for source, fields in submission_scores.items()
     ]
-    copies = find_copied_annotators(table, parameters.label_copy_agreement, parameters.label_copy_min_overlap)
-    keep = np.ones(len(table.annotators), dtype=bool)
-    keep[list(copies)] = False
+    # Labels: dependent annotators merged into one source each, paid on a lower bound of skill.
+    annotator_order = _annotator_order(table, submissions)
     gold_items, gold_classes = gold_arrays(table, gold)
-    aggregation = aggregate(table.keep_annotators(keep), parameters.label_method, gold_items, gold_classes)
+    thresholds = DependenceThresholds(
+        min_overlap=parameters.label_copy_min_overlap, false_alarm=parameters.label_dependence_false_alarm
+    )
+    scored = score_labels(
+        table,
+        parameters.label_method,
+        gold_items,
+        gold_classes,
+        annotator_order,
+        parameters.label_skill_confidence,
+        thresholds,
+    )
+    aggregation, copies = scored.aggregation, scored.source_of
     label_counts = np.bincount(table.annotator_index, minlength=len(table.annotators))
     annotator_scores = []
     for index, annotator in enumerate(table.annotators):
@@ -324,6 +345,7 @@ def _score_labels(
                 labels=int(label_counts[index]),
                 accuracy=float(aggregation.annotator_accuracy[index]),
                 chance=float(aggregation.annotator_chance[index]),
+                skill_lower=float(aggregation.annotator_skill_lower[index]),
                 score=score,
                 score_units=score_units(score),
             )

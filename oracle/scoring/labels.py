@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from statistics import NormalDist
 
 import numpy as np
 
@@ -43,7 +44,8 @@ class Aggregation:
     label_counts: np.ndarray  # (annotators,)
     annotator_accuracy: np.ndarray  # mean posterior that the annotator's label is right
     annotator_chance: np.ndarray
-    annotator_score: np.ndarray  # label_counts * max(0, accuracy - chance)
+    annotator_skill_lower: np.ndarray  # lower confidence bound of accuracy - chance (shrunk for few labels)
+    annotator_score: np.ndarray  # label_counts * max(0, skill_lower)
     iterations: int
     converged: bool
 
@@ -62,8 +64,23 @@ def _vote_posteriors(table: LabelTable, n_items: int, n_classes: int) -> np.ndar
     return np.divide(votes, totals, out=np.tile(uniform, (n_items, 1)), where=totals > 0)
 
 
-def _annotator_scores(table: LabelTable, label_posteriors: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Counts, accuracy, chance and score per annotator from each label's leave-one-out posterior."""
+DEFAULT_SKILL_CONFIDENCE = 0.95  # one-sided level of the skill lower bound annotators are paid on
+SKILL_PRIOR_LABELS = 10.0  # pseudo-labels of prior variance added to each annotator's own
+SKILL_PRIOR_VARIANCE = 0.25  # the variance of a label's skill (right - chance) assumed before seeing any
+
+
+def _annotator_scores(
+    table: LabelTable, label_posteriors: np.ndarray, skill_confidence: float
+) -> tuple[np.ndarray, ...]:
+    """Counts, accuracy, chance, skill lower bound and score per annotator from each label's
+    leave-one-out posterior.
+
+    A label's skill is the posterior that it is right minus what the annotator's own label
+    frequencies would get blind (their mean over the annotator's labels is accuracy - chance). The
+    pay rests on a one-sided lower confidence bound of the mean: its variance is the labels' own,
+    shrunk towards SKILL_PRIOR_VARIANCE by SKILL_PRIOR_LABELS pseudo-labels, so a handful of lucky
+    labels cannot look certain and earns nothing in expectation.
+    """
     n_annotators, n_classes = len(table.annotators), label_posteriors.shape[1]
     who = table.annotator_index
     counts = np.bincount(who, minlength=n_annotators).astype(np.float64)
@@ -80,8 +97,14 @@ def _annotator_scores(table: LabelTable, label_posteriors: np.ndarray) -> tuple[
         / safe_counts[:, None]
     )
     chance = (label_frequency * mean_posterior).sum(axis=1)
-    score = counts * np.maximum(accuracy - chance, 0.0)
-    return counts, accuracy, chance, score
+    skill = accuracy - chance
+    label_skill = right - np.einsum("lc,lc->l", label_posteriors, label_frequency[who])
+    spread = np.bincount(who, weights=(label_skill - skill[who]) ** 2, minlength=n_annotators)
+    variance = (spread + SKILL_PRIOR_LABELS * SKILL_PRIOR_VARIANCE) / (counts + SKILL_PRIOR_LABELS)
+    z = NormalDist().inv_cdf(skill_confidence)
+    skill_lower = np.where(counts > 0, skill - z * np.sqrt(variance / safe_counts), 0.0)
+    score = counts * np.maximum(skill_lower, 0.0)
+    return counts, accuracy, chance, skill_lower, score
 
 
 def _gold_mask(n_items: int, gold_items: np.ndarray) -> np.ndarray:
@@ -105,8 +128,9 @@ def _result(
     confusion: np.ndarray | None,
     iterations: int,
     converged: bool,
+    skill_confidence: float,
 ) -> Aggregation:
-    counts, accuracy, chance, score = _annotator_scores(table, label_posteriors)
+    counts, accuracy, chance, skill_lower, score = _annotator_scores(table, label_posteriors, skill_confidence)
     return Aggregation(
         method,
         posteriors,
@@ -116,6 +140,7 @@ def _result(
         counts,
         accuracy,
         chance,
+        skill_lower,
         score,
         iterations,
         converged,
@@ -123,9 +148,13 @@ def _result(
 
 
 def majority_vote(
-    table: LabelTable, gold_items: np.ndarray | None = None, gold_classes: np.ndarray | None = None
+    table: LabelTable,
+    gold_items: np.ndarray | None = None,
+    gold_classes: np.ndarray | None = None,
+    skill_confidence: float = DEFAULT_SKILL_CONFIDENCE,
 ) -> Aggregation:
-    """Posteriors are the vote shares (uniform for an unlabelled item); gold items are fixed."""
+    """Posteriors are the vote shares (uniform for an unlabelled item); gold items are fixed, but a
+    label on a gold item is judged like any other, by the item's other votes."""
     n_items, n_classes = len(table.items), len(table.classes)
     gold_items = np.zeros(0, dtype=np.int64) if gold_items is None else gold_items
     gold_classes = np.zeros(0, dtype=np.int64) if gold_classes is None else gold_classes
@@ -137,10 +166,16 @@ def majority_vote(
     other_votes[np.arange(table.n_labels), table.label_index] -= 1.0
     totals = other_votes.sum(axis=1, keepdims=True)
     label_posteriors = np.divide(other_votes, totals, out=np.full(other_votes.shape, 1.0 / n_classes), where=totals > 0)
-    on_gold = _gold_mask(n_items, gold_items)[table.item_index]
-    label_posteriors[on_gold] = posteriors[table.item_index[on_gold]]
     return _result(
-        AggregationMethod.MAJORITY_VOTE, table, posteriors, label_posteriors, _mean_posterior(posteriors), None, 0, True
+        AggregationMethod.MAJORITY_VOTE,
+        table,
+        posteriors,
+        label_posteriors,
+        _mean_posterior(posteriors),
+        None,
+        0,
+        True,
+        skill_confidence,
     )
 
 
@@ -151,6 +186,7 @@ def dawid_skene(
     tolerance: float = 1e-7,
     max_iterations: int = 100,
     smoothing: float = 0.01,
+    skill_confidence: float = DEFAULT_SKILL_CONFIDENCE,
 ) -> Aggregation:
     """Dawid-Skene EM over the table's labels, gold items fixed at every step."""
     n_items, n_classes, n_annotators = len(table.items), len(table.classes), len(table.annotators)
@@ -168,6 +204,7 @@ def dawid_skene(
             None,
             0,
             True,
+            skill_confidence,
         )
     # (annotator, observed label) of each label, the row of the confusion counts it adds to
     # Class-major arrays and labels sorted by item keep every gather and sum close to sequential.
@@ -226,11 +263,19 @@ def dawid_skene(
     without_own -= without_own.max(axis=0)
     np.exp(without_own, out=without_own)
     without_own /= without_own.sum(axis=0)
+    # Gold items are judged the same way (the known answer only anchors the confusion matrices), so
+    # no published figure differs between a label on a gold item and one elsewhere.
     label_posteriors = without_own.T
-    on_gold = _gold_mask(n_items, gold_items)[table.item_index]
-    label_posteriors[on_gold] = posteriors[table.item_index[on_gold]]
     return _result(
-        AggregationMethod.DAWID_SKENE, table, posteriors, label_posteriors, priors, confusion, iterations, converged
+        AggregationMethod.DAWID_SKENE,
+        table,
+        posteriors,
+        label_posteriors,
+        priors,
+        confusion,
+        iterations,
+        converged,
+        skill_confidence,
     )
 
 
@@ -239,20 +284,58 @@ def aggregate(
     method: AggregationMethod,
     gold_items: np.ndarray | None = None,
     gold_classes: np.ndarray | None = None,
+    skill_confidence: float = DEFAULT_SKILL_CONFIDENCE,
 ) -> Aggregation:
     if method is AggregationMethod.MAJORITY_VOTE:
-        return majority_vote(table, gold_items, gold_classes)
-    return dawid_skene(table, gold_items, gold_classes)
+        return majority_vote(table, gold_items, gold_classes, skill_confidence)
+    return dawid_skene(table, gold_items, gold_classes, skill_confidence=skill_confidence)
 
 
 PAIRS_PER_CHUNK = 4_000_000  # bounds memory when many annotators label the same items
 DENSE_PAIR_TABLE = 16_000_000  # up to this many annotator pairs, count them in a dense table
+PAIR_ROWS_PER_STEP = 1 << 22  # pair rows x classes^2 held at once while computing expected shared errors
+MAX_MERGE_ROUNDS = 4  # detection, merging and aggregation repeat until nothing new is found
 
 
-def _pair_counts(
-    who: np.ndarray, labels: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n_annotators: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(pair keys, shared items, agreeing items) over items whose labels are sorted by annotator."""
+@dataclass(frozen=True)
+class DependenceThresholds:
+    """When two annotators' labels are dependent (see find_dependent_annotators)."""
+
+    min_overlap: int = 20  # shared items before a pair is tested at all
+    min_shared_errors: float = 5.0  # shared errors (in expectation over the reference) a pair must reach
+    min_shared_gold_errors: float = 3.0  # or shared wrong answers on gold items
+    excess: float = 2.0  # shared errors must be at least this many times what independence predicts
+    false_alarm: float = 1e-3  # chance of flagging any independent pair of the epoch (Bonferroni over pairs)
+
+
+def _label_evidence(table: LabelTable, posteriors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Confusion matrices (annotator, true, observed) fitted to `posteriors` with one pseudo-label per
+    row, their logs, and each item's log evidence (log prior + the log-likelihood of its labels)."""
+    n_items, n_classes = posteriors.shape
+    n_annotators = len(table.annotators)
+    slot = table.annotator_index * n_classes + table.label_index
+    by_class = np.ascontiguousarray(posteriors.T)
+    counts = np.stack(
+        [
+            np.bincount(slot, weights=by_class[c][table.item_index], minlength=n_annotators * n_classes)
+            for c in range(n_classes)
+        ],
+        axis=1,
+    ).reshape(n_annotators, n_classes, n_classes)  # (annotator, observed, true)
+    counts += 1.0 / n_classes
+    confusion = (counts / counts.sum(axis=1, keepdims=True)).transpose(0, 2, 1)  # (annotator, true, observed)
+    log_confusion = np.log(confusion)
+    slot_by_class = np.ascontiguousarray(log_confusion.transpose(0, 2, 1).reshape(-1, n_classes).T)
+    priors = posteriors.sum(axis=0) + 1.0
+    evidence = np.stack(
+        [np.bincount(table.item_index, weights=slot_by_class[c][slot], minlength=n_items) for c in range(n_classes)],
+        axis=1,
+    ) + np.log(priors / priors.sum())
+    return confusion, log_confusion, evidence, slot_by_class
+
+
+def _pair_rows(sizes: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (earlier, later) pair of rows within each group of rows sorted by annotator."""
     offsets = np.cumsum(sizes) - sizes
     position = np.arange(int(sizes.sum())) - np.repeat(offsets, sizes)
     rows = np.repeat(starts, sizes) + position
@@ -261,34 +344,119 @@ def _pair_counts(
     first = np.repeat(rows, later_in_group)
     pair_starts = np.cumsum(later_in_group) - later_in_group
     second = first + 1 + (np.arange(n_pairs) - np.repeat(pair_starts, later_in_group))
-    pair_key = who[first] * n_annotators + who[second]  # sorted within an item: the first is earlier
-    same = (labels[first] == labels[second]).astype(np.float64)
-    if n_annotators * n_annotators <= DENSE_PAIR_TABLE:
-        size = n_annotators * n_annotators
-        overlap = np.bincount(pair_key, minlength=size).astype(np.float64)
-        keys = np.flatnonzero(overlap)
-        return keys, overlap[keys], np.bincount(pair_key, weights=same, minlength=size)[keys]
-    keys, inverse = np.unique(pair_key, return_inverse=True)
-    return keys, np.bincount(inverse).astype(np.float64), np.bincount(inverse, weights=same)
+    return first, second
 
 
-def find_copied_annotators(
-    table: LabelTable, agreement: float = 0.995, min_overlap: int = 20, min_coverage: float = 0.5
+def _shared_errors(
+    first: np.ndarray,
+    second: np.ndarray,
+    sorted_labels: tuple[np.ndarray, np.ndarray, np.ndarray],
+    model: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    gold: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Per pair row: the observed shared error, and what independence predicts (mean, variance).
+
+    The reference is the item's posterior without the pair's own two labels (the known answer on a
+    gold item). Observed: the two labels agree, weighted by how much the reference disagrees with
+    their label (its top probability minus their label's: 0 where the reference has no opinion, 1
+    against a known answer). Predicted: the same quantity if both labelled independently through
+    their confusion matrices; and given the first's actual label, the same weight times the chance
+    that the second gives that label (and the other way round). Given one side's label, the truth
+    is the reference updated by that label (Bayes), not the reference alone: where the reference is
+    weak (few other labels, or noisy ones), a careful annotator's label outweighs it, and a second
+    careful annotator giving the same label is what independence predicts, not a shared error.
+    Conditioning on one side's actual errors is what makes a copy of a careful annotator (few
+    errors, nearly all repeated) stand out; the unconditional prediction is what exposes a bloc
+    whose members look accurate everywhere but on gold. Each prediction comes with its variance
+    under independence, for the tail bound (see _bennett_log_tail).
+
+    Returns observed, then (mean, variance) unconditional, given the first, given the second."""
+    items, who, labels = sorted_labels
+    confusion, _, evidence, _ = model
+    n_classes = evidence.shape[1]
+    # rows (annotator, observed label) -> the chance of that label from each true class
+    by_slot = np.ascontiguousarray(confusion.transpose(0, 2, 1).reshape(-1, n_classes))
+    log_by_slot = np.log(by_slot)
+    out = [np.empty(first.size) for _ in range(7)]
+    step = max(1, PAIR_ROWS_PER_STEP // n_classes**2)
+    for begin in range(0, first.size, step):
+        f, g = first[begin : begin + step], second[begin : begin + step]
+        item, a, b, label_a, label_b = items[f], who[f], who[g], labels[f], labels[g]
+        log_q = evidence[item] - log_by_slot.take(a * n_classes + label_a, axis=0)
+        log_q -= log_by_slot.take(b * n_classes + label_b, axis=0)
+        log_q -= log_q.max(axis=1, keepdims=True)
+        q = np.exp(log_q)
+        q /= q.sum(axis=1, keepdims=True)
+        known = gold[item] >= 0
+        q[known] = 0.0
+        q[known, gold[item[known]]] = 1.0
+        rows = np.arange(f.size)
+        top = q.max(axis=1)
+        disagreement = top[:, None] - q  # the weight of a shared label x: how much the reference disagrees
+        weight_a, weight_b = disagreement[rows, label_a], disagreement[rows, label_b]
+        span = slice(begin, begin + f.size)
+        out[0][span] = np.where(label_a == label_b, weight_a, 0.0)
+        # unconditional: both label through their confusion matrices from the reference's truth
+        both = np.einsum("rt,rtx->rx", q, confusion[a] * confusion[b])  # both give x
+        mean = (both * disagreement).sum(axis=1)
+        out[1][span] = mean
+        out[2][span] = (both * disagreement**2).sum(axis=1) - mean**2
+        # given one side's label: the truth updated by it, and the other side repeating it
+        for column, seen, weight, labeller, other in ((3, label_a, weight_a, a, b), (5, label_b, weight_b, b, a)):
+            updated = q * by_slot.take(labeller * n_classes + seen, axis=0)
+            repeat = (updated * by_slot.take(other * n_classes + seen, axis=0)).sum(axis=1) / updated.sum(axis=1)
+            out[column][span] = weight * repeat
+            out[column + 1][span] = weight**2 * repeat * (1.0 - repeat)
+    return tuple(out)
+
+
+def _bennett_log_tail(observed: np.ndarray, expected: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """log of Bennett's bound on P(X >= observed) for X a sum of independent terms in [0, 1] with
+    mean `expected` and variance `variance` (0 where observed <= expected): -v h((observed - mean) / v)
+    with h(u) = (1 + u) log(1 + u) - u. With the variance at its largest, the mean, this is the
+    Poisson-Chernoff bound; near-certain terms (both careful sides agreeing where the reference is
+    wrong) add to the mean but hardly to the variance, so they no longer hide a copy's errors."""
+    variance = np.maximum(np.minimum(variance, expected), 1e-12)
+    excess = np.maximum(observed - expected, 0.0) / variance
+    return -variance * ((1.0 + excess) * np.log1p(excess) - excess)
+
+
+def find_dependent_annotators(
+    table: LabelTable,
+    posteriors: np.ndarray,
+    gold_items: np.ndarray | None = None,
+    gold_classes: np.ndarray | None = None,
+    order: np.ndarray | None = None,
+    thresholds: DependenceThresholds = DependenceThresholds(),
 ) -> dict[int, int]:
-    """Annotators whose labels copy an earlier annotator's: {copier: original}.
+    """Annotators whose errors depend on another's: {member: the earliest member of its group}.
 
-    A later annotator (in first-appearance order) copies an earlier one when they share at least
-    `min_overlap` items, those cover at least `min_coverage` of the later one's labels, and the labels
-    agree on at least `agreement` of them. Pairs are enumerated per item in numpy, a bounded number
-    of pairs at a time.
+    Copy and collusion show in shared *errors*, not in raw agreement (two good annotators agree on
+    almost everything). For each pair sharing at least `min_overlap` items, on each shared item the
+    reference is the item's posterior from every label but the pair's own (the known answer on gold
+    items); the pair's shared errors are the items where both give the same label, weighted by how
+    much the reference disagrees with it (its top probability minus the label's), and independence
+    predicts how many there would be from each one's confusion matrix (fitted to `posteriors`). A
+    pair is dependent when its shared errors reach `min_shared_errors`, are `excess` times the
+    prediction, and Bennett's bound on that many under independence (from the prediction's mean and
+    variance) is below `false_alarm` over the number of pairs tested (and the four tests: all shared
+    items or the shared gold items alone, the prediction unconditional or given either side's own
+    labels, the truth then updated by that label; see _shared_errors). A few
+    percent of noise added to a copy removes only a few percent of the shared errors. Dependent
+    pairs join into groups; each group's earliest member by `order` (commit order; table order by
+    default) is its source, so whoever came first keeps the credit.
     """
+    n_annotators = len(table.annotators)
     if table.n_labels == 0:
         return {}
-    n_annotators = len(table.annotators)
-    order = np.lexsort((table.annotator_index, table.item_index))
-    items = table.item_index[order]
-    who = table.annotator_index[order]
-    labels = table.label_index[order]
+    order = np.arange(n_annotators) if order is None else order
+    n_items = len(table.items)
+    gold = np.full(n_items, -1, dtype=np.int64)
+    if gold_items is not None and gold_classes is not None:
+        gold[gold_items] = gold_classes
+    model = _label_evidence(table, posteriors)
+    sort = np.lexsort((table.annotator_index, table.item_index))
+    items, who, labels = table.item_index[sort], table.annotator_index[sort], table.label_index[sort]
     starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
     sizes = np.diff(np.r_[starts, items.size])
     pairs_per_item = sizes * (sizes - 1) // 2
@@ -298,16 +466,129 @@ def find_copied_annotators(
     parts = []
     for chunk in np.unique(chunk_of_item[pairs_per_item > 0]):
         chosen = (chunk_of_item == chunk) & (pairs_per_item > 0)
-        parts.append(_pair_counts(who, labels, starts[chosen], sizes[chosen], n_annotators))
+        first, second = _pair_rows(sizes[chosen], starts[chosen])
+        observed, *predictions = _shared_errors(first, second, (items, who, labels), model, gold)
+        on_gold = (gold[items[first]] >= 0).astype(np.float64)
+        row_sums = (np.ones(first.size), on_gold, observed, *predictions, observed * on_gold)
+        row_sums += tuple(p * on_gold for p in predictions)
+        key = who[first] * n_annotators + who[second]  # sorted within an item: the first is the lower index
+        if n_annotators * n_annotators <= DENSE_PAIR_TABLE:
+            size = n_annotators * n_annotators
+            keys = np.flatnonzero(np.bincount(key, minlength=size))
+            parts.append((keys, *(np.bincount(key, weights=w, minlength=size)[keys] for w in row_sums)))
+        else:
+            keys, inverse = np.unique(key, return_inverse=True)
+            parts.append((keys, *(np.bincount(inverse, weights=w) for w in row_sums)))
     keys, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
-    overlap = np.bincount(inverse, weights=np.concatenate([p[1] for p in parts]))
-    agreeing = np.bincount(inverse, weights=np.concatenate([p[2] for p in parts]))
-    label_counts = np.bincount(table.annotator_index, minlength=n_annotators)
-    earlier, later = keys // n_annotators, keys % n_annotators
-    copies = (
-        (overlap >= min_overlap) & (agreeing >= agreement * overlap) & (overlap >= min_coverage * label_counts[later])
+    sums = [np.bincount(inverse, weights=np.concatenate([p[k] for p in parts])) for k in range(1, len(parts[0]))]
+    overlap, gold_overlap = sums[0], sums[1]
+    # (shared errors, predictions as (mean, variance)) over all shared items and over shared gold
+    # items alone; the prediction unconditional, or given either side's labels (both must be beaten)
+    everywhere, on_gold_only = sums[2:9], sums[9:16]
+    tested = overlap >= thresholds.min_overlap
+    gold_tested = tested & (gold_overlap >= thresholds.min_shared_gold_errors)
+    tests = [
+        (found, alternatives, where, least)
+        for (found, *predicted), where, least in (
+            (everywhere, tested, thresholds.min_shared_errors),
+            (on_gold_only, gold_tested, thresholds.min_shared_gold_errors),
+        )
+        for alternatives in ([predicted[0:2]], [predicted[2:4], predicted[4:6]])
+    ]
+
+    dependent = np.zeros(keys.size, dtype=bool)
+    for found, alternatives, where, least in tests:
+        # Bonferroni over the pairs of the family and the four tests
+        log_level = np.log(thresholds.false_alarm / (len(tests) * max(int(where.sum()), 1)))
+        passed = where & (found >= least)
+        for mean, variance in alternatives:
+            passed &= (found >= thresholds.excess * mean) & (_bennett_log_tail(found, mean, variance) <= log_level)
+        dependent |= passed
+    # Union-find over the dependent pairs; a group's root is its earliest member by order.
+    root = np.arange(n_annotators)
+
+    def find(a: int) -> int:
+        while root[a] != a:
+            root[a] = root[root[a]]
+            a = int(root[a])
+        return a
+
+    for a, b in zip((keys[dependent] // n_annotators).tolist(), (keys[dependent] % n_annotators).tolist()):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            early, late = (ra, rb) if (order[ra], ra) < (order[rb], rb) else (rb, ra)
+            root[late] = early
+    return {a: find(a) for a in range(n_annotators) if find(a) != a}
+
+
+def merge_sources(table: LabelTable, source_of: dict[int, int], order: np.ndarray | None = None) -> LabelTable:
+    """The table with each group of dependent annotators as one source: every label moves to the
+    group's source, and an item labelled by several members keeps the earliest member's label."""
+    if not source_of:
+        return table
+    order = np.arange(len(table.annotators)) if order is None else order
+    source = np.arange(len(table.annotators))
+    source[list(source_of)] = list(source_of.values())
+    who = source[table.annotator_index]
+    sort = np.lexsort((order[table.annotator_index], table.item_index, who))
+    key = who[sort] * max(len(table.items), 1) + table.item_index[sort]
+    first = sort[np.r_[True, key[1:] != key[:-1]]]
+    first.sort()
+    return LabelTable(
+        table.annotators,
+        table.items,
+        table.classes,
+        who[first],
+        table.item_index[first],
+        table.label_index[first],
+        table.rejections,
     )
-    copied: dict[int, int] = {}
-    for original, copier in sorted(zip(earlier[copies].tolist(), later[copies].tolist())):
-        copied.setdefault(copier, original)
-    return copied
+
+
+@dataclass(frozen=True)
+class LabelScores:
+    aggregation: Aggregation  # over the merged table: each group's score sits at its source
+    source_of: dict[int, int]  # dependent annotator -> its group's source (the earliest by order)
+    rounds: int
+
+
+def score_labels(
+    table: LabelTable,
+    method: AggregationMethod,
+    gold_items: np.ndarray | None = None,
+    gold_classes: np.ndarray | None = None,
+    order: np.ndarray | None = None,
+    skill_confidence: float = DEFAULT_SKILL_CONFIDENCE,
+    thresholds: DependenceThresholds = DependenceThresholds(),
+) -> LabelScores:
+    """Aggregate, find dependent annotators against the aggregate, merge each group into one source,
+    and repeat until nothing new is found: a ring that outvotes honest annotators hides its shared
+    errors behind its own consensus (except on gold items), and once part of it is merged the rest
+    shows. Each source counts once in the aggregation and is paid once, at its earliest member.
+    Dependence is always judged against Dawid-Skene's posteriors, whatever `method` aggregates."""
+    source_of: dict[int, int] = {}
+    current = table
+    for rounds in range(1, MAX_MERGE_ROUNDS + 1):
+        aggregation = aggregate(current, method, gold_items, gold_classes, skill_confidence)
+        reference = (
+            aggregation if method is AggregationMethod.DAWID_SKENE else dawid_skene(current, gold_items, gold_classes)
+        )
+        found = find_dependent_annotators(current, reference.posteriors, gold_items, gold_classes, order, thresholds)
+        if not found:
+            return LabelScores(aggregation, source_of, rounds)
+        source_of = {member: found.get(source, source) for member, source in source_of.items()} | found
+        current = merge_sources(table, source_of, order)
+    return LabelScores(aggregate(current, method, gold_items, gold_classes, skill_confidence), source_of, rounds)
+
+
+def find_copied_annotators(
+    table: LabelTable,
+    gold_items: np.ndarray | None = None,
+    gold_classes: np.ndarray | None = None,
+    order: np.ndarray | None = None,
+    thresholds: DependenceThresholds = DependenceThresholds(),
+) -> dict[int, int]:
+    """Dependent annotators against Dawid-Skene's posteriors (one round): {copier: original}.
+    (Vote shares are no posteriors: fitted to them, confusion matrices look too noisy.)"""
+    posteriors = dawid_skene(table, gold_items, gold_classes).posteriors
+    return find_dependent_annotators(table, posteriors, gold_items, gold_classes, order, thresholds)

@@ -75,9 +75,12 @@ class ScoringParameters(_Model):
     # Scored model submissions per contributor per epoch (None: no limit); beyond: over_contributor_limit.
     max_models_per_contributor: int | None = Field(None, ge=1)
     label_method: AggregationMethod = AggregationMethod.DAWID_SKENE
-    # Copied annotators (see labels.find_copied_annotators): agreement on at least this many shared items.
-    label_copy_agreement: ReportFloat = Field(0.995, gt=0.0, le=1.0)
+    # Labels (see labels.score_labels). Dependent annotators (copies, colluders) are found from shared
+    # errors on at least this many shared items, with this chance of flagging any independent pair of
+    # the epoch; annotators are paid on the lower bound of their skill at `label_skill_confidence`.
     label_copy_min_overlap: int = Field(20, ge=1)
+    label_dependence_false_alarm: ReportFloat = Field(1e-3, gt=0.0, lt=1.0)
+    label_skill_confidence: ReportFloat = Field(0.95, gt=0.5, lt=1.0)
     # Pay (see allocation.py). A price is base units per point of score (1.0 of verified gain, or of
     # annotator score), paid up to the pool's money, the rest carried over; None shares the pool by score.
     model_share_bps: int = Field(5000, ge=0, le=10_000)
@@ -166,8 +169,12 @@ class LabelSubmissionScore(_Model):
 class AnnotatorScore(_Model):
     annotator: Address
     labels: int
+    # Figures over all the annotator's labels, gold items judged like the rest (by the other labels),
+    # so none of them tells a gold item apart; score = labels x max(0, skill_lower) over the source's
+    # labels (a group of dependent annotators is one source, paid at its earliest member).
     accuracy: ReportFloat | None = None
     chance: ReportFloat | None = None
+    skill_lower: ReportFloat | None = None
     score: ReportFloat = 0.0
     score_units: int = 0
     reason: RejectionReason | None = None

@@ -113,3 +113,79 @@ def nested_skill_labels(
 def expected_accuracy(skill: float, flip_rate: float) -> float:
     """The accuracy of `nested_skill_labels` on the population (difficulty uniform on [0, 1])."""
     return skill * (1 - flip_rate) + (1 - skill) * flip_rate
+
+
+@dataclass
+class Crowd:
+    """An epoch's annotators with known truth, built up attack by attack (for the adversarial tests).
+
+    Honest annotators label distinct items drawn uniformly, right with their accuracy and otherwise
+    a uniformly wrong class. Every annotator has a kind ("honest" or the attack's name) and a place
+    in the commit order (its position in the list unless given)."""
+
+    rng: np.random.Generator
+    truth: np.ndarray
+    n_classes: int
+    gold_items: np.ndarray
+    names: list[str]
+    kinds: list[str]
+    accuracy: list[float]
+    items: list[np.ndarray]
+    labels: list[np.ndarray]
+    order: list[int]
+
+    @classmethod
+    def honest(
+        cls, seed: int, n_items: int, n_classes: int, honest_accuracy: np.ndarray, labels_each: int, gold_share: float
+    ) -> Crowd:
+        rng = np.random.Generator(np.random.PCG64(seed))
+        truth = rng.integers(0, n_classes, n_items)
+        gold_items = np.sort(rng.choice(n_items, size=round(gold_share * n_items), replace=False))
+        crowd = cls(rng, truth, n_classes, gold_items, [], [], [], [], [], [])
+        for accuracy in honest_accuracy:
+            crowd.add("honest", crowd.draw_items(labels_each), accuracy=float(accuracy))
+        return crowd
+
+    def draw_items(self, count: int) -> np.ndarray:
+        return self.rng.choice(self.truth.size, size=min(count, self.truth.size), replace=False)
+
+    def answer(self, items: np.ndarray, accuracy: float) -> np.ndarray:
+        """Labels right with `accuracy`, otherwise a uniformly wrong class."""
+        true = self.truth[items]
+        wrong = (true + self.rng.integers(1, self.n_classes, items.size)) % self.n_classes
+        return np.where(self.rng.random(items.size) < accuracy, true, wrong)
+
+    def add_noise(self, labels: np.ndarray, share: float) -> np.ndarray:
+        """`labels` with a `share` of them changed to another class at random."""
+        change = self.rng.random(labels.size) < share
+        other = (labels + self.rng.integers(1, self.n_classes, labels.size)) % self.n_classes
+        return np.where(change, other, labels)
+
+    def add(
+        self,
+        kind: str,
+        items: np.ndarray,
+        labels: np.ndarray | None = None,
+        accuracy: float = np.nan,
+        order: int | None = None,
+    ) -> int:
+        self.names.append(f"annotator-{len(self.names):05d}")
+        self.kinds.append(kind)
+        self.accuracy.append(accuracy)
+        self.items.append(np.asarray(items, dtype=np.int64))
+        self.labels.append(self.answer(items, accuracy) if labels is None else np.asarray(labels, dtype=np.int64))
+        self.order.append(len(self.order) if order is None else order)
+        return len(self.names) - 1
+
+    def table(self) -> LabelTable:
+        return LabelTable(
+            annotators=tuple(self.names),
+            items=tuple(f"item-{i:06d}" for i in range(self.truth.size)),
+            classes=tuple(f"class-{c}" for c in range(self.n_classes)),
+            annotator_index=np.repeat(np.arange(len(self.names)), [i.size for i in self.items]),
+            item_index=np.concatenate(self.items),
+            label_index=np.concatenate(self.labels),
+        )
+
+    def gold(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.gold_items, self.truth[self.gold_items]

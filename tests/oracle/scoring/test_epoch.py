@@ -24,6 +24,7 @@ from oracle.scoring.report import (
 )
 
 N = 4000
+LABEL_ITEMS = 100
 BUDGET = 1000 * 10**18
 
 
@@ -52,11 +53,22 @@ def epoch() -> tuple[EpochInputs, ScoringParameters, dict[str, bytes]]:
         "broken": b"id,label\nq0,y\n",
         "no-gain": npy(labels_with_accuracy(truth, 0.72, 3)),
         "best": npy(labels_with_accuracy(truth, 0.90, 4)),
-        "labels-1": b"item,label\nt1,n\nt2,y\nt3,y\nt4,n\nghost,y\n",
-        "labels-2": b"item,label\nt1,n\nt2,y\nt3,y\nt4,n\n",
-        "labels-3": b"item,label\nt1,y\nt2,y\nt3,n\nt4,n\n",
-        "items": b"item\nt1\nt2\nt3\nt4\n",
+        "items": ("item\n" + "".join(f"t{i}\n" for i in range(LABEL_ITEMS))).encode(),
     }
+    # Labels: a careless annotator (with one unknown item on line 6), an exact copy of them, and three
+    # careful annotators whose labels show that the first two share their errors.
+    label_truth = np.random.default_rng(5).integers(0, 2, LABEL_ITEMS)
+
+    def label_file(accuracy: float, seed: int, ghost: bool = False) -> bytes:
+        rows = [f"t{i},{'ny'[c]}" for i, c in enumerate(labels_with_accuracy(label_truth, accuracy, seed))]
+        if ghost:
+            rows.insert(4, "ghost,y")
+        return ("item,label\n" + "\n".join(rows) + "\n").encode()
+
+    artifacts["labels-1"] = label_file(0.7, 10, ghost=True)
+    artifacts["labels-2"] = label_file(0.7, 10)
+    for k in (3, 4, 5):
+        artifacts[f"labels-{k}"] = label_file(0.9, 10 + k)
     artifacts["copy"] = artifacts["better"]
     plan = [
         ("better", "model_predictions"),
@@ -68,6 +80,8 @@ def epoch() -> tuple[EpochInputs, ScoringParameters, dict[str, bytes]]:
         ("labels-1", "labels"),
         ("labels-2", "labels"),
         ("labels-3", "labels"),
+        ("labels-4", "labels"),
+        ("labels-5", "labels"),
     ]
     submissions = [
         SubmissionRef(order=i, contributor=address(i + 1), kind=kind, cid=cid) for i, (cid, kind) in enumerate(plan)

@@ -11,9 +11,15 @@ from oracle.scoring.label_format import (
     read_gold,
     read_label_rows,
 )
-from oracle.scoring.labels import dawid_skene, find_copied_annotators, majority_vote
+from oracle.scoring.labels import (
+    AggregationMethod,
+    dawid_skene,
+    find_copied_annotators,
+    majority_vote,
+    score_labels,
+)
 from oracle.scoring.rejections import ArtifactRejected, RejectionReason
-from oracle.scoring.simulation import simulate_labels
+from oracle.scoring.simulation import Crowd, simulate_labels
 
 
 def table_from_csv(text: str, **kwargs):
@@ -79,7 +85,9 @@ def test_gold_items_are_fixed_and_expose_a_liar() -> None:
     truth = np.array([0 if i % 2 else 1 for i in range(40)])
     assert np.array_equal(result.labels, truth)
     honest, liar = table.annotators.index("honest"), table.annotators.index("liar")
-    assert result.annotator_score[honest] > 0.45 * 40  # at most (1 - chance 0.5) x 40
+    assert result.annotator_accuracy[honest] > 0.99
+    # at most (1 - chance 0.5) x 40, less the margin of the skill's lower bound on 40 labels
+    assert 0.4 * 40 < result.annotator_score[honest] < 0.5 * 40
     assert result.annotator_score[liar] == 0.0
 
 
@@ -121,9 +129,11 @@ def test_a_lone_label_cannot_vouch_for_itself() -> None:
 
 
 def test_copied_annotators_are_found_and_the_first_keeps_credit() -> None:
-    population = simulate_labels(5, 300, 2, np.array([0.9, 0.8, 0.7]), n_copies=2, labels_per_annotator=100)
+    # shared errors need third opinions on the shared items: 12 annotators, 8 labels per item
+    accuracy = np.linspace(0.7, 0.9, 12)
+    population = simulate_labels(5, 300, 2, accuracy, n_copies=2, labels_per_annotator=200)
     copies = find_copied_annotators(population.table)
-    assert set(copies) == {3, 4}
+    assert set(copies) == {12, 13}
     kinds = population.kind
     assert all(kinds[original] == "honest" for original in copies.values())
 
@@ -153,3 +163,52 @@ def test_whole_column_and_line_by_line_label_reading_agree() -> None:
         assert (other.annotators, other.items, other.classes) == (plain.annotators, plain.items, plain.classes)
         assert np.array_equal(other.label_index, plain.label_index)
         assert [(r.line, r.reason) for r in other.rejections] == [(r.line, r.reason) for r in plain.rejections]
+
+
+def demo_crowd(seed: int = 2026) -> Crowd:
+    """merit/demo/data.py's label crowd, array for array: 300 digits images all labelled by ann
+    (95% right), ben (85%), cleo (70%) and a spammer (random), each wrong label uniform over the
+    other 9 classes, 40 of the images gold."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    _, _, y_train, _ = train_test_split(
+        digits.data, digits.target, test_size=600, random_state=seed, stratify=digits.target
+    )
+    truth = y_train[:300].astype(np.int64)
+    rng = np.random.default_rng(seed)
+    crowd = Crowd(rng, truth, 10, np.arange(0, 300, 300 // 40)[:40], [], [], [], [], [], [])
+    items = np.arange(300)
+    spam = rng.integers(0, 10, 300)  # drawn first, as the demo does
+    for accuracy in (0.95, 0.85, 0.70):
+        labels = truth.copy()
+        wrong = rng.random(300) > accuracy
+        labels[wrong] = (labels[wrong] + rng.integers(1, 10, wrong.sum())) % 10
+        crowd.add("honest", items, labels, accuracy=accuracy)
+    crowd.add("spam", items, spam)
+    return crowd
+
+
+@pytest.mark.parametrize("method", list(AggregationMethod))
+def test_the_demo_crowd_has_no_copies_and_pay_follows_accuracy(method: AggregationMethod) -> None:
+    # Each pair's reference is the other two labels only (one of them random): two careful annotators
+    # agreeing against a wrong cleo is what independence predicts once either one's label is taken
+    # into account, not a shared error (ben and cleo were merged into ann before).
+    crowd = demo_crowd()
+    result = score_labels(crowd.table(), method, *crowd.gold(), np.array(crowd.order))
+    assert result.source_of == {}
+    ann, ben, cleo, spammer = result.aggregation.annotator_score
+    assert ann > ben > cleo > 0
+    assert spammer == 0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_four_annotators_on_every_item_are_not_merged_whatever_the_draw(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    crowd = Crowd(rng, rng.integers(0, 10, 300), 10, np.arange(0, 300, 300 // 40)[:40], [], [], [], [], [], [])
+    for accuracy in (0.95, 0.85, 0.70):
+        crowd.add("honest", np.arange(300), accuracy=accuracy)
+    crowd.add("spam", np.arange(300), rng.integers(0, 10, 300))
+    result = score_labels(crowd.table(), AggregationMethod.DAWID_SKENE, *crowd.gold(), np.array(crowd.order))
+    assert result.source_of == {}
