@@ -204,20 +204,24 @@ def test_what_a_priced_pool_does_not_spend_carries_over_to_the_next_epoch() -> N
 
 
 def labels_only_epoch(priced: bool, carried: tuple[int, int] = (0, 0)) -> EpochReport:
+    # Three annotators label the same 400 items (one alone has nobody to be judged against and earns
+    # nothing by the label rules); no model is submitted. The pools are what is tested.
     rng = np.random.default_rng(5)
-    truth = rng.integers(0, 2, 40)
-    labels = np.where(rng.random(40) < 0.9, truth, 1 - truth)
-    artifacts = {
-        "labels": ("item,label\n" + "".join(f"t{i},{c}\n" for i, c in enumerate(labels))).encode(),
-        "gold": ("item,label\n" + "".join(f"t{i},{truth[i]}\n" for i in range(0, 40, 10))).encode(),
-    }
+    truth = rng.integers(0, 2, 400)
+    artifacts = {"gold": ("item,label\n" + "".join(f"t{i},{truth[i]}\n" for i in range(0, 400, 10))).encode()}
+    submissions = []
+    for order, accuracy in enumerate((0.9, 0.85, 0.8)):
+        labels = np.where(rng.random(400) < accuracy, truth, 1 - truth)
+        cid = f"labels-{order}"
+        artifacts[cid] = ("item,label\n" + "".join(f"t{i},{c}\n" for i, c in enumerate(labels))).encode()
+        submissions.append(SubmissionRef(order=order, contributor=address(100 + order), kind="labels", cid=cid))
     inputs = EpochInputs(
         project="split",
         epoch=0,
         chain_id=31337,
         budget_wei=BUDGET,
         gold_cid="gold",
-        submissions=[SubmissionRef(order=0, contributor=ANNOTATOR, kind="labels", cid="labels")],
+        submissions=submissions,
         carried_in_model_wei=carried[0],
         carried_in_label_wei=carried[1],
     )
@@ -228,16 +232,17 @@ def labels_only_epoch(priced: bool, carried: tuple[int, int] = (0, 0)) -> EpochR
 
 @pytest.mark.parametrize("priced", [True, False], ids=["priced", "shared"])
 def test_an_epoch_without_models_carries_the_model_pool_over(priced: bool) -> None:
-    # measured before: the model pool flowed into the label pool, and one 40-label annotator took the budget
+    # measured before: the model pool flowed into the label pool, and one annotator took the whole budget
     report = labels_only_epoch(priced)
-    (annotator,) = report.annotator_scores
-    (allocation,) = report.allocations
+    units = {a.annotator: a.score_units for a in report.annotator_scores}
+    paid = {a.account: a.amount_wei for a in report.allocations}
+    assert paid and set(paid) <= set(units)
     assert report.carried_out_model_wei == report.model_pool_wei == BUDGET // 2
     if priced:
-        assert allocation.amount_wei == LABEL_PRICE * annotator.score_units // 10**9 < 40 * LABEL_PRICE
-        assert report.carried_out_label_wei == BUDGET // 2 - allocation.amount_wei
+        assert all(paid[a] == LABEL_PRICE * units[a] // 10**9 for a in paid)
+        assert report.carried_out_label_wei == BUDGET // 2 - sum(paid.values())
     else:
-        assert allocation.amount_wei == report.label_pool_wei == BUDGET // 2
+        assert sum(paid.values()) == report.label_pool_wei == BUDGET // 2
     carried = (report.carried_out_model_wei, report.carried_out_label_wei)
     later = labels_only_epoch(priced, carried)  # the carry stays in its own pool
     assert later.model_pool_wei == BUDGET // 2 + carried[0] == later.carried_out_model_wei
