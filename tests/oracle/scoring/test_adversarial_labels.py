@@ -24,11 +24,14 @@ ADVERSARY_LIMIT = 0.02
 CASES = [pytest.param(n, seed, id=f"{n}-items-seed-{seed}") for n in CROWDS for seed in SEEDS]
 
 
-def cases_failing_at(n_failing: int, reason: str) -> list:
-    """CASES, with those of `n_failing` items marked as a known gap (measured, not yet closed)."""
-    mark = pytest.mark.xfail(strict=False, reason=reason)
+def cases_failing_at(n_failing: int, seeds_failing: set[int], reason: str) -> list:
+    """CASES, with the seeded cases of `n_failing` items that miss the goal marked as a known gap:
+    strict, so a case that starts passing (or one that starts failing) is reported."""
+    mark = pytest.mark.xfail(strict=True, reason=reason)
     return [
-        pytest.param(n, seed, id=f"{n}-items-seed-{seed}", marks=[mark] if n == n_failing else [])
+        pytest.param(
+            n, seed, id=f"{n}-items-seed-{seed}", marks=[mark] if n == n_failing and seed in seeds_failing else []
+        )
         for n in CROWDS
         for seed in SEEDS
     ]
@@ -36,7 +39,7 @@ def cases_failing_at(n_failing: int, reason: str) -> list:
 
 RING_GAP = (
     "known gap: a ring that outvotes everyone on its 200 items shows its shared errors only on gold; with 5% gold "
-    "its 60 targets hold about 3 gold items, too few in some seeds (caught in 2 of 6 seeds at 2,000 items)"
+    "its 60 targets hold about 3 gold items, too few in seeds 1 and 2 at 2,000 items"
 )
 CAREFUL_COPY_GAP = (
     "known gap: a copy of an annotator with about 12 errors in 200 labels is not always told from independent careful "
@@ -92,7 +95,7 @@ def add_ring(crowd: Crowd, members: int, target_share: float) -> np.ndarray:
     return targets
 
 
-@pytest.mark.parametrize(("n_items", "seed"), cases_failing_at(2_000, RING_GAP))
+@pytest.mark.parametrize(("n_items", "seed"), cases_failing_at(2_000, {1, 2}, RING_GAP))
 def test_ten_colluders_agreeing_on_wrong_labels_are_one_source_and_lose_the_vote(n_items: int, seed: int) -> None:
     crowd = honest_crowd(n_items, seed)
     targets = add_ring(crowd, members=10, target_share=0.3)
@@ -132,7 +135,7 @@ def test_copies_with_a_few_percent_of_noise_earn_nothing_and_their_victims_keep_
     assert honest_rank(crowd, result) >= 0.9
 
 
-@pytest.mark.parametrize(("n_items", "seed"), cases_failing_at(2_000, CAREFUL_COPY_GAP))
+@pytest.mark.parametrize(("n_items", "seed"), cases_failing_at(2_000, {2}, CAREFUL_COPY_GAP))
 def test_a_copy_committed_before_its_original_takes_one_source_between_the_two(n_items: int, seed: int) -> None:
     # Under commit-reveal a copier commits to labels it must already hold, so only an original who
     # hands its labels over beforehand can be committed after its copy: the pair is then paid once.
