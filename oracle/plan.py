@@ -7,46 +7,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from dao.vocabulary import ContributionKind
 from oracle.scoring.rejections import RejectionReason
-from oracle.scoring.report import (
-    EpochInputs,
-    EpochReport,
-    SubmissionRef,
-)
+from oracle.scoring.report import EpochInputs, EpochReport, submission_refs
 
 T = TypeVar("T")
-
-
-def split_slice(slice_bytes: bytes, label_items: set[str]) -> tuple[bytes | None, bytes | None]:
-    """A hidden slice (``id,answer`` rows) as the scoring engine takes it: the answers of benchmark
-    items (``id,answer``) and the gold labels of label items (``item,label``); None for a part with
-    no rows. Rows keep their order, so the same slice always gives the same bytes (and CIDs)."""
-    lines = slice_bytes.decode("utf-8-sig").splitlines()
-    if not lines or lines[0].strip() != "id,answer":
-        raise ValueError("a slice starts with the header 'id,answer'")
-    answers, gold = ["id,answer"], ["item,label"]
-    for line in lines[1:]:
-        if not line.strip():
-            continue
-        item = line.split(",", 1)[0].strip()
-        (gold if item in label_items else answers).append(line.strip())
-    as_bytes = lambda rows: ("\n".join(rows) + "\n").encode() if len(rows) > 1 else None  # noqa: E731
-    return as_bytes(answers), as_bytes(gold)
-
-
-def submission_refs(submissions: Sequence[Mapping[str, Any]]) -> list[SubmissionRef]:
-    """The report's view of chain submissions: the contribution id is the submission order."""
-    return [
-        SubmissionRef(
-            order=int(s["contribution_id"]),
-            contributor=s["contributor"],
-            kind=ContributionKind(s["kind"]),
-            cid=s["cid"],
-        )
-        for s in submissions
-        if s["kind"] in ContributionKind.names()
-    ]
 
 
 def epoch_inputs(

@@ -45,11 +45,11 @@ from oracle.plan import (
     contribution_verdicts,
     epoch_inputs,
     funded_total,
-    split_slice,
 )
 from oracle.reads import block_hash, canonical, read_epoch, safe_head
 from oracle.scoring.epoch import score_epoch
 from oracle.scoring.report import EpochReport, canonical_json, report_from_json
+from oracle.scoring.slices import label_item_ids, split_slice
 from oracle.settings import ProjectConfig, Settings
 from oracle.state import EpochRecord, Journal, Step, TxStatus
 from oracle.transactions import TxSender, simulate
@@ -238,13 +238,6 @@ def hidden_slice(ctx: Context, index: int) -> HiddenSlice:
     return slices.slices[index]
 
 
-def _label_item_ids(items: bytes | None) -> set[str]:
-    if items is None:
-        return set()
-    lines = items.decode("utf-8-sig").splitlines()
-    return {line.split(",", 1)[0].strip() for line in lines[1:] if line.strip()}
-
-
 def score(ctx: Context, record: EpochRecord) -> EpochRecord:
     project = ctx.project
     submissions = record.submissions or []
@@ -257,7 +250,7 @@ def score(ctx: Context, record: EpochRecord) -> EpochRecord:
         slice_index = _slice_index(ctx, record)
         hidden = hidden_slice(ctx, slice_index)
         slice_commitment = "0x" + hidden.commitment.hex()
-        answers, gold = split_slice(hidden.data, _label_item_ids(items))
+        answers, gold = split_slice(hidden.data, label_item_ids(items))
         # only the CIDs now: the bytes enter the store once the slice is revealed on chain
         for data in (answers, gold):
             if data is not None:
@@ -363,7 +356,7 @@ def reveal_slice(ctx: Context, record: EpochRecord) -> EpochRecord:
             return _dry(ctx, record, f"revealSlice {record.slice_index}", call)
         ctx.sender.send(record.epoch, f"reveal slice {record.slice_index}", call, already_done=revealed)
     _, items = _local_input(ctx, ctx.project.label_items_path)
-    answers, gold = split_slice(hidden.data, _label_item_ids(items))
+    answers, gold = split_slice(hidden.data, label_item_ids(items))
     for data in (hidden.data, answers, gold):
         if data is not None:
             ctx.store.put(data, pin=True)

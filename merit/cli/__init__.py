@@ -23,6 +23,7 @@ from merit.cli import (
     project,
     status,
     tree,
+    verify,
 )
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ def root(
 app.command("demo")(demo.run)
 app.command("deploy")(deploy.deploy)
 app.command("status")(status.status)
+app.command("verify")(verify.verify)
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(project.app, name="project")
 for contributor_command in (

@@ -193,62 +193,28 @@ def status_command(
     _out.print(table)
 
 
-def _funded_on_chain(settings: Any, epoch: int) -> Any:
-    """The epoch's EpochFunded record from the chain the settings name (None if never funded)."""
-    from dao.chain import (
-        ChainMismatchError,
-        RpcUnavailableError,
-        connect,
-        load_contracts,
-    )
-    from dao.deployments import load_deployment
-    from oracle.verification import funded_epoch
-
-    try:
-        deployment = load_deployment(settings.deployment)
-        w3 = connect(settings.rpc_url, timeout=settings.rpc_timeout_seconds, retry_seconds=settings.rpc_retry_seconds)
-        contracts = load_contracts(w3, deployment)
-        project = settings.require_project()
-        return funded_epoch(
-            contracts.distributor, project.project_id, epoch, deployment.contracts["distributor"].block_number
-        )
-    except (FileNotFoundError, ValueError, ChainMismatchError, RpcUnavailableError) as error:
-        _fail(f"cannot read epoch {epoch} from the chain: {error}")
-
-
 @app.command("verify")
 def verify_command(
     epoch: int = typer.Argument(..., min=0, help="The epoch number."),
     report_cid: str | None = typer.Option(None, "--report-cid", help="Verify this report [default: journal's]."),
-    chain: bool = typer.Option(
-        False,
-        "--chain",
-        help="Take the report CID and root from the epoch's EpochFunded "
-        "event on chain, and check the funded root is the report's.",
-    ),
     config: Path | None = ConfigOption,
-    rpc_url: str | None = RpcOption,
     database_url: str | None = DatabaseOption,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Recompute an epoch from its report and artifacts; exit 1 when anything differs."""
+    """Recompute a report of the journal (before it is funded); `merit verify` checks a funded epoch
+    against the chain from public data alone. Exit 1 when anything differs."""
     from dao.artifacts import ArtifactError, open_artifact_store
-    from oracle.scoring.recompute import Difference
+    from merit.cli.verify import show
     from oracle.state import Journal
     from oracle.verification import ReportUnavailableError, verify_epoch
 
-    settings = _settings(config, database_url=database_url, rpc_url=rpc_url)
-    funded = _funded_on_chain(settings, epoch) if chain else None
-    if chain and funded is None:
-        _fail(f"epoch {epoch} was never funded on chain")
-    if report_cid is None and funded is not None:
-        report_cid = funded.report_cid
+    settings = _settings(config, database_url=database_url)
     if report_cid is None:
         journal = Journal(settings.database_url)
         found = [r for r in journal.epochs() if r.epoch == epoch and r.report_cid]
         journal.close()
         if not found:
-            _fail(f"the journal has no pinned report for epoch {epoch}; give --report-cid or --chain")
+            _fail(f"the journal has no pinned report for epoch {epoch}; give --report-cid")
         report_cid = found[-1].report_cid
     try:
         with open_artifact_store(settings.artifacts) as store:
@@ -257,48 +223,7 @@ def verify_command(
         _fail(str(error))
     if result.report.inputs.epoch != epoch:
         _fail(f"report {report_cid} is for epoch {result.report.inputs.epoch}, not {epoch}")
-    differences = list(result.differences)
-    if funded is not None:
-        funded_total = sum(a.amount_wei for a in result.report.allocations)
-        for path, reported, on_chain in (
-            ("chain.merkle_root", result.report.merkle_root, funded.merkle_root),
-            ("chain.total", funded_total, funded.total),
-            ("chain.report_cid", report_cid, funded.report_cid),
-        ):
-            if reported != on_chain:
-                differences.append(Difference(path, reported, on_chain))
-    matches = not differences
-    if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "epoch": epoch,
-                    "report_cid": report_cid,
-                    "matches": matches,
-                    "checked_on_chain": funded is not None,
-                    "unavailable": result.unavailable,
-                    "differences": [
-                        {"path": d.path, "reported": d.reported, "recomputed": d.recomputed} for d in differences
-                    ],
-                },
-                sort_keys=True,
-                default=str,
-            )
-        )
-    elif matches:
-        where = " and the funded root on chain" if funded is not None else ""
-        _out.print(
-            f"epoch {epoch}: report {report_cid} matches its recomputation{where} "
-            f"({len(result.report.inputs.submissions)} submissions, root {result.report.merkle_root})"
-        )
-    else:
-        _out.print(f"epoch {epoch}: report {report_cid} does NOT match")
-        for d in differences[:50]:
-            _out.print(f"  {d.path}: reported {d.reported!r}, recomputed {d.recomputed!r}", markup=False)
-        for cid, why in result.unavailable.items():
-            _out.print(f"  artifact {cid}: {why}", markup=False)
-    if not matches:
-        raise typer.Exit(1)
+    show(result, epoch, as_json, "its recomputation")
 
 
 logging.getLogger("oracle").addHandler(logging.NullHandler())

@@ -11,6 +11,7 @@ layout; `scoring_version` the scoring rules that produced the numbers.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from eth_utils import is_address, to_checksum_address
@@ -107,6 +108,20 @@ class SubmissionRef(_Model):
     contributor: Address
     kind: ContributionKind
     cid: str = Field(min_length=1)
+
+
+def submission_refs(submissions: Sequence[Mapping[str, Any]]) -> list[SubmissionRef]:
+    """The report's view of chain submissions: the contribution id is the submission order."""
+    return [
+        SubmissionRef(
+            order=int(s["contribution_id"]),
+            contributor=s["contributor"],
+            kind=ContributionKind(s["kind"]),
+            cid=s["cid"],
+        )
+        for s in submissions
+        if s["kind"] in ContributionKind.names()
+    ]
 
 
 class EpochInputs(_Model):

@@ -18,7 +18,8 @@ from dao.proposals import parse_fund_epoch_description
 from dao.slices import SliceSet
 from oracle.funding import funding_proposal, proposal_from_json, proposal_to_json
 from oracle.hidden import HiddenSlicesError, check_committed, load_slice_set, write_slice_manifest
-from oracle.plan import Verdict, batches, contribution_scores, contribution_verdicts, split_slice
+from oracle.plan import Verdict, batches, contribution_scores, contribution_verdicts
+from oracle.scoring.slices import split_slice
 from oracle.scoring.rejections import RejectionReason
 from oracle.scoring.report import (
     AnnotatorScore,
