@@ -43,6 +43,7 @@ from oracle.service import OracleService
 from oracle.settings import ProjectConfig
 from oracle.settings import Settings as OracleSettings
 from oracle.state import EpochRecord
+from oracle.verification import verify_public_epoch
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 RPC_URL = "http://127.0.0.1:8545"
@@ -179,12 +180,12 @@ def run_story(
     store_settings = ArtifactStoreSettings(path=workdir / "artifacts")
     store = open_artifact_store(store_settings)
 
-    say("[1/9] members delegate their votes; the oracle delegates the tokens it holds")
+    say("[1/10] members delegate their votes; the oracle delegates the tokens it holds")
     for member in (deployer, alice, bob, oracle):
         chain.send(member, contracts.token.functions.delegate(member.address))
     chain.advance(1)
 
-    say("[2/9] building the project from scikit-learn's digits data (no download)")
+    say("[2/10] building the project from scikit-learn's digits data (no download)")
     project: DemoProject = build()
     files = {name: workdir / f"{name}.csv" for name in ("baseline", "label_items")}
     for name, path in files.items():
@@ -194,7 +195,7 @@ def run_story(
     slices_manifest = write_slice_manifest(workdir / "hidden-slices", slices)  # the oracle's, never published
 
     say(
-        "[3/9] governance registers the project: epochs of a commit then a reveal window, "
+        "[3/10] governance registers the project: epochs of a commit then a reveal window, "
         f"a bond of {BOND_TOKENS} MERIT per commit, and its hidden answer slice committed on chain"
     )
     start = chain.now() + 1000  # after the registration's own vote and timelock delay
@@ -224,9 +225,9 @@ def run_story(
     )
     api = ApiServer(api_settings, api_port).__enter__()
     try:
-        say(f"[4/9] the explorer API is up at {api.url} (docs at {api.url}/docs), indexing the chain")
+        say(f"[4/10] the explorer API is up at {api.url} (docs at {api.url}/docs), indexing the chain")
 
-        say("[5/9] epoch 0's commit window: contributors commit to their files (nothing is published yet)")
+        say("[5/10] epoch 0's commit window: contributors commit to their files (nothing is published yet)")
         people: dict[str, LocalAccount] = {}
         commits: dict[str, _Commit] = {}
         for contribution in project.contributions:
@@ -245,7 +246,7 @@ def run_story(
             commits[contribution.name] = commit
             say(f"  {contribution.name:8} commit {commit.contribution_id:2}  0x{commit.commitment.hex()[:16]}…")
 
-        say("[6/9] the reveal window: each contributor uploads the file and reveals kind, CID and salt")
+        say("[6/10] the reveal window: each contributor uploads the file and reveals kind, CID and salt")
         windows = read_struct(contracts.registry.functions.epochWindows(project_id, 0))
         chain.advance(max(0, int(windows["revealStart"]) - chain.now()))
         for contribution in project.contributions:
@@ -270,7 +271,7 @@ def run_story(
                 chain.send(person, reveal)
             say(f"  {contribution.name:8} {contribution.kind.value:17} {cid}  ({contribution.intent})")
 
-        say("[7/9] the epoch closes; the oracle scores on its hidden slice, reveals the slice, attests, proposes")
+        say("[7/10] the epoch closes; the oracle scores on its hidden slice, reveals the slice, attests, proposes")
         chain.advance(max(0, int(windows["end"]) - chain.now()))
         chain.mine(2)  # the oracle reads at one confirmation: a final block timed after the epoch's end
         service = _oracle(
@@ -282,7 +283,7 @@ def run_story(
                 f"  hidden slice {record.slice_index} revealed on chain; report {record.report_cid}; "
                 f"proposal {str(record.proposal_id)[:12]}… is open for votes"
             )
-            say("[8/9] members vote; the oracle queues and executes the proposal")
+            say("[8/10] members vote; the oracle queues and executes the proposal")
             chain.advance(contracts.governor.functions.votingDelay().call() + 1)
             for member in (deployer, alice, bob):
                 chain.send(member, contracts.governor.functions.castVote(_proposal_id(record), 1))
@@ -294,7 +295,7 @@ def run_story(
         finally:
             service.close()
 
-        say("[9/9] contributors claim their tokens with the proofs the API serves (one claimMany each)")
+        say("[9/10] contributors claim their tokens with the proofs the API serves (one claimMany each)")
         report = _report(store, contracts, project_id)
         claimed: dict[str, int] = {}
         for name, person in people.items():
@@ -312,6 +313,15 @@ def run_story(
             claimed[name] = contracts.token.functions.balanceOf(person.address).call() - before
         api_view = api.get("/contributions", limit=20)
         say(f"  the API lists {len(api_view['items'])} contributions; GET {api.url}/docs for the rest")
+        say(f"[10/10] anyone verifies the epoch from public data alone: merit verify 0 --project {project_id}")
+        verification = verify_public_epoch(w3, contracts, store, project_id, 0)
+        if not verification.matches:
+            raise RuntimeError(f"the demo's epoch does not verify: {verification.differences[:5]}")
+        inputs, merkle_root = verification.report.inputs, verification.report.merkle_root
+        say(
+            f"  epoch 0 matches: the revealed slice is the committed one, the {len(inputs.submissions)} reveals "
+            f"are the report's, and scores, allocations and root {merkle_root[:10]}… recompute to what was funded"
+        )
         bonds = {name: _bond_state(contracts, commits[name].contribution_id) for name in people}
     finally:
         if not keep_api:

@@ -102,26 +102,25 @@ def test_epoch_from_submissions_to_claims(world, governance, registry, token, di
     verified = runner.invoke(merit, ["oracle", "verify", "0", "--config", str(world.config_file), "--json"])
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.output)["matches"] is True
-    # anyone, without the oracle's journal: the report CID and root come from the chain
-    on_chain = runner.invoke(
-        merit,
-        [
-            "oracle",
-            "verify",
-            "0",
-            "--chain",
-            "--config",
-            str(world.config_file),
-            "--database-url",
-            f"sqlite:///{world.tmp_path / 'empty.db'}",
-            "--json",
-        ],
-    )
+    # anyone, with no oracle file or key: the chain names the report, the slice and the reveals
+    public = {"MERIT_RPC_URL": world.settings.rpc_url, "MERIT_DEPLOYMENT": str(world.settings.deployment)}
+    store = ["--store", str(world.tmp_path / "artifacts")]
+    project = ["--project", str(world.project_id)]
+    on_chain = runner.invoke(merit, ["verify", "0", *project, *store, "--json"], env=public)
     assert on_chain.exit_code == 0, on_chain.output
     answer = json.loads(on_chain.output)
-    assert answer["matches"] and answer["checked_on_chain"] and answer["report_cid"] == record.report_cid
-    never = runner.invoke(merit, ["oracle", "verify", "1", "--chain", "--config", str(world.config_file)])
-    assert never.exit_code == 1 and never.output == "error: epoch 1 was never funded on chain\n"
+    assert answer["matches"] and answer["report_cid"] == record.report_cid and answer["differences"] == []
+    assert answer["unchecked"] == ["the budget and scoring parameters are the oracle's settings, not on chain"]
+    said = runner.invoke(merit, ["verify", "0", *project, *store], env=public)
+    assert said.exit_code == 0 and "matches the chain (slice, submissions, funding)" in said.output
+    never = runner.invoke(merit, ["verify", "1", *project, *store], env=public)
+    assert never.exit_code == 3
+    assert never.output == (
+        f"error: project {world.project_id}'s epoch 1 was neither funded nor attested on chain: "
+        "no public report to verify\n"
+    )
+    unknown = runner.invoke(merit, ["verify", "0", "--project", "999", *store], env=public)
+    assert unknown.exit_code == 3 and unknown.output == "error: no project 999 on chain\n"
 
 
 def test_verify_names_what_a_tampered_report_changed(world, bob, outsider):
@@ -143,6 +142,17 @@ def test_verify_names_what_a_tampered_report_changed(world, bob, outsider):
         merit, ["oracle", "verify", "0", "--config", str(world.config_file), "--report-cid", tampered]
     )
     assert cli.exit_code == 1 and "allocations[0].amount_wei" in cli.output
+    # from public data: before funding the chain names the report its scores were attested with
+    public = {"MERIT_RPC_URL": world.settings.rpc_url, "MERIT_DEPLOYMENT": str(world.settings.deployment)}
+    args = ["verify", "0", "--project", str(world.project_id), "--store", str(world.tmp_path / "artifacts"), "--json"]
+    honest = CliRunner().invoke(merit, args, env=public)
+    assert honest.exit_code == 0, honest.output
+    answer = json.loads(honest.output)
+    assert answer["matches"] and answer["report_cid"] == record.report_cid
+    assert "the epoch is not funded on chain: nothing paid to compare with" in answer["unchecked"]
+    caught = CliRunner().invoke(merit, [*args, "--report-cid", tampered], env=public)
+    assert caught.exit_code == 1
+    assert [d["path"] for d in json.loads(caught.output)["differences"]] == ["allocations[0].amount_wei"]
     assert report_from_json(record.report_json).merkle_root != ""
 
 

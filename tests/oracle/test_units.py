@@ -19,7 +19,6 @@ from dao.slices import SliceSet
 from oracle.funding import funding_proposal, proposal_from_json, proposal_to_json
 from oracle.hidden import HiddenSlicesError, check_committed, load_slice_set, write_slice_manifest
 from oracle.plan import Verdict, batches, contribution_scores, contribution_verdicts
-from oracle.scoring.slices import split_slice
 from oracle.scoring.rejections import RejectionReason
 from oracle.scoring.report import (
     AnnotatorScore,
@@ -30,6 +29,7 @@ from oracle.scoring.report import (
     ScoringParameters,
     SubmissionRef,
 )
+from oracle.scoring.slices import split_slice
 from oracle.settings import SettingsError, load_settings
 from oracle.state import Journal, Step, TxStatus
 from tests.helpers import free_port

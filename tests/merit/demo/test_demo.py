@@ -27,7 +27,8 @@ def rows(module_isolation, deployer, tmp_path_factory):
     result = run_story(
         root, workdir, manifest, say=lines.append, api_port=free_port(), rpc_url=web3.provider.endpoint_uri
     )
-    assert any(line.startswith("[9/9]") for line in lines)
+    assert any(line.startswith("[9/10]") for line in lines)
+    assert any(line.startswith("  epoch 0 matches: the revealed slice is the committed one") for line in lines)
     return {row.contributor: row for row in result}
 
 
