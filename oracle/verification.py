@@ -2,9 +2,9 @@
 recompute it and list the differences.
 
 `verify_epoch(store, report_cid)` recomputes a report alone (the oracle's own check, before the
-epoch is funded). `verify_public_epoch(...)` is what anyone can run with no oracle file or key: it
-reads the epoch from the chain (its funding, its revealed slice, its reveals, the previous epoch's
-report), fetches the report and the artifacts by CID, and runs `audit_report` (pure) over them.
+epoch is funded). `verify_public(read_public_epoch(...))` is what anyone can run with no oracle file
+or key: it reads the epoch from the chain (its funding, its revealed slice, its reveals, the previous
+epoch's report), fetches the report and the artifacts by CID, and runs `audit_report` (pure) over them.
 """
 
 from __future__ import annotations
@@ -196,15 +196,7 @@ def read_public_epoch(
     return PublicData(report_cid, report, public, artifacts, unavailable, notes)
 
 
-def verify_public_epoch(
-    w3: Web3,
-    contracts: OpenMeritContracts,
-    store: ArtifactStore,
-    project_id: int,
-    epoch: int,
-    report_cid: str | None = None,
-) -> Verification:
-    """Verifies a project's epoch from public data alone (see read_public_epoch and audit_report)."""
-    data = read_public_epoch(w3, contracts, store, project_id, epoch, report_cid)
+def verify_public(data: PublicData) -> Verification:
+    """Verifies an epoch from what read_public_epoch read (see audit_report)."""
     audit = audit_report(data.report, data.public, data.artifacts, compute_artifact_cid)
     return Verification(data.report_cid, data.report, data.unavailable, audit.differences, data.notes + audit.unchecked)

@@ -77,7 +77,7 @@ def verify(
     """Recompute an epoch from the chain and its artifacts alone and compare it with what was funded."""
     from dao.artifacts.config import ArtifactStoreSettings, open_artifact_store
     from dao.chain import connect, load_contracts
-    from oracle.verification import ReportUnavailableError, verify_public_epoch
+    from oracle.verification import ReportUnavailableError, read_public_epoch, verify_public
 
     cfg = settings()
     w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
@@ -91,7 +91,7 @@ def verify(
         store_settings = store_settings.model_copy(update={"backend": "embedded", "path": store_path})
     with open_artifact_store(store_settings) as store:
         try:
-            result = verify_public_epoch(w3, contracts, store, project, epoch, report_cid)
+            result = verify_public(read_public_epoch(w3, contracts, store, project, epoch, report_cid))
         except ReportUnavailableError as error:
             fail(str(error), EXIT_NOT_FOUND)
     show(result, epoch, as_json, "the chain (slice, submissions, funding) and its recomputation")

@@ -43,7 +43,7 @@ from oracle.service import OracleService
 from oracle.settings import ProjectConfig
 from oracle.settings import Settings as OracleSettings
 from oracle.state import EpochRecord
-from oracle.verification import verify_public_epoch
+from oracle.verification import read_public_epoch, verify_public
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 RPC_URL = "http://127.0.0.1:8545"
@@ -314,7 +314,7 @@ def run_story(
         api_view = api.get("/contributions", limit=20)
         say(f"  the API lists {len(api_view['items'])} contributions; GET {api.url}/docs for the rest")
         say(f"[10/10] anyone verifies the epoch from public data alone: merit verify 0 --project {project_id}")
-        verification = verify_public_epoch(w3, contracts, store, project_id, 0)
+        verification = verify_public(read_public_epoch(w3, contracts, store, project_id, 0))
         if not verification.matches:
             raise RuntimeError(f"the demo's epoch does not verify: {verification.differences[:5]}")
         inputs, merkle_root = verification.report.inputs, verification.report.merkle_root
