@@ -1,5 +1,6 @@
-"""The commit and reveal relay: a contributor signs an EIP-712 Commit or Reveal, the API's relayer
-sends commitBySig or revealBySig and pays the gas (the bond is still the contributor's).
+"""The relay: a contributor signs an EIP-712 Commit or Reveal, the API's relayer sends commitBySig
+or revealBySig and pays the gas (the bond is still the contributor's); and claims, which the
+relayer sends as claimMany for an account (see `relay_claims`).
 
 Nothing is sent before the signature is checked (`dao.eip712.recover` over the exact typed data the
 registry verifies), the deadline has not passed, the nonce is the contributor's next one, and a
@@ -18,24 +19,29 @@ from typing import Any
 from eth_account import Account
 from eth_keys.exceptions import BadSignature
 from eth_utils import to_bytes
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 from web3.logs import DISCARD
 
 from api.deps import AppState
-from api.schemas import CommitRelayRequest, RevealRelayRequest
+from api.schemas import ClaimRelayRequest, CommitRelayRequest, RevealRelayRequest
 from dao import eip712
 from dao.chain import decode_revert
+from dao.gas import InsufficientGasError, check_can_pay, format_eth
 
 
 class RelayRefused(Exception):
-    """A commit or reveal the relay will not send; `status` is the HTTP status to answer."""
+    """A commit, reveal or claim the relay will not send; `status` is the HTTP status to answer."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
 @dataclass(frozen=True)
@@ -215,4 +221,120 @@ def relay_reveal(state: AppState, request: RevealRelayRequest) -> Relayed:
         project_id=event["args"]["projectId"],
         epoch=event["args"]["epoch"],
         block_number=receipt["blockNumber"],
+    )
+
+
+# ------------------------------------------------------------------------------------------ claims
+#
+# The distributor pays each claim to the account in its leaf whoever sends it, so a relayed claim
+# needs no signature: the worst anyone can do with this endpoint is pay an account what it is owed.
+# What it must not become is a gas faucet: nothing is sent that a static call says would revert
+# (claimed already, a bad proof, an unknown, swept or closed epoch), each allocation can be paid
+# once, a request carries at most MAX_RELAY_CLAIMS claims, and the transactions sent are
+# rate-limited per account and per client (settings.relay_claims_per_account / _per_client) on top
+# of the write limit every request counts against. Only transactions sent count, so nobody can
+# use up another account's allowance with refused requests.
+
+
+@dataclass(frozen=True)
+class RelayedClaims:
+    tx_hash: str
+    account: str
+    amount: int
+    claims: list[tuple[int, int, int]]  # (epoch key, index, amount) of each Claimed event
+    block_number: int
+
+
+class ClaimLimits:
+    """Relayed claim transactions per account and per client, in moving windows."""
+
+    def __init__(self, per_account: str, per_client: str) -> None:
+        self.items: dict[str, RateLimitItem] = {"account": parse(per_account), "client": parse(per_client)}
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def wait(self, account: str, client: str) -> tuple[str, float]:
+        """("", 0.0) when both allow one more; else which one refuses and the seconds until it allows."""
+        for kind, key in (("account", account.lower()), ("client", client)):
+            if not self._limiter.test(self.items[kind], kind, key):
+                reset_at = self._limiter.get_window_stats(self.items[kind], kind, key).reset_time
+                return kind, max(reset_at - time.time(), 0.001)
+        return "", 0.0
+
+    def count(self, account: str, client: str) -> None:
+        self._limiter.hit(self.items["account"], "account", account.lower())
+        self._limiter.hit(self.items["client"], "client", client)
+
+
+def claim_limits(state: AppState) -> ClaimLimits:
+    """The app's claim limits, made on first use from its settings (call under state.relay_lock)."""
+    limits = state.__dict__.get("claim_limits")
+    if limits is None:
+        limits = ClaimLimits(state.settings.relay_claims_per_account, state.settings.relay_claims_per_client)
+        state.__dict__["claim_limits"] = limits
+    return limits
+
+
+def relay_claims(state: AppState, request: ClaimRelayRequest, client: str) -> RelayedClaims:
+    """Sends claimMany(account, claims) from the relayer after a static call shows it would pay."""
+    key = state.settings.relayer_private_key
+    if key is None:
+        raise RelayRefused(503, "this API has no relayer key (MERIT_API_RELAYER_PRIVATE_KEY); claim directly")
+    relayer = Account.from_key(key.get_secret_value())
+    w3 = state.w3
+    distributor = state.contracts.distributor
+    account = request.account
+    call = distributor.functions.claimMany(
+        account,
+        [(int(c.epoch_key), c.index, int(c.amount), [bytes.fromhex(p[2:]) for p in c.proof]) for c in request.claims],
+    )
+    with state.relay_lock:  # one relayer nonce at a time; the limits are read and counted under it
+        limits = claim_limits(state)
+        which, wait = limits.wait(account, client)
+        if wait > 0:
+            who = f"account {account}" if which == "account" else f"client {client}"
+            raise RelayRefused(
+                429,
+                f"too many relayed claims for {who}; retry in {wait:.0f} s",
+                headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+            )
+        try:
+            call.call({"from": relayer.address})
+        except (ContractCustomError, ContractLogicError) as exc:
+            reason = decode_revert(exc)
+            status = 409 if reason.startswith("DistributorAlreadyClaimed") else 400
+            raise RelayRefused(status, f"the distributor would refuse this claim: {reason}") from None
+        gas = int(call.estimate_gas({"from": relayer.address}) * 1.25) + 10_000
+        tx = call.build_transaction(
+            {
+                "from": relayer.address,
+                "gas": gas,
+                "nonce": w3.eth.get_transaction_count(relayer.address, "pending"),
+                "chainId": state.deployment.chain_id,
+            }
+        )
+        try:
+            check_can_pay(w3, tx)
+        except InsufficientGasError as exc:
+            raise RelayRefused(
+                503,
+                f"the relayer {relayer.address} has {format_eth(exc.balance)} ETH, too little for this claim's gas "
+                f"(up to {format_eth(exc.needed)} ETH); claim directly or try later",
+            ) from None
+        signed = relayer.sign_transaction(tx)
+        tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+        limits.count(account, client)
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+    except TimeExhausted:
+        raise RelayRefused(504, f"sent as {tx_hash.hex()} but not mined within 60 s") from None
+    if receipt["status"] != 1:
+        raise RelayRefused(502, f"the claim transaction {tx_hash.hex()} reverted")
+    events = distributor.events.Claimed().process_receipt(receipt, errors=DISCARD)  # the Transfer too
+    paid = [(int(e["args"]["epochKey"]), int(e["args"]["index"]), int(e["args"]["amount"])) for e in events]
+    return RelayedClaims(
+        tx_hash=_tx_hash(dict(receipt)),
+        account=account,
+        amount=sum(amount for _, _, amount in paid),
+        claims=paid,
+        block_number=int(receipt["blockNumber"]),
     )

@@ -429,6 +429,71 @@ class RelayPublic(BaseModel):
     block_number: int
 
 
+MAX_RELAY_CLAIMS = 16  # a relayed claimMany's claims; more go in further requests
+MAX_PROOF_LENGTH = 32  # RewardDistributor.MAX_PROOF_LENGTH
+
+
+def _uint256(value: str) -> str:
+    if int(value) >= 2**256:
+        raise ValueError("over the uint256 range")
+    return value
+
+
+Uint256 = Annotated[Uint, AfterValidator(_uint256)]
+
+
+class RelayClaimItem(BaseModel):
+    """One allocation to claim, as `/contributors/{address}/unclaimed` serves it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    epoch_key: Uint256 = Field(description="the distributor's epochKey")
+    index: int = Field(ge=0, lt=2**256)
+    amount: Uint256
+    proof: list[HexBytes32] = Field(max_length=MAX_PROOF_LENGTH)
+
+
+class ClaimRelayRequest(BaseModel):
+    """Claims the relayer sends as one claimMany(account, claims). No signature: the distributor
+    pays only the account named in each leaf, whoever sends the claim."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "account": EXAMPLE_ADDRESS,
+                    "claims": [
+                        {
+                            "epoch_key": "340282366920938463463374607431768211456",
+                            "index": 0,
+                            "amount": "7000000000000000000",
+                            "proof": [EXAMPLE_ROOT],
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    account: AddressStr
+    claims: list[RelayClaimItem] = Field(min_length=1, max_length=MAX_RELAY_CLAIMS)
+
+
+class RelayedClaimPublic(BaseModel):
+    epoch_key: Uint
+    index: int
+    amount: Uint
+
+
+class ClaimRelayPublic(BaseModel):
+    tx_hash: str
+    account: str
+    amount: Uint = Field(description="token base units paid to the account")
+    claims: list[RelayedClaimPublic]
+    block_number: int
+
+
 class HealthPublic(BaseModel):
     status: str = Field(examples=["ok"])
 

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
 
     relayer_private_key: SecretStr | None = Field(None, description="key that pays the gas of relayed submissions")
     relay_gas_limit: int = Field(400_000, gt=21_000)
+    relay_claims_per_account: Annotated[str, AfterValidator(check_limit)] = Field(
+        "5/hour", description="relayed claim transactions per account (only those sent count)"
+    )
+    relay_claims_per_client: Annotated[str, AfterValidator(check_limit)] = Field(
+        "30/hour", description="relayed claim transactions per client address (only those sent count)"
+    )
 
     run_indexer: bool = Field(False, description="run the indexer inside the API process")
     index_poll_seconds: float = Field(2.0, gt=0)

@@ -246,8 +246,11 @@ def decode_revert(exc: Exception) -> str:
 
 def send_transaction(w3: Web3, account, call, *, value: int = 0, timeout: float = 120.0):
     """Simulates `call` (a bound contract function) from `account` with eth_call, then signs,
-    sends and waits for the receipt. A call that would revert raises before anything is sent;
-    a mined transaction that failed raises too. `account` is an eth_account LocalAccount."""
+    sends and waits for the receipt. A call that would revert raises before anything is sent, and
+    so does a sender that cannot pay the gas (dao.gas.InsufficientGasError); a mined transaction
+    that failed raises too. `account` is an eth_account LocalAccount."""
+    from dao.gas import check_can_pay
+
     params = {"from": account.address, "value": value}
     call.call(params)  # raises ContractCustomError / ContractLogicError on a revert
     # The estimate is made on the pending block: a vote checkpoint written in a block with a new
@@ -257,6 +260,7 @@ def send_transaction(w3: Web3, account, call, *, value: int = 0, timeout: float 
     tx = call.build_transaction(
         {**params, "gas": gas, "nonce": w3.eth.get_transaction_count(account.address, "pending")}
     )
+    check_can_pay(w3, tx)  # before signing: a new account hears where gas comes from, not the node's refusal
     signed = account.sign_transaction(tx)
     tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from decimal import Decimal, InvalidOperation
 
 import typer
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 
 from dao import keystore
 from merit.cli.common import (
     EXIT_BAD_INPUT,
     CommandError,
+    account_name,
     console,
     format_tokens,
     handle_errors,
@@ -83,36 +86,91 @@ def list_accounts(as_json: bool = typer.Option(False, "--json")) -> None:
         print_table(f"Accounts in {settings().keystore_dir}", ("name", "address"), [(e.name, e.address) for e in found])
 
 
+def _resolve(account: str) -> tuple[ChecksumAddress, str | None]:
+    """An account name or address as (checksummed address, keystore name or None)."""
+    from eth_utils import is_address, to_checksum_address
+
+    if is_address(account):
+        address = to_checksum_address(account)
+        return address, account_name(address)
+    return to_checksum_address(keystore.entries_by_name(settings().keystore_dir, account).address), account
+
+
 @app.command("show")
 @handle_errors
 def show(
     account: str = typer.Argument(..., help="an account name, keystore file or address"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Balance, votes and delegate of an account on the deployment's chain."""
-    from eth_utils import is_address, to_checksum_address
-
+    """ETH for gas, token balance, votes and delegate of an account on the deployment's chain."""
     from dao.chain import connect, load_contracts
+    from dao.gas import format_eth, where_gas_comes_from
 
-    address: str
-    if is_address(account):
-        address = to_checksum_address(account)
-    else:
-        address = keystore.entries_by_name(settings().keystore_dir, account).address
+    address, name = _resolve(account)
     cfg = settings()
-    contracts = load_contracts(connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds), cfg.deployment)
+    w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
+    contracts = load_contracts(w3, cfg.deployment)
     token = contracts.token.functions
     data = {
         "address": address,
+        "eth_balance": int(w3.eth.get_balance(address)),
         "balance": token.balanceOf(address).call(),
         "votes": token.getVotes(address).call(),
         "delegate": token.delegates(address).call(),
     }
     if as_json:
         print_json(data)
+        return
+    print_table(
+        f"{address}",
+        ("ETH (gas)", "balance (MERIT)", "votes", "delegate"),
+        [
+            (
+                format_eth(data["eth_balance"]),
+                format_tokens(data["balance"]),
+                format_tokens(data["votes"]),
+                data["delegate"],
+            )
+        ],
+    )
+    if data["eth_balance"] == 0:
+        console.print(
+            f"no ETH for gas: {where_gas_comes_from(w3.eth.chain_id, name or address)}; "
+            "or let the API's relayer pay (submit, reveal and claim take --relay)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@app.command("fund")
+@handle_errors
+def fund(
+    account: str = typer.Argument(..., help="an account name or address"),
+    eth: str = typer.Option("10", "--eth", help="how much ETH to add"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Give an account ETH for gas on a local development chain (anvil, hardhat); refused elsewhere."""
+    from dao.chain import connect
+    from dao.gas import WEI_PER_ETH, format_eth
+    from dao.gas import fund as add_eth
+
+    try:
+        wei = int(Decimal(eth) * WEI_PER_ETH)
+    except (InvalidOperation, ValueError, OverflowError):
+        raise CommandError(f"--eth takes an amount of ETH, e.g. 0.5, not {eth!r}", EXIT_BAD_INPUT) from None
+    if wei <= 0 or wei > 10**6 * WEI_PER_ETH:
+        raise CommandError(f"--eth must be more than 0 and at most 1,000,000, not {eth}", EXIT_BAD_INPUT)
+    address, name = _resolve(account)
+    cfg = settings()
+    w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
+    how = add_eth(w3, address, wei)
+    balance = int(w3.eth.get_balance(address))
+    who = f"{name} ({address})" if name else address
+    if as_json:
+        print_json({"address": address, "added": str(wei), "eth_balance": str(balance), "via": how})
     else:
-        print_table(
-            f"{address}",
-            ("balance (MERIT)", "votes", "delegate"),
-            [(format_tokens(data["balance"]), format_tokens(data["votes"]), data["delegate"])],
+        console.print(
+            f"funded {who} with {format_eth(wei)} ETH on chain {w3.eth.chain_id}; it has {format_eth(balance)} ETH",
+            highlight=False,
+            soft_wrap=True,
         )

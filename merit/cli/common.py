@@ -82,7 +82,7 @@ class CommandError(Exception):
 def _classify(exc: BaseException) -> tuple[str, int] | None:
     """One line and an exit code for the failures a user can meet; None for real bugs."""
     import requests
-    from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+    from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
 
     from dao.artifacts.errors import (
         ArtifactError,
@@ -91,9 +91,20 @@ def _classify(exc: BaseException) -> tuple[str, int] | None:
     )
     from dao.chain import ChainMismatchError, decode_revert
     from dao.deployments import DeployConfigError
+    from dao.gas import InsufficientGasError, NotLocalChainError
 
     if isinstance(exc, CommandError):
         return str(exc), exc.code
+    if isinstance(exc, InsufficientGasError):
+        return gas_message(exc), EXIT_FAILED
+    if isinstance(exc, NotLocalChainError):
+        return str(exc), EXIT_BAD_INPUT
+    if isinstance(exc, Web3RPCError) and "insufficient funds" in str(exc).lower():  # the balance moved meanwhile
+        return (
+            "the node refused the transaction: the sender has too little ETH for its gas "
+            "(`merit accounts show` gives the balance; on a local chain `merit accounts fund NAME`)",
+            EXIT_FAILED,
+        )
     if isinstance(exc, (ContractCustomError, ContractLogicError)):
         return f"the transaction would revert: {decode_revert(exc)}", EXIT_FAILED
     if isinstance(exc, (requests.ConnectionError, requests.Timeout, TimeExhausted, ConnectionError)):
@@ -113,6 +124,31 @@ def _classify(exc: BaseException) -> tuple[str, int] | None:
     if isinstance(exc, (ValueError, KeyError)):
         return str(exc).strip("'\""), EXIT_BAD_INPUT
     return None
+
+
+def account_name(address: str) -> str | None:
+    """The keystore name of `address`, if one of the keystores holds it."""
+    from dao import keystore
+
+    try:
+        found = keystore.entries(settings().keystore_dir)
+    except Exception:  # a missing or unreadable folder: no name, the address stands alone
+        return None
+    return next((e.name for e in found if e.address.lower() == address.lower()), None)
+
+
+def gas_message(exc: Any) -> str:
+    """One line for a sender without enough ETH: who, what it has, what the transaction needs,
+    and where gas comes from (dao.gas.InsufficientGasError)."""
+    from dao.gas import format_eth, where_gas_comes_from
+
+    name = account_name(exc.address)
+    who = f"{name} ({exc.address})" if name else exc.address
+    return (
+        f"{who} has {format_eth(exc.balance)} ETH and this transaction needs up to {format_eth(exc.needed)} ETH "
+        f"for gas: {where_gas_comes_from(exc.chain_id, name or exc.address)}; "
+        "or let the API's relayer pay (submit, reveal and claim take --relay)"
+    )
 
 
 def handle_errors(command: F) -> F:

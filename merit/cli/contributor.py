@@ -3,7 +3,8 @@
 
 Reads go through the explorer API (MERIT_API_URL); transactions are signed with a keystore
 account and sent to the chain (MERIT_RPC_URL), except with `--relay`, which signs an EIP-712
-commit or reveal and lets the API's relayer pay the gas.
+commit or reveal and lets the API's relayer pay the gas; `merit claim --relay` needs no signature
+at all (the distributor pays the account in each leaf whoever sends the claim).
 """
 
 from __future__ import annotations
@@ -409,31 +410,75 @@ def rewards(
 
 @handle_errors
 def claim(
-    account: str = typer.Option(..., "--account", "-a", help="the keystore account that signs and is paid"),
+    account: str = typer.Option(..., "--account", "-a", help="the keystore account that is paid (and signs)"),
+    relay: bool = typer.Option(
+        False, "--relay", help="the API's relayer sends the claims and pays the gas: no ETH (or password) needed"
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Claim everything claimable across epochs in one claimMany transaction."""
-    from dao.chain import connect, load_contracts, send_transaction
-    from merit.cli.accounts import signer
+    """Claim everything claimable across epochs in one claimMany transaction.
 
-    me = signer(account)
-    unclaimed = api_get(f"/contributors/{me.address}/unclaimed")
-    if not unclaimed["claims"]:
-        raise CommandError(f"nothing to claim for {me.address}", EXIT_NOT_FOUND)
-    cfg = settings()
-    w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
-    contracts = load_contracts(w3, cfg.deployment)
-    claims = [(int(c["epoch_key"]), c["index"], int(c["amount"]), c["proof"]) for c in unclaimed["claims"]]
-    with progress(f"claiming {len(claims)} allocation(s)..."):
-        receipt = send_transaction(w3, me, contracts.distributor.functions.claimMany(me.address, claims))
-    paid = sum(int(c["amount"]) for c in unclaimed["claims"])
+    The tokens go to the account whoever sends the claim, so with --relay the API's relayer sends
+    it: an account with no ETH gets its tokens."""
+    if relay:
+        address = _address(None, account) if account.startswith("0x") else _address(account, None)
+        unclaimed = api_get(f"/contributors/{address}/unclaimed")
+        if not unclaimed["claims"]:
+            raise CommandError(f"nothing to claim for {address}", EXIT_NOT_FOUND)
+        paid, txs = 0, []
+        with progress(f"relaying {len(unclaimed['claims'])} claim(s)..."):
+            for batch in _relay_batches(unclaimed["claims"]):
+                result = _api("POST", "/relay/claims", json={"account": address, "claims": batch})
+                paid += int(result["amount"])
+                txs.append(str(result["tx_hash"]))
+    else:
+        from dao.chain import send_transaction
+        from merit.cli.accounts import signer
+
+        me = signer(account)
+        address = me.address
+        unclaimed = api_get(f"/contributors/{address}/unclaimed")
+        if not unclaimed["claims"]:
+            raise CommandError(f"nothing to claim for {address}", EXIT_NOT_FOUND)
+        w3, contracts = _chain()
+        claims = [(int(c["epoch_key"]), c["index"], int(c["amount"]), c["proof"]) for c in unclaimed["claims"]]
+        with progress(f"claiming {len(claims)} allocation(s)..."):
+            receipt = send_transaction(w3, me, contracts.distributor.functions.claimMany(address, claims))
+        paid = sum(int(c["amount"]) for c in unclaimed["claims"])
+        txs = ["0x" + bytes(receipt["transactionHash"]).hex().removeprefix("0x")]
     out = {
-        "account": me.address,
+        "account": address,
         "epochs": [{"project_id": c["project_id"], "epoch": c["epoch"]} for c in unclaimed["claims"]],
         "amount": str(paid),
-        "tx_hash": receipt["transactionHash"].hex(),
+        "relayed": relay,
+        "tx_hash": txs[-1],
+        "tx_hashes": txs,
     }
     print_json(out) if as_json else console.print(
         f"claimed {format_tokens(paid)} MERIT from "
         + ", ".join(f"project {c['project_id']} epoch {c['epoch']}" for c in unclaimed["claims"])
+        + (f" (relayed; tx {', '.join(txs)})" if relay else f" (tx {txs[-1]})"),
+        highlight=False,
+        soft_wrap=True,
     )
+
+
+def _relay_batches(claims: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The claims as /relay/claims takes them, in requests within its count and body limits."""
+    import json
+
+    from api.routes.relay import RELAY_BODY_LIMIT
+    from api.schemas import MAX_RELAY_CLAIMS
+
+    batches: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    room = RELAY_BODY_LIMIT - 200  # the account and the brackets
+    for c in claims:
+        item = {"epoch_key": str(c["epoch_key"]), "index": c["index"], "amount": str(c["amount"]), "proof": c["proof"]}
+        item_size = len(json.dumps(item)) + 2
+        if batches[-1] and (len(batches[-1]) == MAX_RELAY_CLAIMS or size + item_size > room):
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += item_size
+    return batches
