@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from api.ratelimit import WriteLimiter
+from api.ratelimit import ClaimLimits, WriteLimiter
 from api.settings import Settings
 from dao.artifacts.store import ArtifactStore
 from dao.chain import OpenMeritContracts, connect, load_contracts
@@ -43,6 +43,11 @@ class AppState:
     @cached_property
     def contracts(self) -> OpenMeritContracts:
         return load_contracts(self.w3, self.deployment)
+
+    @cached_property
+    def claim_limits(self) -> ClaimLimits:
+        """Relayed claims sent, per account and per client (use under relay_lock)."""
+        return ClaimLimits(self.settings.relay_claims_per_account, self.settings.relay_claims_per_client)
 
 
 async def get_state(request: Request) -> AppState:

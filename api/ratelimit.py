@@ -29,6 +29,26 @@ class WriteLimiter:
         self._limiter.storage.reset()
 
 
+class ClaimLimits:
+    """Relayed claim transactions per account and per client, in moving windows."""
+
+    def __init__(self, per_account: str, per_client: str) -> None:
+        self.items: dict[str, RateLimitItem] = {"account": parse(per_account), "client": parse(per_client)}
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def wait(self, account: str, client: str) -> tuple[str, float]:
+        """("", 0.0) when both allow one more; else which one refuses and the seconds until it allows."""
+        for kind, key in (("account", account.lower()), ("client", client)):
+            if not self._limiter.test(self.items[kind], kind, key):
+                reset_at = self._limiter.get_window_stats(self.items[kind], kind, key).reset_time
+                return kind, max(reset_at - time.time(), 0.001)
+        return "", 0.0
+
+    def count(self, account: str, client: str) -> None:
+        self._limiter.hit(self.items["account"], "account", account.lower())
+        self._limiter.hit(self.items["client"], "client", client)
+
+
 def check_limit(limit: str) -> str:
     """Validates a rate-limit string (raises ValueError naming it)."""
     try:

@@ -19,9 +19,6 @@ from typing import Any
 from eth_account import Account
 from eth_keys.exceptions import BadSignature
 from eth_utils import to_bytes
-from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
@@ -245,35 +242,6 @@ class RelayedClaims:
     block_number: int
 
 
-class ClaimLimits:
-    """Relayed claim transactions per account and per client, in moving windows."""
-
-    def __init__(self, per_account: str, per_client: str) -> None:
-        self.items: dict[str, RateLimitItem] = {"account": parse(per_account), "client": parse(per_client)}
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def wait(self, account: str, client: str) -> tuple[str, float]:
-        """("", 0.0) when both allow one more; else which one refuses and the seconds until it allows."""
-        for kind, key in (("account", account.lower()), ("client", client)):
-            if not self._limiter.test(self.items[kind], kind, key):
-                reset_at = self._limiter.get_window_stats(self.items[kind], kind, key).reset_time
-                return kind, max(reset_at - time.time(), 0.001)
-        return "", 0.0
-
-    def count(self, account: str, client: str) -> None:
-        self._limiter.hit(self.items["account"], "account", account.lower())
-        self._limiter.hit(self.items["client"], "client", client)
-
-
-def claim_limits(state: AppState) -> ClaimLimits:
-    """The app's claim limits, made on first use from its settings (call under state.relay_lock)."""
-    limits = state.__dict__.get("claim_limits")
-    if limits is None:
-        limits = ClaimLimits(state.settings.relay_claims_per_account, state.settings.relay_claims_per_client)
-        state.__dict__["claim_limits"] = limits
-    return limits
-
-
 def relay_claims(state: AppState, request: ClaimRelayRequest, client: str) -> RelayedClaims:
     """Sends claimMany(account, claims) from the relayer after a static call shows it would pay."""
     key = state.settings.relayer_private_key
@@ -288,7 +256,7 @@ def relay_claims(state: AppState, request: ClaimRelayRequest, client: str) -> Re
         [(int(c.epoch_key), c.index, int(c.amount), [bytes.fromhex(p[2:]) for p in c.proof]) for c in request.claims],
     )
     with state.relay_lock:  # one relayer nonce at a time; the limits are read and counted under it
-        limits = claim_limits(state)
+        limits = state.claim_limits
         which, wait = limits.wait(account, client)
         if wait > 0:
             who = f"account {account}" if which == "account" else f"client {client}"
