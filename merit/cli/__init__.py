@@ -12,6 +12,7 @@ from merit.cli import (
     accounts,
     api,
     artifacts,
+    chain,
     contributor,
     demo,
     deploy,
@@ -78,6 +79,7 @@ app.add_typer(predictions.app, name="predictions")
 app.add_typer(api.app, name="api")
 app.add_typer(index.app, name="index")
 app.add_typer(oracle.app, name="oracle")
+app.add_typer(chain.app, name="chain")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.contract.contract import ContractFunction
+from web3.logs import DISCARD
 from web3.types import RPCEndpoint, TxReceipt, Wei
 
 from api.main import create_app
@@ -137,8 +139,10 @@ class ApiServer:
         raise RuntimeError("the API did not start within 30 s")
 
     def __exit__(self, *exc: object) -> None:
+        """Stops the server and waits for its thread (again: nothing to do)."""
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        if self.thread.is_alive():
+            self.thread.join(timeout=10)
 
     def get(self, path: str, **params: Any) -> Any:
         response = httpx.get(self.url + path, params=params, timeout=30)
@@ -167,10 +171,13 @@ def run_story(
     api_port: int = 8000,
     keep_api: bool = False,
     rpc_url: str = RPC_URL,
+    resources: ExitStack | None = None,
 ) -> list[Row]:
     """Runs the epoch on the chain at RPC_URL, where `manifest` describes a fresh deployment made
     with config/deploy/development.json. Writes its databases and files under `workdir`. With
-    `keep_api`, the API is left serving when the story ends (in a daemon thread)."""
+    `keep_api`, the API is left serving when the story ends (in a daemon thread). With
+    `resources`, the API's stop is pushed onto that stack as soon as the API is up, and the
+    stack's owner stops it (when the story ends, fails or is interrupted)."""
 
     workdir.mkdir(parents=True, exist_ok=True)
     w3 = connect(rpc_url)
@@ -224,6 +231,8 @@ def run_story(
         log_json=False,
     )
     api = ApiServer(api_settings, api_port).__enter__()
+    if resources is not None:
+        resources.callback(api.__exit__, None, None, None)
     try:
         say(f"[4/10] the explorer API is up at {api.url} (docs at {api.url}/docs), indexing the chain")
 
@@ -241,7 +250,7 @@ def run_story(
                 commit.contribution_id = _relay_commit(api, chain, person, project_id, commit)
             else:
                 receipt = chain.send(person, contracts.registry.functions.commit(project_id, commit.commitment))
-                event = contracts.registry.events.Committed().process_receipt(receipt)[0]["args"]
+                event = contracts.registry.events.Committed().process_receipt(receipt, errors=DISCARD)[0]["args"]
                 commit.contribution_id = int(event["contributionId"])
             commits[contribution.name] = commit
             say(f"  {contribution.name:8} commit {commit.contribution_id:2}  0x{commit.commitment.hex()[:16]}…")
@@ -324,7 +333,7 @@ def run_story(
         )
         bonds = {name: _bond_state(contracts, commits[name].contribution_id) for name in people}
     finally:
-        if not keep_api:
+        if not keep_api and resources is None:
             api.__exit__(None, None, None)
     return _rows(project, people, report, claimed, bonds)
 
