@@ -230,6 +230,16 @@ class Epoch(Base):
     # "ok", "missing" (not in the artifact store yet), "invalid" (unreadable, another epoch's, or a root that differs)
     report_status: Mapped[str] = mapped_column(String(16), default="missing")
     report_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Its report checked against the indexed chain record and recomputed from public artifacts
+    # (api.indexer.verification): pending, matches, differs, unavailable (retried each cycle).
+    verification_status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    verification_differences: Mapped[str | None] = mapped_column(
+        Text, nullable=True, doc="JSON list of {path, reported, expected}"
+    )
+    verification_unchecked: Mapped[str | None] = mapped_column(Text, nullable=True, doc="JSON list of notes")
+    verification_error: Mapped[str | None] = mapped_column(Text, nullable=True, doc="why it is unavailable")
+    verified_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    verified_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, doc="that block's unix time")
 
 
 class AllocationRow(Base):

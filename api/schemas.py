@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -202,6 +202,58 @@ class ContributorPublic(BaseModel):
     allocations: list[EpochAllocationPublic]
 
 
+class VerificationDifference(BaseModel):
+    """One way the epoch's report departs from the chain's record or from its recomputation."""
+
+    path: str = Field(
+        description="where: a dotted path into the report, list positions in brackets; `chain.*` is what "
+        "the chain records of the epoch (funding, revealed slice), `report` the report as a whole",
+        examples=["allocations[0].amount_wei"],
+    )
+    reported: Any = Field(
+        None, description="what the report says (integers past 2^53 as decimal strings)", examples=["600000000"]
+    )
+    expected: Any = Field(
+        None,
+        description="what the chain records, or what recomputing the epoch from its public artifacts gives",
+        examples=["500000000"],
+    )
+
+
+VERIFICATION_STATUSES = (
+    "pending (not checked yet, or the report is not loaded) | matches (the report agrees with the chain "
+    "and with its recomputation) | differs (see `differences`) | unavailable (something the check needs "
+    "is not there yet, see `reason`; tried again by the indexer)"
+)
+
+
+class VerificationPublic(BaseModel):
+    """The epoch's report checked by the indexer as anyone can check it: against what the chain
+    records of the epoch (its funding, its revealed hidden slice, its reveals, the previous epoch's
+    report) and against scoring the epoch again from its public artifacts (`merit verify`)."""
+
+    status: Literal["pending", "matches", "differs", "unavailable"] = Field(
+        description=VERIFICATION_STATUSES, examples=["matches"]
+    )
+    differences: list[VerificationDifference] = Field(
+        default_factory=list, description="empty unless `differs`; in the epoch views, the first 20 only"
+    )
+    difference_count: int = Field(0, description="all the differences (GET .../verification lists every one)")
+    unchecked: list[str] = Field(
+        default_factory=list,
+        description="what public data could not settle (never counted as a match), e.g. the scoring parameters",
+    )
+    reason: str | None = Field(None, description="why it is unavailable")
+    checked_block: int | None = Field(None, description="the newest indexed block when it was checked")
+    checked_at: int | None = Field(None, description="that block's time, unix seconds")
+
+
+class EpochVerificationPublic(VerificationPublic):
+    project_id: int = Field(examples=[1])
+    epoch: int = Field(examples=[3])
+    report_cid: str
+
+
 class FundedEpochPublic(_Public):
     project_id: int = Field(examples=[1])
     epoch: int = Field(examples=[3])
@@ -221,6 +273,7 @@ class FundedEpochPublic(_Public):
     allocations: int
     block_number: int
     tx_hash: str
+    verification: VerificationPublic = Field(description="whether the report is what the public data gives")
 
 
 class RevealedSlicePublic(BaseModel):

@@ -9,12 +9,15 @@ follows the head; reorg-safe and idempotent.
   indexer walks back over the stored block hashes to the common ancestor, deletes every row above
   it and re-ingests from there.
 - Logs are fetched as raw JSON-RPC results and decoded in bulk (`api.indexer.decoding`).
+- After the ranges, funded epochs not verified yet are checked (`api.indexer.verification`);
+  those whose artifacts were unavailable are tried again at most every `VERIFY_RETRY_SECONDS`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,10 +34,13 @@ from api.indexer.ingest import (
     record_blocks,
     rollback_above,
 )
+from api.indexer.verification import verify_epochs
 from dao.artifacts.store import ArtifactStore
 from dao.deployments import Deployment
 
 log = logging.getLogger("api.indexer")
+
+VERIFY_RETRY_SECONDS = 30.0  # how often epochs whose verification was unavailable are tried again
 
 
 class RpcError(RuntimeError):
@@ -78,6 +84,7 @@ class Indexer:
         self.chain_id = deployment.chain_id
         self.stats = IndexerStats()
         self._range = max_range
+        self._verify_retried: float | None = None  # monotonic time of the last retry of unavailable epochs
 
     # -- JSON-RPC, raw --------------------------------------------------------------------------
 
@@ -137,6 +144,7 @@ class Indexer:
                 break
             self.index_range(next_block, min(target, next_block + self._range - 1))
             done += 1
+        self.verify_epochs()
         return done
 
     def index_range(self, from_block: int, to_block: int) -> None:
@@ -227,6 +235,15 @@ class Indexer:
         with self.sessions.begin() as session:
             for epoch in session.scalars(select(m.Epoch).where(m.Epoch.report_status == "missing")):
                 load_epoch_report(session, self.store, epoch)
+
+    def verify_epochs(self) -> None:
+        """Verifies the funded epochs not verified yet, and retries the unavailable ones when
+        VERIFY_RETRY_SECONDS have passed since the last retry. Never raises for a failed check."""
+        now = time.monotonic()
+        retry = self._verify_retried is None or now - self._verify_retried >= VERIFY_RETRY_SECONDS
+        if retry:
+            self._verify_retried = now
+        verify_epochs(self.sessions, self.store, self.chain_id, retry_unavailable=retry)
 
     def follow(
         self, stop: threading.Event, *, poll_seconds: float = 2.0, on_error: Callable[[Exception], None] | None = None

@@ -21,6 +21,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from api import models as m
+from api.indexer.verification import reset_after_rollback
 from dao.artifacts.cid import is_cid, normalize_cid
 from dao.artifacts.errors import (
     ArtifactError,
@@ -593,7 +594,9 @@ def _explanations(session: Session, epoch: m.Epoch, report: EpochReport) -> list
 
 def rollback_above(session: Session, ancestor: int) -> int:
     """Deletes every row from blocks after `ancestor` and recomputes what depended on them;
-    returns the number of event rows deleted."""
+    returns the number of event rows deleted. Epochs that stay but were verified against rows
+    that go are verified again."""
+    reset_after_rollback(session, ancestor)
     touched: set[int] = set()
     for settled in (m.Reveal, m.Attestation, m.BondSettlement):
         touched |= set(session.scalars(select(settled.contribution_id).where(settled.block_number > ancestor)))

@@ -1,6 +1,7 @@
 """Epochs: every project's epochs on its clock (commits, reveals, the revealed hidden slice, the
-funding), the funded epochs of all projects, allocations and claim proofs. A funded epoch is
-named by (project_id, epoch); the distributor's `epoch_key` is given beside it."""
+funding), the funded epochs of all projects with their verification, allocations and claim
+proofs. A funded epoch is named by (project_id, epoch); the distributor's `epoch_key` is given
+beside it."""
 
 from __future__ import annotations
 
@@ -22,12 +23,15 @@ from api.schemas import (
     AllocationPage,
     DbId,
     EpochAllocationPublic,
+    EpochVerificationPublic,
     FundedEpochPublic,
     PageTokenError,
     ProjectEpochPage,
     ProjectEpochPublic,
     ProofPublic,
     RevealedSlicePublic,
+    VerificationDifference,
+    VerificationPublic,
     decode_page_token,
     encode_page_token,
 )
@@ -39,6 +43,22 @@ router = APIRouter(tags=["epochs"])
 
 EpochNumber = Annotated[DbId, Path(description="the project's epoch number", examples=[3])]
 EpochKey = tuple[int, int]  # (project_id, epoch)
+
+
+EMBEDDED_DIFFERENCES = 20  # differences shown inside the epoch views; .../verification lists all
+
+
+def verification_public(epoch: m.Epoch, *, limit: int | None = EMBEDDED_DIFFERENCES) -> VerificationPublic:
+    differences = json.loads(epoch.verification_differences or "[]")
+    return VerificationPublic(
+        status=epoch.verification_status,  # one of the statuses the indexer writes
+        differences=[VerificationDifference(**d) for d in differences[:limit]],
+        difference_count=len(differences),
+        unchecked=json.loads(epoch.verification_unchecked or "[]"),
+        reason=epoch.verification_error,
+        checked_block=epoch.verified_block,
+        checked_at=epoch.verified_at,
+    )
 
 
 def funded_public(session: Session, epochs: list[m.Epoch]) -> list[FundedEpochPublic]:
@@ -81,6 +101,7 @@ def funded_public(session: Session, epochs: list[m.Epoch]) -> list[FundedEpochPu
                 allocations=counts.get(key, 0),
                 block_number=e.block_number,
                 tx_hash=e.tx_hash,
+                verification=verification_public(e),
             )
         )
     return out
@@ -203,6 +224,22 @@ def _funded_or_404(session: Session, project_id: int, epoch: int) -> m.Epoch:
     if funded is None:
         raise HTTPException(404, f"epoch {epoch} of project {project_id} was not funded (or is not indexed yet)")
     return funded
+
+
+@router.get(
+    "/projects/{project_id}/epochs/{epoch}/verification",
+    response_model=EpochVerificationPublic,
+    summary="Whether the funded epoch's report matches the chain and its recomputation, with every difference",
+    responses={404: {"description": "not funded (or not indexed yet)"}},
+)
+def get_verification(project_id: ProjectId, epoch: EpochNumber, session: SessionDep) -> EpochVerificationPublic:
+    funded = _funded_or_404(session, project_id, epoch)
+    return EpochVerificationPublic(
+        **verification_public(funded, limit=None).model_dump(),
+        project_id=project_id,
+        epoch=epoch,
+        report_cid=funded.report_cid,
+    )
 
 
 def _claimed_indexes(session: Session, project_id: int, epoch: int, indexes: list[int]) -> set[int]:

@@ -26,7 +26,7 @@ from tests.api.fakes import (
 def test_health_and_readiness(client):
     assert client.get("/health").json() == {"status": "ok"}
     ready = client.get("/ready").json()
-    assert ready["status"] == "ready" and ready["database"] and ready["schema_revision"] == "0002"
+    assert ready["status"] == "ready" and ready["database"] and ready["schema_revision"] == "0003"
 
 
 def test_projects_with_pause_state_counts_and_slices(client):
