@@ -51,7 +51,7 @@ def test_api_serve_answers_openapi_and_docs(tmp_path):
                 time.sleep(0.2)
         assert spec["info"]["title"] == "OpenMerit API" and "/contributions" in spec["paths"]
         assert "swagger" in httpx.get(f"http://127.0.0.1:{port}/docs").text.lower()
-        assert httpx.get(f"http://127.0.0.1:{port}/ready").json()["schema_revision"] == "0002"
+        assert httpx.get(f"http://127.0.0.1:{port}/ready").json()["schema_revision"] == "0003"
     finally:
         server.terminate()
         server.wait(timeout=30)
