@@ -29,6 +29,8 @@ def rows(module_isolation, deployer, tmp_path_factory):
     )
     assert any(line.startswith("[9/10]") for line in lines)
     assert any(line.startswith("  epoch 0 matches: the revealed slice is the committed one") for line in lines)
+    api_check = [line for line in lines if line.startswith("  the API's indexer checked it too:")]
+    assert len(api_check) == 1 and api_check[0].endswith("says matches")
     return {row.contributor: row for row in result}
 
 
