@@ -113,7 +113,7 @@ def _enact(chain: Chain, proposal: Proposal, proposer: LocalAccount, voters: lis
     chain.send(proposer, governor.queue(*proposal.lifecycle_args()))
     chain.advance(chain.c.timelock.functions.getMinDelay().call() + 1)
     chain.send(proposer, governor.execute(*proposal.lifecycle_args()))
-    say(f"  proposal {str(proposal.proposal_id)[:12]}… executed")
+    say(f"  proposal {proposal.proposal_id} executed")
 
 
 class ApiServer:
