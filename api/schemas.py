@@ -393,10 +393,43 @@ class DelegationPublic(BaseModel):
 
 
 class LeaderboardEntry(BaseModel):
+    """An entry of the deprecated all-kinds leaderboard (its scores add units that differ)."""
+
     rank: int
     contributor: str
-    total_score: Uint
+    total_score: Uint = Field(description="sum of the raw on-chain scores (score x 1e9) of every kind")
     scored_contributions: int
+
+
+class KindLeaderboardEntry(BaseModel):
+    rank: int = Field(description="1 for the most tokens earned in this kind")
+    contributor: str = Field(examples=[EXAMPLE_ADDRESS])
+    tokens_earned: Uint = Field(
+        description="token base units allocated to the account for this kind over the project's funded epochs "
+        "(claimed or not); see the leaderboard's `attribution`"
+    )
+    tokens_claimed: Uint = Field(description="of its allocations in the epochs counted here, the base units claimed")
+    score: float = Field(
+        description="in the leaderboard's `score_unit`: for model_predictions the sum of its accepted gains over "
+        "the champion, for labels the sum over epochs of its annotator score",
+        examples=[0.031],
+    )
+    score_raw: Uint = Field(description="the same as attested on chain: round(score x 1e9) summed")
+    scored_contributions: int = Field(description="accepted contributions of this kind with a score above zero")
+    accepted_contributions: int = Field(description="contributions of this kind the oracle attested valid")
+    epochs: list[int] = Field(description="the epochs it earned tokens or a score in, for this kind")
+
+
+class KindLeaderboard(BaseModel):
+    project_id: int = Field(examples=[1])
+    kind: ContributionKind
+    score_unit: str = Field(
+        description="what `score` measures", examples=["accuracy gain over the champion (accuracy points)"]
+    )
+    attribution: str = Field(
+        description="how an epoch's allocation (one per account, all kinds together) is counted for a kind"
+    )
+    entries: list[KindLeaderboardEntry]
 
 
 class ArtifactPublic(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from fractions import Fraction
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
@@ -15,13 +16,15 @@ from api.deps import LimitDep, SessionDep
 from api.schemas import (
     DbId,
     EpochClockPublic,
+    KindLeaderboard,
+    KindLeaderboardEntry,
     LeaderboardEntry,
     ProjectPublic,
     ScheduleConfigPublic,
     SlicesPublic,
 )
 from dao.epochs import EpochClock, EpochWindows, ScheduleConfig
-from dao.vocabulary import Status, Task
+from dao.vocabulary import ContributionKind, Status, Task
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
@@ -150,7 +153,10 @@ def get_project(project_id: ProjectId, session: SessionDep) -> ProjectPublic:
 @router.get(
     "/{project_id}/leaderboard",
     response_model=list[LeaderboardEntry],
-    summary="Contributors of a project ranked by the total score of their accepted contributions",
+    summary="Deprecated: contributors ranked by the sum of their raw scores of every kind",
+    description="Adds model gains and annotator scores, whose units differ, so its order says little; "
+    "use /projects/{project_id}/leaderboard/{kind}, ranked by tokens earned.",
+    deprecated=True,
     responses={404: {"description": "no such project"}},
 )
 def leaderboard(project_id: ProjectId, session: SessionDep, limit: LimitDep) -> list[LeaderboardEntry]:
@@ -170,3 +176,107 @@ def leaderboard(project_id: ProjectId, session: SessionDep, limit: LimitDep) -> 
         LeaderboardEntry(rank=i + 1, contributor=c, total_score=str(totals[c]), scored_contributions=counts[c])
         for i, c in enumerate(ranked)
     ]
+
+
+SCORE_SCALE = 10**9  # scores are attested as round(score x 1e9) (oracle.scoring.allocation)
+ATTRIBUTION = (
+    "an epoch's allocation to an account counts for the kinds it scored above zero in that epoch; scored in both, "
+    "it is split in proportion to its share of each kind's total score that epoch (the report pays a model pool and "
+    "a label pool but names one amount per account); an allocation without a score in its epoch counts for neither"
+)
+
+
+def _score_unit(kind: ContributionKind, metric: str) -> str:
+    if kind is ContributionKind.MODEL_PREDICTIONS:
+        return f"{metric} gain over the champion, summed over accepted models (in {metric}'s own scale)"
+    return "annotator score: labels x lower bound of (agreement with the consensus - chance), summed over epochs"
+
+
+@router.get(
+    "/{project_id}/leaderboard/{kind}",
+    response_model=KindLeaderboard,
+    summary="Contributors of one kind ranked by the tokens they earned for it, with scores in the kind's units",
+    responses={404: {"description": "no such project"}, 422: {"description": "unknown kind"}},
+)
+def kind_leaderboard(
+    project_id: ProjectId, kind: ContributionKind, session: SessionDep, limit: LimitDep
+) -> KindLeaderboard:
+    project = project_or_404(session, project_id)
+    # Each kind's score per (epoch, account). An annotator's every accepted label file carries its
+    # whole annotator score (oracle.plan), so labels take the largest, models add up.
+    scores: dict[tuple[int, str, int], int] = defaultdict(int)
+    accepted: dict[str, int] = defaultdict(int)
+    scored: dict[str, int] = defaultdict(int)
+    for epoch, contributor, code, score in session.execute(
+        select(m.Contribution.epoch, m.Contribution.contributor, m.Contribution.kind, m.Contribution.score).where(
+            m.Contribution.project_id == project_id,
+            m.Contribution.status == Status.ACCEPTED.value,
+            m.Contribution.kind.is_not(None),
+        )
+    ):
+        if code is None:
+            continue  # never: the query leaves unrevealed contributions out
+        key = (epoch, contributor, code)
+        value = score or 0
+        scores[key] = max(scores[key], value) if code == ContributionKind.LABELS.code else scores[key] + value
+        if code == kind.code:
+            accepted[contributor] += 1
+            scored[contributor] += value > 0
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    for (epoch, _, code), value in scores.items():
+        totals[(epoch, code)] += value
+    claimed = {
+        (row.epoch, row.leaf_index)
+        for row in session.execute(select(m.Claim.epoch, m.Claim.leaf_index).where(m.Claim.project_id == project_id))
+    }
+    earned: dict[str, int] = defaultdict(int)
+    earned_claimed: dict[str, int] = defaultdict(int)
+    epochs: dict[str, set[int]] = defaultdict(set)
+    codes = [k.code for k in ContributionKind]
+    for allocation in session.scalars(
+        select(m.AllocationRow)
+        .join(m.Epoch)
+        .where(m.AllocationRow.project_id == project_id, m.Epoch.report_status == "ok")
+    ):
+        e, account = allocation.epoch, allocation.account
+        shares = {
+            c: Fraction(scores[(e, account, c)], totals[(e, c)]) for c in codes if scores.get((e, account, c), 0) > 0
+        }
+        if kind.code not in shares:
+            continue
+        # the kinds' parts of the amount, cumulated and floored, add up to the amount exactly
+        whole = sum(shares.values())
+        before = sum((shares[c] for c in codes if c in shares and c < kind.code), Fraction(0))
+        upto = before + shares[kind.code]
+        part = int(allocation.amount * upto / whole) - int(allocation.amount * before / whole)
+        earned[account] += part
+        if (e, allocation.leaf_index) in claimed:
+            earned_claimed[account] += part
+        epochs[account].add(e)
+    score_raw: dict[str, int] = defaultdict(int)
+    for (e, account, code), value in scores.items():
+        if code == kind.code and value > 0:
+            score_raw[account] += value
+            epochs[account].add(e)
+    people = set(accepted) | set(earned)
+    ranked = sorted(people, key=lambda a: (-earned[a], -score_raw[a], a))[:limit]
+    return KindLeaderboard(
+        project_id=project_id,
+        kind=kind,
+        score_unit=_score_unit(kind, project.metric),
+        attribution=ATTRIBUTION,
+        entries=[
+            KindLeaderboardEntry(
+                rank=i + 1,
+                contributor=a,
+                tokens_earned=str(earned[a]),
+                tokens_claimed=str(earned_claimed[a]),
+                score=score_raw[a] / SCORE_SCALE,
+                score_raw=str(score_raw[a]),
+                scored_contributions=scored[a],
+                accepted_contributions=accepted[a],
+                epochs=sorted(epochs[a]),
+            )
+            for i, a in enumerate(ranked)
+        ],
+    )

@@ -198,3 +198,37 @@ def format_tokens(base_units: int, decimals: int = 18) -> str:
     if fraction:
         text += "." + f"{fraction:0{decimals}d}".rstrip("0")
     return text
+
+
+def format_duration(seconds: int | float) -> str:
+    """A span a person reads: "45 s", "4 min 10 s", "2 h 5 min", "3 d 4 h" (two units at most)."""
+    left = round(abs(seconds))
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if left >= size or (size == 1 and not parts):
+            count, left = divmod(left, size)
+            parts.append(f"{count} {unit}")
+        elif parts:
+            parts.append("")  # a skipped unit still counts as one of the two shown
+        if len(parts) == 2:
+            break
+    return " ".join(p for p in parts if p)
+
+
+def format_relative(timestamp: int, now: int) -> str:
+    """ "in 4 min 10 s", "2 h ago" or "now", from the chain's `now`."""
+    if timestamp == now:
+        return "now"
+    return f"in {format_duration(timestamp - now)}" if timestamp > now else f"{format_duration(now - timestamp)} ago"
+
+
+def format_time(timestamp: int, now: int | None = None) -> str:
+    """A unix time as a UTC date, with how far it is from `now` when given:
+    "2025-01-01 12:00:00 UTC (in 4 min 10 s)"."""
+    from datetime import UTC, datetime
+
+    try:
+        text = datetime.fromtimestamp(int(timestamp), tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"unix time {timestamp}"
+    return text if now is None else f"{text} ({format_relative(int(timestamp), int(now))})"

@@ -350,18 +350,23 @@ def contributions(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Contribution history, newest first: each commit's epoch and status, and once revealed its
-    kind, CID and score."""
+    kind and CID; once scored, its score in the metric's units (a model's gain over the champion
+    with its confidence interval, an annotator's agreement with the consensus) and why it was
+    accepted or rejected. With --json each scored item carries the API's `explanation`; `score` stays
+    the integer attested on chain, round(score x 1e9)."""
     contributor = _address(account, address) if (account or address) else None
     page = api_get("/contributions", contributor=contributor, project=project, limit=limit)
     clocks = {pid: api_get(f"/projects/{pid}").get("current_epoch") for pid in {c["project_id"] for c in page["items"]}}
     for c in page["items"]:
         c["phase"] = _epoch_phase(clocks.get(c["project_id"]), int(c["epoch"]))
+        if c.get("score") is not None or c.get("status") in ("accepted", "rejected"):
+            c["explanation"] = api_get(f"/contributions/{c['contribution_id']}").get("explanation")
     if as_json:
         print_json(page)
         return
     print_table(
-        "Contributions",
-        ("id", "project", "epoch", "phase", "contributor", "status", "kind", "score", "cid"),
+        "Contributions (newest first)",
+        ("id", "project", "epoch", "phase", "contributor", "status", "kind", "score and why", "cid"),
         [
             (
                 c["contribution_id"],
@@ -371,12 +376,50 @@ def contributions(
                 c["contributor"],
                 c["status"],  # committed, revealed, accepted, rejected or forfeited
                 c.get("kind") or "(sealed)",
-                c.get("score") or "",
+                describe_score(c, c.get("explanation")),
                 c.get("cid") or "(sealed)",
             )
             for c in page["items"]
         ],
     )
+
+
+SCORE_SCALE = 10**9  # scores are attested on chain as round(score x 1e9) (oracle.scoring.allocation)
+
+
+def describe_score(contribution: dict[str, Any], explanation: dict[str, Any] | None) -> str:
+    """A contribution's score as a person reads it: in its metric's units, with the outcome, the
+    reason and the epoch that scored it. "" while it is not scored."""
+    raw = contribution.get("score")
+    if explanation is None:
+        if raw is None:
+            return ""
+        return f"score {int(raw) / SCORE_SCALE:.4f} (no explanation indexed)"
+    epoch = f"epoch {explanation['epoch']}"
+    metric = explanation.get("metric") or "score"
+    value = explanation.get("metric_value")
+    if metric == "annotator_accuracy":  # a label file: the annotator's figures (oracle.scoring.labels)
+        parts = [] if value is None else [f"agreement with consensus {value:.3f}"]
+        if raw is not None and int(raw):
+            parts.append(f"annotator score {int(raw) / SCORE_SCALE:.1f}")
+    else:
+        parts = [] if value is None else [f"{metric} {value:.4f}"]
+        gain = explanation.get("gain")
+        if gain is not None:
+            text = f"{metric} gain {gain:+.4f} over the champion"
+            interval = explanation.get("confidence_interval")
+            if interval:
+                text += f" (confidence interval {interval[0]:+.4f}..{interval[1]:+.4f})"
+            parts.append(text)
+    if explanation.get("accepted"):
+        outcome = "accepted" if metric == "annotator_accuracy" else "accepted: beat the champion"
+    else:
+        outcome = "rejected: " + (explanation.get("rejection_reason") or "not accepted")
+        if explanation.get("copy_of"):
+            outcome += f" of {explanation['copy_of']}"
+        elif explanation.get("detail"):
+            outcome += f" ({explanation['detail']})"
+    return "; ".join([*parts, outcome, epoch])
 
 
 def _epoch_phase(current: dict[str, Any] | None, epoch: int) -> str:
@@ -400,12 +443,34 @@ def rewards(
     if as_json:
         print_json(unclaimed)
         return
+    deadlines = {}
+    for project_id, epoch in sorted({(c["project_id"], c["epoch"]) for c in unclaimed["claims"]}):
+        funding = api_get(f"/projects/{project_id}/epochs/{epoch}").get("funding") or {}
+        deadlines[(project_id, epoch)] = funding.get("claim_deadline")
+    now = None
+    if unclaimed["claims"]:
+        now = api_get(f"/projects/{unclaimed['claims'][0]['project_id']}").get("now")  # the indexed chain time
     print_table(
         f"Claimable by {unclaimed['account']}",
-        ("project", "epoch", "index", "amount (MERIT)"),
-        [(c["project_id"], c["epoch"], c["index"], format_tokens(int(c["amount"]))) for c in unclaimed["claims"]],
+        ("project", "epoch", "leaf index", "amount (MERIT)", "claim before"),
+        [
+            (
+                c["project_id"],
+                c["epoch"],
+                c["index"],
+                format_tokens(int(c["amount"])),
+                _deadline_text(deadlines.get((c["project_id"], c["epoch"])), now),
+            )
+            for c in unclaimed["claims"]
+        ],
     )
     console.print(f"total: {format_tokens(int(unclaimed['total']))} MERIT")
+
+
+def _deadline_text(deadline: int | None, now: int | None) -> str:
+    from merit.cli.common import format_time
+
+    return "unknown" if deadline is None else format_time(int(deadline), None if now is None else int(now))
 
 
 @handle_errors

@@ -288,8 +288,30 @@ def _demo(
 
 
 def results_table(rows) -> Table:
-    table = Table(title="Epoch 0: who earned what, and why")
-    for column in ("contributor", "kind", "what it was", "score / gain", "reason", "bond", "tokens claimed"):
+    from merit.demo.story import BUDGET_TOKENS, MODEL_SHARE_BPS
+
+    model_tokens = BUDGET_TOKENS * MODEL_SHARE_BPS // 10_000
+    table = Table(
+        title=(
+            f"Epoch 0: who earned what, and why. Budget {BUDGET_TOKENS:,} MERIT: "
+            f"{MODEL_SHARE_BPS / 100:g}% ({model_tokens:,}) to model gains, "
+            f"{100 - MODEL_SHARE_BPS / 100:g}% ({BUDGET_TOKENS - model_tokens:,}) to labels"
+        ),
+        caption=(
+            "gain: the model's accuracy minus the champion's on the hidden slice, with the champion test's interval; "
+            "annotators: agreement of their labels with the consensus, and their score (labels x skill beyond chance); "
+            "a pool's unpaid money carries to its next epoch"
+        ),
+    )
+    for column in (
+        "contributor",
+        "kind",
+        "what it was",
+        "score (metric units)",
+        "reason",
+        "bond",
+        "tokens claimed (MERIT)",
+    ):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(

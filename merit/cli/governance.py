@@ -57,11 +57,44 @@ def proposal_records(contracts) -> list[ProposalRecord]:
     return records
 
 
-def find_proposal(contracts, proposal_id: int) -> Proposal:
-    for record in proposal_records(contracts):
-        if record.proposal.proposal_id == proposal_id:
-            return record.proposal
-    raise CommandError(f"no proposal {proposal_id} on this governor", EXIT_NOT_FOUND)
+def find_proposal(contracts, proposal_id: int | str) -> Proposal:
+    """The proposal named by its full id, or by a prefix of its decimal (or 0x hex) id that only
+    it starts with: `merit proposals` shows the ids."""
+    return resolve_proposal(proposal_records(contracts), str(proposal_id)).proposal
+
+
+def resolve_proposal(records: list[ProposalRecord], text: str) -> ProposalRecord:
+    """One proposal from a full id or a unique prefix of its decimal or 0x-hex id. Refused with
+    exit 2 when the text is no id, exit 3 when no proposal, or more than one, starts with it."""
+    given = text.strip()
+    hexadecimal = given.lower().startswith("0x")
+    digits = given[2:].lower() if hexadecimal else given
+    alphabet = "0123456789abcdef" if hexadecimal else "0123456789"
+    if not digits or any(c not in alphabet for c in digits):
+        raise CommandError(
+            f"not a proposal id: {text!r} (give its decimal digits, or 0x and hex digits)", EXIT_BAD_INPUT
+        )
+
+    def spelled(pid: int) -> str:
+        return f"{pid:x}" if hexadecimal else str(pid)
+
+    value = int(digits, 16 if hexadecimal else 10)
+    exact = [r for r in records if r.proposal.proposal_id == value]
+    if exact:
+        return exact[0]
+    matches = [r for r in records if spelled(r.proposal.proposal_id).startswith(digits)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise CommandError(
+            f"no proposal starts with {given} on this governor (`merit proposals` lists them)", EXIT_NOT_FOUND
+        )
+    raise CommandError(
+        f"ambiguous prefix: {given} matches {len(matches)} proposals ("
+        + ", ".join(spelled(r.proposal.proposal_id)[: len(digits) + 6] + "…" for r in matches[:5])
+        + "); give more digits",
+        EXIT_NOT_FOUND,
+    )
 
 
 def _send(w3, account_name: str, call) -> Any:
@@ -130,29 +163,62 @@ def _report_recipients(report_cid: str, merkle_root: str) -> list[dict] | str:
     if report.merkle_root.lower() != merkle_root.lower():
         return f"the report's merkle root {report.merkle_root} is not the proposal's: do not vote for it"
     why: dict[str, list[str]] = {}
+    metric = report.parameters.metric.value
     for m in report.model_scores:
         if m.accepted and m.gain is not None:
-            why.setdefault(m.contributor, []).append(f"model gain {m.gain:+.4f}")
+            why.setdefault(m.contributor, []).append(f"model: {metric} gain {m.gain:+.4f}")
     for a in report.annotator_scores:
         if a.score_units:
-            why.setdefault(a.annotator, []).append(f"{a.labels} labels, accuracy {a.accuracy:.3f}")
+            agreement = "" if a.accuracy is None else f", agreement with consensus {a.accuracy:.3f}"
+            why.setdefault(a.annotator, []).append(f"{a.labels} labels{agreement}, annotator score {a.score:.1f}")
     return [
         {"account": a.account, "amount": a.amount_wei, "why": "; ".join(why.get(a.account, [])) or "-"}
         for a in report.allocations
     ]
 
 
-@handle_errors
-def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Every proposal with its state and tally, and for reward proposals who gets what and why."""
+def _quorum_progress(contracts, pid: int, in_favour: int, abstain: int, now: int) -> dict:
+    """The quorum a proposal needs (GovernorVotesQuorumFraction: a fraction of the supply at its
+    snapshot; for and abstain votes count towards it) and how far its votes are."""
+    governor = contracts.governor.functions
+    snapshot = governor.proposalSnapshot(pid).call()
+    # before its snapshot the quorum is not fixed yet: the supply one second ago stands in
+    at = snapshot if snapshot < now else now - 1
+    needed = governor.quorum(at).call()
+    counted = in_favour + abstain
+    return {
+        "quorum": needed,
+        "counted": counted,
+        "reached": counted >= needed,
+        "final": snapshot < now,
+        "percent": 100.0 if needed == 0 else round(100.0 * counted / needed, 1),
+    }
+
+
+def _quorum_text(q: dict) -> str:
     from merit.cli.common import format_tokens
 
-    _, contracts = _contracts()
+    text = f"{q['percent']:.0f}% of {format_tokens(q['quorum'])}"
+    if q["reached"]:
+        text += " (reached)"
+    return text if q["final"] else text + " (not fixed before the vote opens)"
+
+
+@handle_errors
+def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every proposal with its state, for, against and abstain votes, quorum progress and end time,
+    and for reward proposals who gets what and why. Ids are shown in full; `merit vote`, `queue`
+    and `execute` take any prefix of one that no other proposal starts with."""
+    from merit.cli.common import format_time, format_tokens
+
+    w3, contracts = _contracts()
+    now = int(w3.eth.get_block("latest")["timestamp"])
     rows = []
     for record in proposal_records(contracts):
         pid = record.proposal.proposal_id
         state = ProposalState(contracts.governor.functions.state(pid).call())
         against, in_favour, abstain = contracts.governor.functions.proposalVotes(pid).call()
+        deadline = contracts.governor.functions.proposalDeadline(pid).call()  # late quorum may extend it
         rows.append(
             {
                 "id": str(pid),
@@ -160,6 +226,9 @@ def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
                 "for": in_favour,
                 "against": against,
                 "abstain": abstain,
+                "quorum": _quorum_progress(contracts, pid, in_favour, abstain, now),
+                "vote_start": record.vote_start,
+                "vote_end": deadline,
                 "proposer": record.proposer,
                 "description": record.proposal.description,
                 "funds_epoch": epoch_funding(contracts, record.proposal),
@@ -169,14 +238,17 @@ def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
         print_json(rows)
         return
     print_table(
-        "Proposals",
-        ("id", "state", "for", "against", "description"),
+        f"Proposals (votes in MERIT; chain time {format_time(now)})",
+        ("id", "state", "for", "against", "abstain", "quorum (for + abstain)", "voting", "description"),
         [
             (
-                r["id"][:12] + "…",
+                r["id"],
                 r["state"],
                 format_tokens(r["for"]),
                 format_tokens(r["against"]),
+                format_tokens(r["abstain"]),
+                _quorum_text(r["quorum"]),
+                _voting_text(r["vote_start"], r["vote_end"], now),
                 r["description"].strip().splitlines()[0].lstrip("# "),
             )
             for r in rows
@@ -187,8 +259,9 @@ def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
         if funding is None:
             continue
         title = (
-            f"Proposal {r['id'][:12]}… funds project {funding['project_id']}, epoch {funding['epoch']}: "
-            f"{format_tokens(funding['total'])} MERIT"
+            f"Proposal {r['id']} funds project {funding['project_id']}, epoch {funding['epoch']}: "
+            f"{format_tokens(funding['total'])} MERIT; unclaimed tokens return after "
+            f"{format_time(funding['claim_deadline'], now)}"
         )
         if isinstance(funding["recipients"], str):
             console.print(f"{title}\n  {funding['recipients']}")
@@ -200,9 +273,18 @@ def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
             )
 
 
+def _voting_text(start: int, end: int, now: int) -> str:
+    from merit.cli.common import format_relative, format_time
+
+    if now < start:
+        return f"opens {format_time(start)} ({format_relative(start, now)}), ends {format_time(end)}"
+    verb = "ends" if now <= end else "ended"
+    return f"{verb} {format_time(end, now)}"
+
+
 @handle_errors
 def vote(
-    proposal_id: str = typer.Argument(..., help="the proposal id"),
+    proposal_id: str = typer.Argument(..., help="the proposal id, or a prefix of it no other proposal has"),
     support: str = typer.Argument(..., help="for, against or abstain"),
     account: str = ACCOUNT_OPTION,
     as_json: bool = typer.Option(False, "--json"),
@@ -213,7 +295,7 @@ def vote(
     except KeyError:
         raise CommandError(f"support must be for, against or abstain, not {support!r}", EXIT_BAD_INPUT) from None
     w3, contracts = _contracts()
-    pid = _parse_id(proposal_id)
+    pid = find_proposal(contracts, proposal_id).proposal_id
     receipt = _send(w3, account, contracts.governor.functions.castVote(pid, int(choice)))
     event = contracts.governor.events.VoteCast().process_receipt(receipt)[0]["args"]
     result = {"proposal": str(pid), "support": choice.name.lower(), "weight": event["weight"]}
@@ -222,7 +304,9 @@ def vote(
 
 @handle_errors
 def queue(
-    proposal_id: str = typer.Argument(...), account: str = ACCOUNT_OPTION, as_json: bool = typer.Option(False, "--json")
+    proposal_id: str = typer.Argument(..., help="the proposal id, or a prefix of it no other proposal has"),
+    account: str = ACCOUNT_OPTION,
+    as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Queue a succeeded proposal in the timelock."""
     _lifecycle("queue", proposal_id, account, as_json)
@@ -230,7 +314,9 @@ def queue(
 
 @handle_errors
 def execute(
-    proposal_id: str = typer.Argument(...), account: str = ACCOUNT_OPTION, as_json: bool = typer.Option(False, "--json")
+    proposal_id: str = typer.Argument(..., help="the proposal id, or a prefix of it no other proposal has"),
+    account: str = ACCOUNT_OPTION,
+    as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Execute a queued proposal whose timelock delay has passed (anyone may)."""
     _lifecycle("execute", proposal_id, account, as_json)
@@ -238,7 +324,7 @@ def execute(
 
 def _lifecycle(step: str, proposal_id: str, account: str, as_json: bool) -> None:
     w3, contracts = _contracts()
-    proposal = find_proposal(contracts, _parse_id(proposal_id))
+    proposal = find_proposal(contracts, proposal_id)
     receipt = _send(w3, account, getattr(contracts.governor.functions, step)(*proposal.lifecycle_args()))
     state = ProposalState(contracts.governor.functions.state(proposal.proposal_id).call())
     result = {
@@ -247,10 +333,3 @@ def _lifecycle(step: str, proposal_id: str, account: str, as_json: bool) -> None
         "tx": receipt["transactionHash"].hex(),
     }
     print_json(result) if as_json else console.print(f"{step}d: proposal is now {result['state']}")
-
-
-def _parse_id(text: str) -> int:
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise CommandError(f"not a proposal id: {text!r}", EXIT_BAD_INPUT) from None

@@ -105,9 +105,9 @@ def _build(seed: int) -> DemoProject:
         Contribution("copycat", ContributionKind.MODEL_PREDICTIONS, logistic, "ada's file, committed after her"),
         Contribution("linus", ContributionKind.MODEL_PREDICTIONS, weak, "no better than the champion"),
         Contribution("mallory", ContributionKind.MODEL_PREDICTIONS, malformed, "malformed: 25 rows short"),
-        Contribution("ann", ContributionKind.LABELS, annotator(0.95), "reliable annotator (95%)"),
-        Contribution("ben", ContributionKind.LABELS, annotator(0.85), "reliable annotator (85%)"),
-        Contribution("cleo", ContributionKind.LABELS, annotator(0.70), "noisier annotator (70%)"),
+        Contribution("ann", ContributionKind.LABELS, annotator(0.95), "reliable annotator (labels 95% right)"),
+        Contribution("ben", ContributionKind.LABELS, annotator(0.85), "reliable annotator (labels 85% right)"),
+        Contribution("cleo", ContributionKind.LABELS, annotator(0.70), "noisier annotator (labels 70% right)"),
         Contribution("spammer", ContributionKind.LABELS, spam, "random labels"),
     ]
     return DemoProject(

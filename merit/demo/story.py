@@ -53,6 +53,7 @@ COMMIT_WINDOW = 600  # seconds; the demo moves anvil's clock through them
 REVEAL_WINDOW = 600
 BOND_TOKENS = 10
 BUDGET_TOKENS = 100_000
+MODEL_SHARE_BPS = 6000  # of the budget, for model gains; the rest for labels
 TOKEN = 10**18
 Say = Callable[[str], None]
 
@@ -112,7 +113,7 @@ def _enact(chain: Chain, proposal: Proposal, proposer: LocalAccount, voters: lis
     chain.send(proposer, governor.queue(*proposal.lifecycle_args()))
     chain.advance(chain.c.timelock.functions.getMinDelay().call() + 1)
     chain.send(proposer, governor.execute(*proposal.lifecycle_args()))
-    say(f"  proposal {str(proposal.proposal_id)[:12]}… executed")
+    say(f"  proposal {proposal.proposal_id} executed")
 
 
 class ApiServer:
@@ -290,7 +291,7 @@ def run_story(
             record = service.close_epoch(0, wait=False)
             say(
                 f"  hidden slice {record.slice_index} revealed on chain; report {record.report_cid}; "
-                f"proposal {str(record.proposal_id)[:12]}… is open for votes"
+                f"proposal {record.proposal_id} is open for votes"
             )
             say("[8/10] members vote; the oracle queues and executes the proposal")
             chain.advance(contracts.governor.functions.votingDelay().call() + 1)
@@ -446,7 +447,11 @@ def _oracle(
             name=project.name,
             budget_wei=BUDGET_TOKENS * TOKEN,
             parameters=ScoringParameters(
-                task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=CLASSES, margin=0.0, model_share_bps=6000
+                task=Task.CLASSIFICATION,
+                metric=Metric.ACCURACY,
+                classes=CLASSES,
+                margin=0.0,
+                model_share_bps=MODEL_SHARE_BPS,
             ),
             slices_path=slices_manifest,
             champion_path=files["baseline"],
@@ -474,6 +479,14 @@ def _allocated(report: EpochReport, address: str) -> bool:
     return any(a.account == address and a.amount_wei > 0 for a in report.allocations)
 
 
+def interval_label(report: EpochReport) -> str:
+    """What the gain's bounds are: gain -/+ z x se at the champion test's one-sided level c
+    (oracle.scoring.champion, Bonferroni-corrected over the epoch's challengers), a two-sided
+    interval of level 2c - 1."""
+    c = report.model_test_confidence or report.parameters.confidence
+    return f"{100 * (2 * c - 1):.4g}%"
+
+
 def _rows(
     project: DemoProject,
     people: dict[str, LocalAccount],
@@ -484,17 +497,27 @@ def _rows(
     models = {s.contributor: s for s in report.model_scores}
     annotators = {s.annotator: s for s in report.annotator_scores}
     label_files = {s.contributor: s for s in report.label_submissions}
+    metric = report.parameters.metric.value
+    interval = interval_label(report)
     rows = []
     for contribution in project.contributions:
         address = people[contribution.name].address
         if contribution.kind is ContributionKind.MODEL_PREDICTIONS:
             s = models[address]
-            score = f"gain {s.gain:+.4f} [{s.gain_lower:+.4f}, {s.gain_upper:+.4f}]" if s.gain is not None else "-"
+            score = "-"
+            if s.gain is not None:
+                score = f"{metric} gain {s.gain:+.4f}"
+                if s.gain_lower is not None and s.gain_upper is not None:
+                    score += f" ({interval} interval {s.gain_lower:+.4f}..{s.gain_upper:+.4f})"
             reason = s.reason.value if s.reason else "new champion" if s.became_champion else "no gain"
         else:
             a = annotators.get(address)
             f = label_files.get(address)
-            score = f"accuracy {a.accuracy:.3f}, score {a.score:.1f}" if a and a.accuracy is not None else "-"
+            score = (
+                f"agreement with consensus {a.accuracy:.3f}, annotator score {a.score:.1f} ({a.labels} labels)"
+                if a and a.accuracy is not None
+                else "-"
+            )
             reason = (
                 a.reason.value
                 if a and a.reason

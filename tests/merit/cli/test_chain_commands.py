@@ -102,8 +102,15 @@ def test_a_project_goes_through_governance(keystores, chain, registry):
     pid = proposed["proposal_id"]
     chain.sleep(2)
     chain.mine()
-    voted = json.loads(merit("vote", pid, "for", "--account", "bob", "--json").stdout)
-    assert int(voted["weight"]) == 5_000_000 * TOKEN
+    shown = merit("proposals").stdout
+    assert pid[:12] + "…" not in shown and pid[:8] in shown  # the id is not cut (a narrow table folds it)
+    assert "abstain" in shown and "quorum" in shown and "UTC" in shown and "ends" in shown
+    # a prefix of the id that no other proposal has names it
+    voted = json.loads(merit("vote", pid[:10], "for", "--account", "bob", "--json").stdout)
+    assert int(voted["weight"]) == 5_000_000 * TOKEN and voted["proposal"] == pid
+    (listed,) = json.loads(merit("proposals", "--json").stdout)
+    assert listed["quorum"]["counted"] == 5_000_000 * TOKEN and listed["quorum"]["reached"]
+    assert listed["vote_end"] > listed["vote_start"]
     merit("vote", pid, "maybe", "--account", "alice", code=2)
     chain.sleep(301)
     chain.mine()
@@ -128,7 +135,7 @@ def test_a_project_goes_through_governance(keystores, chain, registry):
 
 def test_unknown_proposal_and_empty_claims_are_one_line_errors(keystores):
     missing = keystores("queue", "12345", "--account", "alice", code=3)
-    assert "no proposal 12345" in missing.output
+    assert "no proposal starts with 12345" in missing.output
     assert "Traceback" not in missing.output
 
 
@@ -336,8 +343,13 @@ def test_proposals_show_who_a_funding_proposal_pays_and_why(keystores, token, di
         report_cid,
     )
     assert funding["recipients"] == [
-        {"account": ada, "amount": 60 * TOKEN, "why": "model gain +0.0123"},
-        {"account": ann, "amount": 40 * TOKEN, "why": "300 labels, accuracy 0.910"},
+        {"account": ada, "amount": 60 * TOKEN, "why": "model: accuracy gain +0.0123"},
+        {
+            "account": ann,
+            "amount": 40 * TOKEN,
+            "why": "300 labels, agreement with consensus 0.910, annotator score 240.0",
+        },
     ]
     shown = merit("proposals").stdout
-    assert "funds project 1, epoch 4" in shown and "model gain +0.0123" in shown
+    assert "funds project 1, epoch 4" in shown and "accuracy gain +0.0123" in shown
+    assert listed[-1]["id"] in "".join(shown.split()) and "unclaimedtokensreturnafter" in "".join(shown.split())

@@ -82,3 +82,24 @@ def test_claims_pay_out_the_epoch_budget(rows):
 )
 def test_bonds_come_back_for_valid_work_and_go_to_the_treasury_for_copies_and_malformed_files(rows, name, bond):
     assert rows[name].bond == bond
+
+
+def test_scores_read_in_units_with_a_labelled_interval(rows):
+    assert rows["ada"].score.startswith("accuracy gain +")
+    assert "% interval " in rows["ada"].score and ".." in rows["ada"].score
+    # annotators: agreement with the consensus, never "accuracy" beside the intent's true rate
+    assert rows["ann"].score.startswith("agreement with consensus 0.")
+    assert "annotator score" in rows["ann"].score and "accuracy" not in rows["ann"].score
+    assert rows["ann"].intent == "reliable annotator (labels 95% right)"
+
+
+def test_the_table_states_the_budget_and_the_split(rows):
+    from rich.console import Console
+
+    from merit.cli.demo import results_table
+
+    console = Console(width=200, record=True)
+    console.print(results_table(list(rows.values())))
+    text = console.export_text()
+    assert "Budget 100,000 MERIT: 60% (60,000) to model gains, 40% (40,000) to labels" in text
+    assert "tokens claimed (MERIT)" in text and "score (metric units)" in text
