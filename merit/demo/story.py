@@ -333,7 +333,9 @@ def run_story(
             f"are the report's, and scores, allocations and root {merkle_root[:10]}… recompute to what was funded"
         )
         api_path = f"/projects/{project_id}/epochs/0/verification"
-        checked = api.wait_for(api_path, lambda data: data["status"] in ("matches", "differs"), "the API's verification")
+        checked = api.wait_for(
+            api_path, lambda data: data["status"] in ("matches", "differs"), "the API's verification"
+        )
         say(f"  the API's indexer checked it too: GET {api_path} says {checked['status']}")
         bonds = {name: _bond_state(contracts, commits[name].contribution_id) for name in people}
     finally:
