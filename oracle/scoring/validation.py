@@ -136,7 +136,11 @@ def _public_benchmark(fmt: ProjectFormat, classes: tuple[str, ...]) -> Benchmark
 def _foreign_ids(data: bytes, known: tuple[str, ...]) -> None:
     """A CSV row for an id outside the public items is refused with its line."""
     public = set(known)
-    for line, text in enumerate(data.decode("utf-8-sig").splitlines()[1:], start=2):
+    try:
+        lines = data.decode("utf-8-sig").splitlines()[1:]
+    except UnicodeDecodeError:
+        return  # the parser names the problem
+    for line, text in enumerate(lines, start=2):
         item = text.split(",", 1)[0].strip()
         if text.strip() and item not in public:
             raise ArtifactRejected(RejectionReason.WRONG_IDS, f"line {line}: {item!r} is not a public benchmark item")
@@ -145,12 +149,12 @@ def _foreign_ids(data: bytes, known: tuple[str, ...]) -> None:
 def check_predictions(data: bytes, fmt: ProjectFormat) -> None:
     """Raises ArtifactRejected (reason and detail, with the CSV line or .npy row) unless the
     predictions are valid for every possible slice of the project's public items."""
+    if not data.startswith(NPY_MAGIC) and _first_line(data)[0] == "id" and len(data) <= fmt.max_bytes:
+        _foreign_ids(data, fmt.item_ids)  # first: an id in place of a public one is named by its line
     classes = fmt.classes if fmt.classes_known else _classes_seen(data, fmt.task)
     predictions = parse_predictions(data, _public_benchmark(fmt, classes), fmt.max_bytes)
     if fmt.metric is not None:
         check_kind_for_metric(predictions, fmt.metric)
-    if not data.startswith(NPY_MAGIC):
-        _foreign_ids(data, fmt.item_ids)
 
 
 def check_labels(data: bytes, fmt: ProjectFormat) -> None:

@@ -80,7 +80,7 @@ GOOD_PREDICTIONS = {
 }
 BAD_PREDICTIONS = {
     "wrong header": csv("item,prediction", label_rows()),
-    "JSON sent as predictions": json.dumps({"predictions": {i: "cat" for i in IDS}}).encode(),
+    "JSON sent as predictions": json.dumps({"predictions": dict.fromkeys(IDS, "cat")}).encode(),
     "unknown class": csv("id,label", label_rows()[:4] + ["p4,fox"] + label_rows()[5:]),
     "a missing item": csv("id,label", label_rows()[:-1]),
     "a repeated id": csv("id,label", label_rows() + ["p3,cat"]),
