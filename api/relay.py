@@ -186,11 +186,39 @@ def relay_commit(state: AppState, request: CommitRelayRequest) -> Relayed:
     )
 
 
+def _check_revealed_artifact(state: AppState, request: RevealRelayRequest) -> None:
+    """A reveal names its artifact: when this API's store holds it (and the project's benchmark
+    inputs), it is checked against the project's format and a file the oracle would reject is not
+    revealed (422). A relayed commit carries only a commitment, so nothing can be checked there."""
+    from api.validation import CannotCheck, load_format
+    from dao.artifacts.errors import ArtifactError
+    from oracle.scoring.rejections import ArtifactRejected
+    from oracle.scoring.validation import check_contribution
+
+    try:
+        if not state.store.has(request.cid):
+            return
+        data = state.store.get(request.cid)
+        with state.sessions() as session:
+            fmt = load_format(session, state.store, request.project_id)
+    except (ArtifactError, CannotCheck):
+        return  # not checkable here: the oracle decides at epoch close
+    try:
+        check_contribution(data, request.kind, fmt)
+    except ArtifactRejected as error:
+        raise RelayRefused(
+            422,
+            f"artifact {request.cid} is not valid {request.kind.value} for project {request.project_id}: "
+            f"{error.detail} ({error.reason.value}); not revealed",
+        ) from None
+
+
 def relay_reveal(state: AppState, request: RevealRelayRequest) -> Relayed:
     if state.settings.relayer_private_key is None:
         raise RelayRefused(503, "this API has no relayer key (MERIT_API_RELAYER_PRIVATE_KEY); send it directly")
     deployment = state.deployment
     check_reveal_signature(request, deployment.chain_id, deployment.address("registry"))
+    _check_revealed_artifact(state, request)
     receipt = _send(
         state,
         contributor=request.contributor,

@@ -123,13 +123,14 @@ def project_params(
     commit_window: int = HOUR,
     reveal_window: int = HOUR,
     bond: int = 0,
+    benchmark_cid: str = BENCHMARK_CID,
 ) -> tuple:
     """IContributionRegistry.ProjectParams as a tuple, in its field order."""
     return (
         name,
         task,
         "accuracy",
-        BENCHMARK_CID,
+        benchmark_cid,
         start,
         commit_window,
         reveal_window,

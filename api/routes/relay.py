@@ -31,6 +31,12 @@ REFUSALS: dict[int | str, dict[str, str]] = {
     429: {"description": "too many writes"},
     503: {"description": "no relayer configured"},
 }
+# A reveal names its artifact: when the store holds it, one the oracle would reject is not revealed.
+# (A relayed commit carries only a commitment: its file is checked by `merit submit`, not here.)
+REVEAL_REFUSALS: dict[int | str, dict[str, str]] = {
+    **REFUSALS,
+    422: {"description": "the stored artifact is not valid for the project and kind: the detail names line and reason"},
+}
 
 
 def _public(relayed: Relayed, contributor: str) -> RelayPublic:
@@ -66,7 +72,7 @@ async def relay_commit_route(request: CommitRelayRequest, state: StateDep) -> Re
     status_code=201,
     dependencies=[WriteLimit],
     summary="Send a contributor's signed reveal (revealBySig) in its epoch's reveal window",
-    responses=REFUSALS,
+    responses=REVEAL_REFUSALS,
 )
 async def relay_reveal_route(request: RevealRelayRequest, state: StateDep) -> RelayPublic:
     try:

@@ -103,6 +103,21 @@ def _commit_store() -> Any:
     return CommitStore(settings().keystore_dir)
 
 
+def _check_file(file: Path, data: bytes, kind: ContributionKind, contracts: Any, project: int) -> None:
+    """Refuses (exit 2, naming the line and the reason) a file the oracle would reject as
+    unreadable or of the wrong ids, length or classes: checked before the salt is written down or
+    anything is sent."""
+    from merit.cli.checks import project_format, refusal
+    from oracle.scoring.rejections import ArtifactRejected
+    from oracle.scoring.validation import check_contribution
+
+    fmt = project_format(contracts, project)
+    try:
+        check_contribution(data, kind, fmt)
+    except ArtifactRejected as error:
+        raise refusal(file, error, f"not valid {kind.value} for project {project}") from None
+
+
 @handle_errors
 def submit(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the predictions or labels file"),
@@ -115,6 +130,10 @@ def submit(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Commit to a file in the project's current commit window (nothing about it is published).
+
+    The file is first checked against the project's format (its task, metric and benchmark item
+    ids; its classes once an epoch report names them) with the oracle's own parsers: a file it would
+    reject is refused with its line and reason, and nothing is written or sent.
 
     The salt and a copy of the file stay in the keystore folder; `merit reveal` (or --wait-reveal)
     reveals it and uploads the file once the epoch's reveal window opens."""
@@ -141,9 +160,10 @@ def submit(
             f"{_when(max(0, opens - now))} (at {opens})",
             EXIT_FAILED,
         )
+    contribution_kind = ContributionKind(kind)
+    _check_file(file, data, contribution_kind, contracts, project)
     cid = compute_artifact_cid(data)
     salt = new_salt()
-    contribution_kind = ContributionKind(kind)
     commitment = contribution_commitment(
         contributor=me.address, project_id=project, epoch=epoch, kind=contribution_kind, cid=cid, salt=salt
     )

@@ -63,6 +63,7 @@ def register(
         raise CommandError(f"--task must be one of {', '.join(Task.names())}", EXIT_BAD_INPUT)
     if bond < 0:
         raise CommandError("--bond must not be negative", EXIT_BAD_INPUT)
+    _check_inputs(task, metric, benchmark, slices)
     cfg = settings()
     w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
     contracts = load_contracts(w3, cfg.deployment)
@@ -104,6 +105,31 @@ def register(
         f"hidden slices: {len(slice_set)}, root {out['slices_root']}; the oracle's copy: {manifest}\n"
         "next: members vote (merit vote ID for), then merit queue ID and merit execute ID"
     )
+
+
+def _check_inputs(task: str, metric: str, benchmark: Path, slices: list[Path]) -> None:
+    """The metric, the benchmark inputs and every answer slice as the oracle will read them (its
+    own parsers): refused with the file, line and reason before anything is stored or sent."""
+    from merit.cli.checks import refusal
+    from oracle.scoring.metrics import METRIC_INPUT, Metric, PredictionKind
+    from oracle.scoring.rejections import ArtifactRejected
+    from oracle.scoring.validation import check_answers, project_format
+
+    if metric not in {m.value for m in Metric}:
+        raise CommandError(
+            f"--metric must be one of {', '.join(m.value for m in Metric)}, not {metric!r}", EXIT_BAD_INPUT
+        )
+    if (METRIC_INPUT[Metric(metric)] is PredictionKind.VALUES) != (task == Task.REGRESSION.value):
+        raise CommandError(f"--metric {metric} does not score a {task} task", EXIT_BAD_INPUT)
+    try:
+        fmt = project_format(task, metric, benchmark.read_bytes())
+    except ArtifactRejected as error:
+        raise refusal(benchmark, error, "not valid benchmark inputs") from None
+    for path in slices:
+        try:
+            check_answers(path.read_bytes(), fmt)
+        except ArtifactRejected as error:
+            raise refusal(path, error, "not a valid answer slice") from None
 
 
 @app.command("list")

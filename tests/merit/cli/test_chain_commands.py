@@ -143,12 +143,14 @@ def test_contributor_commits_reveals_sees_rewards_and_claims(
     keystores, registry, distributor, token, treasury, chain, monkeypatch
 ):
     merit = keystores
-    project_id = register_project(registry, treasury)  # epoch 0's commit window is open
+    from dao.artifacts import ArtifactStoreSettings, open_artifact_store
+
+    benchmark_cid = open_artifact_store(ArtifactStoreSettings(path=merit.home / "artifacts")).put(b"id,px0\nt0,1\n")
+    project_id = register_project(registry, treasury, benchmark_cid=benchmark_cid)  # epoch 0's commit window is open
     carol, bob = anvil_account(3), anvil_account(2)
     leaves = [RewardLeaf(0, bob.address, 5 * TOKEN), RewardLeaf(1, carol.address, 7 * TOKEN)]
     tree = reward_tree(leaves)
     from api.settings import Settings
-    from dao.artifacts import ArtifactStoreSettings, open_artifact_store
     from oracle.scoring.report import (
         Allocation,
         EpochInputs,
@@ -198,10 +200,11 @@ def test_contributor_commits_reveals_sees_rewards_and_claims(
                 "--json",
             ).stdout
         )
+        (home / "labels.csv").write_text("item,label\nt0,7\n")
         relayed = json.loads(
             merit(
                 "submit",
-                home / "preds.csv",
+                home / "labels.csv",
                 "--project",
                 project_id,
                 "--kind",
