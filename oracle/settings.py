@@ -3,9 +3,11 @@ nested keys joined by `__`, e.g. `MERIT_ORACLE_PROJECT__BUDGET_WEI`) and optiona
 file given to the CLI (`--config`), whose values win over the environment.
 
 The signer is a keystore file (its password in the environment variable named by
-`keystore_password_env`) or a private key from the environment (`MERIT_ORACLE_PRIVATE_KEY`);
-there is never a default key. Without either the service runs in dry mode: it reads, scores,
-pins and simulates, and sends nothing.
+`keystore_password_env`, else in MERIT_KEYSTORE_PASSWORD, the CLI's own), or a private key from
+the environment (`MERIT_ORACLE_PRIVATE_KEY`, or the variable `private_key_env` names); there is
+never a default key. Without either the service runs in dry mode: it reads, scores, pins and
+simulates, and sends nothing. `merit oracle init` writes a settings file from the chain's view of
+a project.
 
 A settings file for a local chain (`merit oracle run --config oracle.json`, the key in
 `MERIT_ORACLE_PRIVATE_KEY`):
@@ -50,6 +52,7 @@ from dao.artifacts import ArtifactStoreSettings
 from oracle.scoring.report import ScoringParameters
 
 DEFAULT_DATABASE_URL = "sqlite:///.cache/oracle.db"
+SHARED_PASSWORD_ENV = "MERIT_KEYSTORE_PASSWORD"  # the CLI's keystore password, the oracle's too
 
 
 class SettingsError(ValueError):
@@ -96,6 +99,9 @@ class Settings(BaseSettings):
     keystore_path: Path | None = None
     keystore_password_env: str = "MERIT_ORACLE_KEYSTORE_PASSWORD"
     private_key: SecretStr | None = None
+    private_key_env: str | None = Field(
+        default=None, description="the environment variable that holds the private key (never the key itself)"
+    )
 
     finality: Literal["confirmations", "finalized"] = Field(
         default="confirmations", description="wait for N confirmations, or for the chain's `finalized` tag"
@@ -122,14 +128,26 @@ class Settings(BaseSettings):
     def _one_signer(self) -> Settings:
         if self.keystore_path is not None and self.private_key is not None:
             raise ValueError("give a keystore_path or a private_key, not both")
+        if self.private_key_env is not None and (self.keystore_path is not None or self.private_key is not None):
+            raise ValueError("give one of keystore_path, private_key or private_key_env")
         return self
 
     @property
     def dry_run(self) -> bool:
-        return self.keystore_path is None and self.private_key is None
+        return self.keystore_path is None and self.private_key is None and self.private_key_env is None
 
     def signer(self) -> LocalAccount | None:
         """The signing account, or None in dry mode. Raises SettingsError when the key is unusable."""
+        if self.private_key_env is not None:
+            key = os.environ.get(self.private_key_env)
+            if not key:
+                raise SettingsError(f"private_key_env: {self.private_key_env} holds no private key")
+            try:
+                return Account.from_key(key)
+            except (ValueError, TypeError):
+                raise SettingsError(
+                    f"private_key_env: {self.private_key_env} is not a 32-byte hex private key"
+                ) from None
         if self.private_key is not None:
             try:
                 return Account.from_key(self.private_key.get_secret_value())
@@ -137,9 +155,11 @@ class Settings(BaseSettings):
                 raise SettingsError("private_key: not a 32-byte hex private key") from None
         if self.keystore_path is None:
             return None
-        password = os.environ.get(self.keystore_password_env)
+        password = os.environ.get(self.keystore_password_env, os.environ.get(SHARED_PASSWORD_ENV))
         if password is None:
-            raise SettingsError(f"keystore_path is set but {self.keystore_password_env} holds no password")
+            raise SettingsError(
+                f"keystore_path is set but {self.keystore_password_env} holds no password (nor {SHARED_PASSWORD_ENV})"
+            )
         try:
             keystore = json.loads(Path(self.keystore_path).read_text())
         except FileNotFoundError:

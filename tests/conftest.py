@@ -12,6 +12,14 @@ from dao.artifacts.embedded import EmbeddedStore
 pytest_plugins = ["tests.fixtures.chain"]
 
 
+@pytest.fixture(autouse=True)
+def no_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes a profile (merit.profile) in the home folder or the checkout: the
+    suites see the built-in defaults and their own variables; profile tests set MERIT_PROFILE."""
+    monkeypatch.setenv("MERIT_PROFILE", "none")
+    monkeypatch.delenv("MERIT_ORACLE_CONFIG", raising=False)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> EmbeddedStore:
     """An empty embedded artifact store in the test's own folder."""

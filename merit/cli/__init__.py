@@ -43,11 +43,21 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
     """OpenMerit: reward the people who improve open AI projects."""
+    if ctx.invoked_subcommand == "demo":  # the demo starts its own chain, store and API, and writes the profile
+        return
+    from merit.cli.common import EXIT_BAD_INPUT, fail
+    from merit.profile import ProfileError, applied
+
+    try:
+        ctx.with_resource(applied())  # the profile's values, where no environment variable is set
+    except ProfileError as error:
+        fail(str(error), EXIT_BAD_INPUT)
 
 
 app.command("demo")(demo.run)

@@ -2,7 +2,12 @@
 without storing, and move artifacts to and from IPFS nodes as CAR files.
 
 The store is the embedded one under `.cache/artifacts` unless `--store PATH` names another folder,
-or `--kubo URL` (or MERIT_ARTIFACTS_BACKEND=kubo) names an IPFS node's RPC API.
+or `--kubo URL` (or MERIT_ARTIFACTS_BACKEND=kubo) names an IPFS node's RPC API; the profile
+(merit.profile, written by `merit demo`) may name either.
+
+Fetch-through: when an API is named (`--api-url`, MERIT_API_URL, or the profile), an artifact the
+embedded store lacks is fetched from `GET {api}/artifacts/{cid}`, its CID recomputed from the bytes,
+and kept only when it is the CID asked for (`--no-fetch` reads the local store alone).
 """
 
 from __future__ import annotations
@@ -39,6 +44,14 @@ KuboOption = typer.Option(
     None, "--kubo", help="Use the IPFS node at this RPC URL (e.g. http://127.0.0.1:5001) instead of the embedded store."
 )
 JsonOption = typer.Option(False, "--json", help="Print one JSON object for scripts.")
+ApiOption = typer.Option(
+    None,
+    "--api-url",
+    envvar="MERIT_API_URL",
+    help="Fetch what the local store lacks from this OpenMerit API, checked by CID "
+    "[default: MERIT_API_URL or the profile's].",
+)
+FetchOption = typer.Option(True, "--fetch/--no-fetch", help="Fetch a missing artifact through the API.")
 
 
 def _fail(message: str) -> NoReturn:
@@ -47,7 +60,9 @@ def _fail(message: str) -> NoReturn:
 
 
 @contextmanager
-def _store(store_path: Path | None, kubo_url: str | None) -> Iterator[ArtifactStore]:
+def _store(store_path: Path | None, kubo_url: str | None, api_url: str | None = None) -> Iterator[ArtifactStore]:
+    """The store the options, the environment or the profile name; with `api_url`, an embedded store
+    fetches what it lacks through that API (merit.fetch)."""
     try:
         settings = ArtifactStoreSettings()
         if kubo_url is not None:
@@ -57,10 +72,21 @@ def _store(store_path: Path | None, kubo_url: str | None) -> Iterator[ArtifactSt
         store = open_artifact_store(settings)
     except (ValueError, OSError) as exc:
         _fail(f"cannot open the artifact store: {exc}")
+    if api_url and settings.backend == "embedded":
+        from merit.fetch import FetchThroughStore
+
+        store = FetchThroughStore(store, api_url)
     try:
         yield store
     finally:
         store.close()
+
+
+def _fetched_from(store: ArtifactStore) -> str | None:
+    """The API an artifact was just fetched through, if one was."""
+    from merit.fetch import FetchThroughStore
+
+    return store.api_url if isinstance(store, FetchThroughStore) and store.fetched else None
 
 
 @contextmanager
@@ -136,19 +162,25 @@ def get(
     store_path: Path | None = StoreOption,
     kubo_url: str | None = KuboOption,
     as_json: bool = JsonOption,
+    api_url: str | None = ApiOption,
+    fetch: bool = FetchOption,
 ) -> None:
     """Write the artifact's verified content to a file."""
-    with _reported(), _store(store_path, kubo_url) as store:
+    with _reported(), _store(store_path, kubo_url, api_url if fetch else None) as store:
         written = 0
         pieces = store.iter_content(cid_text)
         with _output_file(output) as handle:
             for piece in pieces:
                 handle.write(piece)
                 written += len(piece)
+        via = _fetched_from(store)
+        if via is not None:
+            _errors.print(f"fetched {cid_text} from the API at {via} (CID checked), kept in the local store")
         if str(output) != "-":
-            _emit(
-                as_json, {"cid": cid_text, "file": str(output), "size": written}, f"wrote {written} bytes to {output}"
-            )
+            payload: dict[str, object] = {"cid": cid_text, "file": str(output), "size": written}
+            if via is not None:
+                payload["fetched_from"] = via
+            _emit(as_json, payload, f"wrote {written} bytes to {output}")
 
 
 @app.command("stat")
@@ -157,9 +189,11 @@ def stat(
     store_path: Path | None = StoreOption,
     kubo_url: str | None = KuboOption,
     as_json: bool = JsonOption,
+    api_url: str | None = ApiOption,
+    fetch: bool = FetchOption,
 ) -> None:
     """Show the artifact's size, DAG size and pin state."""
-    with _reported(), _store(store_path, kubo_url) as store:
+    with _reported(), _store(store_path, kubo_url, api_url if fetch else None) as store:
         info = store.stat(cid_text)
         complete = store.has(info.cid)
         payload = {**asdict(info), "complete": complete}
@@ -220,9 +254,11 @@ def export(
     store_path: Path | None = StoreOption,
     kubo_url: str | None = KuboOption,
     as_json: bool = JsonOption,
+    api_url: str | None = ApiOption,
+    fetch: bool = FetchOption,
 ) -> None:
     """Write the artifact's whole DAG as a CARv1 file (for `ipfs dag import` or a pinning service)."""
-    with _reported(), _store(store_path, kubo_url) as store:
+    with _reported(), _store(store_path, kubo_url, api_url if fetch else None) as store:
         with _output_file(output) as handle:
             written = store.export_car(cid_text, handle)
         _emit(as_json, {"cid": cid_text, "file": str(output), "size": written}, f"wrote {written} bytes to {output}")

@@ -261,6 +261,12 @@ def _demo(
         rows = run_story(root, workdir, manifest, say=say, api_port=api_port, rpc_url=rpc_url, resources=resources)
     console.print(results_table(rows))
     api_url = f"http://{HOST}:{api_port}"
+    kept = _write_profile(root, workdir, manifest, rpc_url, api_url)
+    if kept is not None:
+        say(
+            f"state kept in {kept} (deployment {manifest}; artifacts, oracle journal and settings under {workdir}); "
+            "every merit command uses it"
+        )
     say(
         f"done in {time.monotonic() - started:.0f} s."
         + ("" if keep_running else " Run `merit demo --keep-running` to keep the chain and the API up.")
@@ -285,6 +291,25 @@ def _demo(
         "  try: merit status; merit proposals; "
         "merit chain advance --seconds 300 (skip a voting period instead of waiting it out)"
     )
+
+
+def _write_profile(root: Path, workdir: Path, manifest: Path, rpc_url: str, api_url: str) -> Path | None:
+    """Writes the profile (merit.profile) that points every later command at the demo's state;
+    its path, or None when MERIT_PROFILE=none."""
+    from merit.profile import ArtifactsProfile, Profile, write_path, write_profile
+
+    where = write_path(root)
+    if where is None:
+        return None
+    profile = Profile(
+        rpc_url=rpc_url,
+        deployment=manifest,
+        api_url=api_url,
+        artifacts=ArtifactsProfile(backend="embedded", path=workdir / "artifacts"),
+        oracle_settings=workdir / "oracle.json",
+        written_by="merit demo",
+    )
+    return write_profile(where, profile)
 
 
 def results_table(rows) -> Table:

@@ -1,8 +1,9 @@
 """`merit oracle`: run the oracle service, close one epoch, show the journal, verify an epoch.
 
-Settings come from the environment (`MERIT_ORACLE_*`) and an optional JSON file (`--config`);
-see `oracle.settings`. Logs are JSON lines on stderr; progress bars appear when stderr is a
-terminal.
+Settings come from the environment (`MERIT_ORACLE_*`) and a JSON file: `--config`, else the file
+MERIT_ORACLE_CONFIG names, else the profile's `oracle_settings` (merit.profile; `merit demo` writes
+one); see `oracle.settings`. `merit oracle init` writes such a file for a registered project.
+Logs are JSON lines on stderr; progress bars appear when stderr is a terminal.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ app = typer.Typer(help="The oracle: score epochs, attest, propose and execute th
 _out = Console(highlight=False, soft_wrap=True)
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
-ConfigOption = typer.Option(None, "--config", help="JSON file of oracle settings (over MERIT_ORACLE_* variables).")
+ConfigOption = typer.Option(
+    None,
+    "--config",
+    envvar="MERIT_ORACLE_CONFIG",
+    help="JSON file of oracle settings, over MERIT_ORACLE_* variables "
+    "[default: MERIT_ORACLE_CONFIG, else the profile's oracle settings].",
+)
 RpcOption = typer.Option(None, "--rpc-url", help="JSON-RPC endpoint [default: settings].")
 DatabaseOption = typer.Option(None, "--database-url", help="SQLAlchemy URL of the journal [default: settings].")
 
@@ -44,6 +51,25 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
         return load_settings(config, **overrides)
     except SettingsError as error:
         _fail(f"settings: {error}")
+
+
+def _from(config: Path | None) -> str:
+    """Where the settings came from, for messages that name the journal."""
+    return (
+        f", settings {config}" if config is not None else ", no settings file: give --config or run `merit oracle init`"
+    )
+
+
+def _fetching(store: Any, backend: str) -> Any:
+    """The store, fetching what it lacks through the API when one is named (MERIT_API_URL or the profile)."""
+    import os
+
+    api_url = os.environ.get("MERIT_API_URL")
+    if not api_url or backend != "embedded":
+        return store
+    from merit.fetch import FetchThroughStore
+
+    return FetchThroughStore(store, api_url)
 
 
 @contextmanager
@@ -152,6 +178,175 @@ def close_epoch_command(
         _out.print(f"epoch {record.epoch}: {record.step}" + (f" ({record.note})" if record.note else ""))
 
 
+@app.command("init")
+def init_command(
+    project_id: int = typer.Option(..., "--project", min=1, help="The registry's project id."),
+    slices: Path = typer.Option(
+        ...,
+        "--slices",
+        prompt="The slice manifest of the project's hidden answers",
+        help="The hidden answers' slice manifest (oracle.hidden), as committed on chain.",
+    ),
+    budget: str = typer.Option(
+        ..., "--budget", prompt="Each epoch's budget, in MERIT", help="Each epoch's budget, in MERIT (e.g. 1000)."
+    ),
+    out: Path = typer.Option(Path("oracle.json"), "--out", "-o", help="The settings file to write."),
+    deployment: Path | None = typer.Option(
+        None, "--deployment", help="Deployment manifest [default: MERIT_DEPLOYMENT or the profile's]."
+    ),
+    rpc_url: str | None = RpcOption,
+    keystore: str | None = typer.Option(
+        None,
+        "--keystore",
+        help="The oracle's account name (or keystore file); its password in MERIT_KEYSTORE_PASSWORD.",
+    ),
+    key_env: str | None = typer.Option(
+        None, "--key-env", help="The environment variable that holds the oracle's private key."
+    ),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="The baseline predictions: the champion entering the first epoch."
+    ),
+    label_items: Path | None = typer.Option(
+        None, "--label-items", help="CSV with header `item`: the items open for labels."
+    ),
+    benchmark: Path | None = typer.Option(
+        None, "--benchmark", help="The public benchmark inputs CSV (the item order of .npy predictions)."
+    ),
+    classes: str | None = typer.Option(None, "--classes", help="The project's classes, comma-separated (e.g. n,y)."),
+    confirmations: int | None = typer.Option(
+        None, "--confirmations", min=0, help="[default: 1 on a local chain, else 12]"
+    ),
+    database_url: str | None = DatabaseOption,
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing settings file."),
+) -> None:
+    """Write a settings file for one project from the chain (its name, task, metric, benchmark and
+    committed slices) and what only the maintainer knows (the slices, the budget, the signer);
+    `merit oracle close-epoch N --config FILE` and `merit oracle run --config FILE` take it as is."""
+    from decimal import Decimal, InvalidOperation
+
+    from dao import keystore as keystores
+    from dao.artifacts import ArtifactStoreSettings
+    from dao.chain import connect, load_contracts, read_struct
+    from dao.vocabulary import Task
+    from merit.cli.common import settings as cli_settings
+    from oracle.hidden import HiddenSlicesError, check_committed, load_slice_set
+    from oracle.scoring.metrics import Metric
+    from oracle.settings import SHARED_PASSWORD_ENV, Settings, SettingsError
+
+    if out.exists() and not force:
+        _fail(f"{out} exists: give --force to overwrite it, or --out another file", 2)
+    if keystore is not None and key_env is not None:
+        _fail("give --keystore or --key-env, not both", 2)
+    try:
+        budget_wei = int(Decimal(budget.replace("_", "").replace(",", "")) * 10**18)
+    except InvalidOperation:
+        _fail(f"--budget: {budget!r} is not a number of MERIT", 2)
+    if budget_wei <= 0:
+        _fail("--budget: the budget must be more than 0 MERIT", 2)
+    for option, path in (
+        ("--slices", slices),
+        ("--baseline", baseline),
+        ("--label-items", label_items),
+        ("--benchmark", benchmark),
+    ):
+        if path is not None and not path.is_file():
+            _fail(f"{option}: no such file: {path}", 2)
+
+    cfg = cli_settings()
+    rpc = rpc_url or cfg.rpc_url
+    manifest = (deployment or cfg.deployment).resolve()
+    w3 = connect(rpc, timeout=cfg.rpc_timeout_seconds)
+    contracts = load_contracts(w3, manifest)
+    registry = contracts.registry
+    if project_id > int(registry.functions.projectCount().call()):
+        _fail(f"no project {project_id} on chain", 3)
+    start = contracts.deployment.contracts["registry"].block_number
+    found = registry.events.ProjectRegistered.get_logs(from_block=start, argument_filters={"projectId": project_id})
+    if not found:
+        _fail(f"project {project_id}'s registration is not in the registry's logs", 3)
+    registered = found[0]["args"]
+    task = Task.from_code(registered["task"]).value
+    if registered["metric"] not in {m.value for m in Metric}:
+        _fail(f"project {project_id}'s metric {registered['metric']!r} is not one the oracle scores", 2)
+    try:
+        check_committed(
+            load_slice_set(slices), read_struct(registry.functions.project(project_id))["slicesRoot"], slices
+        )
+    except HiddenSlicesError as error:
+        _fail(f"--slices: {error}", 2)
+
+    signer: dict[str, Any] = {}
+    address = None
+    if keystore is not None:
+        try:
+            path = keystores.find(cfg.keystore_dir, keystore).resolve()
+        except FileNotFoundError as error:
+            _fail(f"--keystore: {error}", 3)
+        signer = {"keystore_path": str(path), "keystore_password_env": SHARED_PASSWORD_ENV}
+        try:
+            address = "0x" + str(json.loads(path.read_text())["address"]).removeprefix("0x")
+        except (OSError, ValueError, KeyError):
+            _fail(f"--keystore: {path} is not a keystore file", 2)
+    elif key_env is not None:
+        signer = {"private_key_env": key_env}
+
+    artifacts = ArtifactStoreSettings()
+    if artifacts.backend == "embedded":
+        artifacts = artifacts.model_copy(update={"path": artifacts.path.resolve()})
+    local_chain = int(w3.eth.chain_id) in (31337, 1337)
+    parameters: dict[str, Any] = {"task": task, "metric": registered["metric"]}
+    if classes:
+        parameters["classes"] = [c.strip() for c in classes.split(",") if c.strip()]
+    project: dict[str, Any] = {
+        "project_id": project_id,
+        "name": registered["name"],
+        "budget_wei": str(budget_wei),
+        "slices_path": str(slices.resolve()),
+        "parameters": parameters,
+    }
+    for key, path in (("champion_path", baseline), ("label_items_path", label_items), ("benchmark_path", benchmark)):
+        if path is not None:
+            project[key] = str(path.resolve())
+    data: dict[str, Any] = {
+        "rpc_url": rpc,
+        "deployment": str(manifest),
+        **signer,
+        "confirmations": confirmations if confirmations is not None else (1 if local_chain else 12),
+        "artifacts": artifacts.model_dump(mode="json"),
+        "database_url": database_url or f"sqlite:///{out.resolve().with_suffix('.db')}",
+        "project": project,
+    }
+    try:
+        Settings(**data)
+    except (ValueError, SettingsError) as error:
+        _fail(f"the settings would not load: {error}", 2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2) + "\n")
+
+    _out.print(
+        f"wrote {out}: project {project_id} ({registered['name']}, {task}, {registered['metric']}; "
+        f"benchmark {registered['benchmarkCid']}), {budget} MERIT an epoch"
+    )
+    if keystore is not None:
+        _out.print(f"  signer     {signer['keystore_path']} ({address}); its password in {SHARED_PASSWORD_ENV}")
+        try:
+            role = registry.functions.ORACLE_ROLE().call()
+            if address and not registry.functions.hasRole(role, w3.to_checksum_address(address)).call():
+                _out.print("  warning: this account does not hold the registry's ORACLE_ROLE: attestations will revert")
+        except Exception:  # an older registry without the getter: nothing to warn about
+            pass
+    elif key_env is not None:
+        _out.print(f"  signer     the private key in {key_env}")
+    else:
+        _out.print(
+            "  signer     none: the oracle runs dry (reads, scores, pins, sends nothing); give --keystore or --key-env"
+        )
+    _out.print(f"  journal    {data['database_url']}")
+    where = artifacts.path if artifacts.backend == "embedded" else artifacts.kubo_url
+    _out.print(f"  artifacts  {artifacts.backend} store at {where}")
+    _out.print(f"next: merit oracle close-epoch N --config {out}  (or export MERIT_ORACLE_CONFIG={out})")
+
+
 @app.command("status")
 def status_command(
     config: Path | None = ConfigOption,
@@ -175,7 +370,7 @@ def status_command(
             typer.echo(json.dumps(_record_data(record), sort_keys=True))
         return
     if not records:
-        _out.print("no epochs in the journal yet")
+        _out.print(f"no epochs in the journal yet ({settings.database_url}{_from(config)})")
         return
     table = Table("chain", "epoch", "blocks", "step", "reveals", "slice", "report", "proposal (attempt)", "note")
     for r in records:
@@ -214,10 +409,13 @@ def verify_command(
         found = [r for r in journal.epochs() if r.epoch == epoch and r.report_cid]
         journal.close()
         if not found:
-            _fail(f"the journal has no pinned report for epoch {epoch}; give --report-cid")
+            _fail(
+                f"the journal at {settings.database_url}{_from(config)} has no pinned report for epoch {epoch}; "
+                "give --report-cid"
+            )
         report_cid = found[-1].report_cid
     try:
-        with open_artifact_store(settings.artifacts) as store:
+        with _fetching(open_artifact_store(settings.artifacts), settings.artifacts.backend) as store:
             result = verify_epoch(store, str(report_cid))
     except (ReportUnavailableError, ArtifactError) as error:
         _fail(str(error))

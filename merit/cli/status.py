@@ -139,9 +139,14 @@ def status(
     if audit_only:
         audit(as_json)
         return
+    from merit.profile import describe
+
+    kept = describe()
+    if not as_json:  # before the chain is read: the line says where the state is even when the node is down
+        console.print(kept, highlight=False, soft_wrap=True)
     data = collect()
     if as_json:
-        print_json(data)
+        print_json({**data, "profile": kept})
         return
     console.rule(f"OpenMerit on {data['network']} (chain id {data['chain_id']}, block {data['block']})")
     contracts = Table(title="Contracts")

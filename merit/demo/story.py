@@ -460,6 +460,9 @@ def _oracle(
             label_items_path=files["label_items"],
         ),
     )
+    # the demo's oracle settings, for `merit oracle status` / `verify` afterwards (the profile names
+    # the file); without the key, which only this run uses: the file alone runs the oracle dry
+    (workdir / "oracle.json").write_text(settings.model_dump_json(exclude={"private_key"}, indent=2) + "\n")
     return OracleService(settings)
 
 

@@ -4,6 +4,7 @@ each waits for a line of output or a process state, with a deadline."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -22,6 +23,7 @@ from web3 import HTTPProvider, Web3
 
 from merit.cli import app
 from merit.cli.demo import Interrupted, port_taken, stop_on_signals
+from oracle.settings import load_settings
 from tests.helpers import REPO_ROOT, free_port
 
 
@@ -100,7 +102,13 @@ class Demo:
 
 def test_sigterm_stops_a_kept_running_demo_its_anvil_and_its_api(tmp_path: Path):
     port, api_port = free_port(), free_port()
-    env = {**os.environ, "MERIT_DEPLOYMENT": str(tmp_path / "development.json"), "COLUMNS": "200"}
+    profile = tmp_path / "profile.json"
+    env = {
+        **os.environ,
+        "MERIT_DEPLOYMENT": str(tmp_path / "development.json"),
+        "MERIT_PROFILE": str(profile),
+        "COLUMNS": "400",
+    }
     demo = Demo("--keep-running", "--port", str(port), "--api-port", str(api_port), env=env)
     try:
         demo.wait_for_line("the chain and the API stay up", timeout=600)
@@ -123,6 +131,13 @@ def test_sigterm_stops_a_kept_running_demo_its_anvil_and_its_api(tmp_path: Path)
         if demo.process.poll() is None:
             demo.process.kill()
     assert "stopped (SIGTERM): the API and the local chain are down." in output
+    # the profile it leaves names its state; the oracle's settings file loads (dry: no key in it)
+    assert f"state kept in {profile} " in output and "every merit command uses it" in output
+    kept = json.loads(profile.read_text())
+    assert kept["deployment"] == str(tmp_path / "development.json")
+    assert kept["rpc_url"] == f"http://127.0.0.1:{port}" and kept["api_url"] == f"http://127.0.0.1:{api_port}"
+    assert load_settings(Path(kept["oracle_settings"])).dry_run
+    assert Path(kept["artifacts"]["path"]).is_dir()
     assert "Traceback" not in output
     _gone, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, alive
