@@ -84,7 +84,8 @@ class _Entry:
     values: np.ndarray
     sample: np.ndarray
     scale: float  # for values: the tolerance's unit
-    wrong: np.ndarray | None = None  # labels with answers: positions of the entry's errors
+    wrong: np.ndarray | None = None  # labels with answers: where the entry is wrong (a mask)
+    errors: int = 0  # labels with answers: how many errors
     error_rate: float = 0.0
 
 
@@ -143,24 +144,28 @@ class OriginalityIndex:
         repeated = int(np.count_nonzero(wrong & (sample == entry.sample)))
         return repeated >= (self.thresholds.shared_errors - 0.2) * errors - 4
 
-    def _shared_error_copy(self, entry: _Entry, values: np.ndarray) -> tuple[bool, str]:
-        assert entry.wrong is not None and self.truth is not None
-        if entry.wrong.size == 0:
-            agreement = float(np.count_nonzero(values == entry.values) / values.shape[0])
+    def _shared_error_copy(self, entry: _Entry, values: np.ndarray, right: np.ndarray) -> tuple[bool, str]:
+        """`right`: where `values` equal the answers. Whole-array masks only, no gathers: this runs
+        against many earlier submissions."""
+        assert entry.wrong is not None
+        n_items = values.shape[0]
+        same = values == entry.values
+        if entry.errors == 0:
+            agreement = float(np.count_nonzero(same) / n_items)
             return agreement >= self.thresholds.label_agreement, f"agreement {agreement:.6f} with {entry.key}"
-        repeats = int(np.count_nonzero(values[entry.wrong] == entry.values[entry.wrong]))
-        repeated = repeats / entry.wrong.size
-        differ = values != entry.values
-        disagreements = int(np.count_nonzero(differ))
-        fixes = int(np.count_nonzero(differ & (values == self.truth)))
+        repeats = int(np.count_nonzero(same & entry.wrong))
+        repeated = repeats / entry.errors
+        disagreements = n_items - int(np.count_nonzero(same))
+        # a fix: the new label differs from the earlier one and is right, i.e. an earlier error made right
+        fixes = int(np.count_nonzero(right & entry.wrong))
         noise = _noise_fixes(disagreements, entry.error_rate, 3.0) + 1  # one lucky fix is still noise
         detail = (
             f"repeats {repeated:.4f} of {entry.key}'s errors; fixes {fixes} of {disagreements} disagreements "
             f"(truth-blind noise: up to {noise:.1f})"
         )
         share = self.thresholds.shared_errors
-        enough = repeats >= share * entry.wrong.size - 3 * np.sqrt(entry.wrong.size * share * (1 - share))
-        close = disagreements <= (1 - share) * values.shape[0]
+        enough = repeats >= share * entry.errors - 3 * np.sqrt(entry.errors * share * (1 - share))
+        close = disagreements <= (1 - share) * n_items
         return bool(enough and close and fixes <= noise), detail
 
     def _passes_screen(self, entry: _Entry, sample: np.ndarray) -> bool:
@@ -183,13 +188,16 @@ class OriginalityIndex:
             return CopyFinding(RejectionReason.EXACT_COPY, original, f"same content as {original}")
         values = _comparable(predictions)
         sample = values[self._sample]
+        right: np.ndarray | None = None  # where the new labels are right, made once
         for entry in self._entries:
             if entry.kind is not predictions.kind:
                 continue
             if not self._passes_screen(entry, sample):
                 continue
             if entry.wrong is not None:
-                is_copy, detail = self._shared_error_copy(entry, values)
+                if right is None:
+                    right = values == self.truth
+                is_copy, detail = self._shared_error_copy(entry, values, right)
                 if is_copy:
                     return CopyFinding(RejectionReason.NEAR_COPY, entry.key, detail)
                 continue
@@ -209,6 +217,7 @@ class OriginalityIndex:
             scale = spread if spread > 0 else 1.0
         entry = _Entry(key, predictions.kind, values, values[self._sample], scale)
         if predictions.kind is PredictionKind.LABELS and self.truth is not None:
-            entry.wrong = np.flatnonzero(values != self.truth)
-            entry.error_rate = entry.wrong.size / values.shape[0]
+            entry.wrong = values != self.truth
+            entry.errors = int(np.count_nonzero(entry.wrong))
+            entry.error_rate = entry.errors / values.shape[0]
         self._entries.append(entry)
