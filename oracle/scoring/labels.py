@@ -463,22 +463,49 @@ def find_dependent_annotators(
     if pairs_per_item.sum() == 0:
         return {}
     chunk_of_item = np.cumsum(pairs_per_item) // PAIRS_PER_CHUNK
-    parts = []
-    for chunk in np.unique(chunk_of_item[pairs_per_item > 0]):
-        chosen = (chunk_of_item == chunk) & (pairs_per_item > 0)
+    chunks = [(chunk_of_item == chunk) & (pairs_per_item > 0) for chunk in np.unique(chunk_of_item[pairs_per_item > 0])]
+
+    def pair_rows(chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         first, second = _pair_rows(sizes[chosen], starts[chosen])
+        return first, second, who[first] * n_annotators + who[second]  # sorted within an item: first is lower
+
+    # Only pairs sharing `min_overlap` items are tested, and in a large epoch most pairs share a few
+    # items: count every pair's shared items first, then compute the shared-error statistics on the
+    # rows of the tested pairs alone (in the same order, so their sums are the same).
+    if n_annotators * n_annotators <= DENSE_PAIR_TABLE:
+        pair_overlap = np.zeros(n_annotators * n_annotators, dtype=np.int64)
+        for chosen in chunks:
+            pair_overlap += np.bincount(pair_rows(chosen)[2], minlength=n_annotators * n_annotators)
+        tested_table = pair_overlap >= thresholds.min_overlap
+        tested_pairs = np.flatnonzero(tested_table)
+
+        def is_tested(key: np.ndarray) -> np.ndarray:
+            return tested_table[key]
+
+    else:
+        counted = [np.unique(pair_rows(chosen)[2], return_counts=True) for chosen in chunks]
+        all_keys, inverse = np.unique(np.concatenate([k for k, _ in counted]), return_inverse=True)
+        totals = np.bincount(inverse, weights=np.concatenate([c for _, c in counted]))
+        tested_pairs = all_keys[totals >= thresholds.min_overlap]
+
+        def is_tested(key: np.ndarray) -> np.ndarray:
+            return np.isin(key, tested_pairs)
+
+    if tested_pairs.size == 0:
+        return {}
+    parts = []
+    for chosen in chunks:
+        first, second, key = pair_rows(chosen)
+        keep = is_tested(key)
+        if not keep.any():
+            continue
+        first, second, key = first[keep], second[keep], key[keep]
         observed, *predictions = _shared_errors(first, second, (items, who, labels), model, gold)
         on_gold = (gold[items[first]] >= 0).astype(np.float64)
         row_sums = (np.ones(first.size), on_gold, observed, *predictions, observed * on_gold)
         row_sums += tuple(p * on_gold for p in predictions)
-        key = who[first] * n_annotators + who[second]  # sorted within an item: the first is the lower index
-        if n_annotators * n_annotators <= DENSE_PAIR_TABLE:
-            size = n_annotators * n_annotators
-            keys = np.flatnonzero(np.bincount(key, minlength=size))
-            parts.append((keys, *(np.bincount(key, weights=w, minlength=size)[keys] for w in row_sums)))
-        else:
-            keys, inverse = np.unique(key, return_inverse=True)
-            parts.append((keys, *(np.bincount(inverse, weights=w) for w in row_sums)))
+        keys, inverse = np.unique(key, return_inverse=True)
+        parts.append((keys, *(np.bincount(inverse, weights=w) for w in row_sums)))
     keys, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
     sums = [np.bincount(inverse, weights=np.concatenate([p[k] for p in parts])) for k in range(1, len(parts[0]))]
     overlap, gold_overlap = sums[0], sums[1]
