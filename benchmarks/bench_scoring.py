@@ -265,9 +265,15 @@ def bench_side_by_side(baseline_tree: Path) -> None:
     for what, description in measured.items():
         ours = min(r[what] for r in runs["this"])
         theirs = min(r[what] for r in runs["baseline"])
+        every = (
+            ", ".join(f"{r[what]:.2f}" for r in runs["this"])
+            + " / "
+            + ", ".join(f"{r[what]:.2f}" for r in runs["baseline"])
+        )
         print(
             f"{description}: this tree {ours:.2f}s, baseline ({name}) {theirs:.2f}s, ratio {ours / theirs:.3f}"
-            + (" (target <= 1.2)" if what == "epoch" else ""),
+            + (" (target <= 1.2)" if what == "epoch" else "")
+            + f"; every run, this tree / baseline: {every}",
             flush=True,
         )
     digests = sorted({r["report_sha256"] for r in runs["this"]})
