@@ -4,15 +4,24 @@
   against crowd-kit's `DawidSkene`: time ratio (target <= 0.5) and accuracy difference (<= 0.002);
 - metrics on 10^7 predictions against scikit-learn: speed-ups for accuracy, macro-F1, log-loss
   (target >= 5x) and ROC-AUC with many tied scores (target >= 1.5x), with the values' difference;
-- a whole epoch: 200 model submissions on 10^6 hidden answers plus 10^6 labels (target < 60 s).
+- a whole epoch: 200 model submissions on 10^6 hidden answers plus 10^6 labels (target < 60 s);
+- with MERIT_BASELINE_TREE set to another source tree of OpenMerit (a checkout of an earlier commit),
+  the same epoch, its labels alone and Dawid-Skene scored by that tree and by this one, side by side:
+  each tree runs in its own subprocess (PYTHONPATH set to it), baseline and this tree interleaved
+  twice, best of 2 each, and the ratios printed (target: the epoch within 1.2x of the baseline).
 """
 
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -103,18 +112,14 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def bench_epoch() -> None:
+def _epoch() -> tuple[Any, Any, dict[str, bytes]]:
+    """The benchmark epoch: (inputs, parameters, artifacts). It uses only fields every version of the
+    report schema has, so an earlier tree (MERIT_BASELINE_TREE) scores the same epoch."""
     from eth_utils import to_checksum_address
 
     from dao.vocabulary import Task
-    from oracle.scoring.epoch import score_epoch
     from oracle.scoring.metrics import Metric
-    from oracle.scoring.report import (
-        EpochInputs,
-        ScoringParameters,
-        SubmissionRef,
-        canonical_json,
-    )
+    from oracle.scoring.report import EpochInputs, ScoringParameters, SubmissionRef
     from oracle.scoring.simulation import nested_skill_labels, simulate_large_labels
 
     n_items = 10**6
@@ -125,7 +130,7 @@ def bench_epoch() -> None:
         "answers": ("id,answer\n" + "".join(f"q{i},{t}\n" for i, t in enumerate(truth.tolist()))).encode(),
         "baseline": _npy(nested_skill_labels(truth, difficulty, 0.6, 0.02, 0)),
     }
-    submissions: list[SubmissionRef] = []
+    submissions: list[Any] = []
 
     def submit(kind: str, cid: str, data: bytes) -> None:
         artifacts[cid] = data
@@ -175,6 +180,14 @@ def bench_epoch() -> None:
     parameters = ScoringParameters(
         task=Task.CLASSIFICATION, metric=Metric.ACCURACY, classes=["0", "1", "2"], margin=0.0005, bootstrap_seed=1
     )
+    return inputs, parameters, artifacts
+
+
+def bench_epoch() -> None:
+    from oracle.scoring.epoch import score_epoch
+    from oracle.scoring.report import canonical_json
+
+    inputs, parameters, artifacts = _epoch()
     seconds, report = _timed(lambda: score_epoch(inputs, parameters, artifacts))
     accepted = sum(s.accepted for s in report.model_scores)
     print(
@@ -185,11 +198,103 @@ def bench_epoch() -> None:
     )
 
 
+def _wall_and_cpu(function: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Elapsed and CPU seconds of one call (CPU time leaves out the waits of a busy shared machine)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def _measure_epoch() -> dict[str, Any]:
+    import hashlib
+
+    from oracle.scoring.epoch import score_epoch
+    from oracle.scoring.report import canonical_json
+
+    inputs, parameters, artifacts = _epoch()
+    labels_only = inputs.model_copy(update={"submissions": [s for s in inputs.submissions if s.kind == "labels"]})
+    figures: dict[str, Any] = {}
+    figures["epoch"], figures["epoch cpu"], report = _wall_and_cpu(lambda: score_epoch(inputs, parameters, artifacts))
+    figures["labels"], figures["labels cpu"], _ = _wall_and_cpu(lambda: score_epoch(labels_only, parameters, artifacts))
+    figures["report_sha256"] = hashlib.sha256(canonical_json(report).encode()).hexdigest()
+    return figures
+
+
+def _measure_tree() -> dict[str, Any]:
+    """Run inside a subprocess whose PYTHONPATH is the tree measured: the whole epoch, its label
+    submissions alone, and Dawid-Skene on 10^6 labels (2 and 5 classes), one run each."""
+    from oracle.scoring.labels import dawid_skene
+    from oracle.scoring.simulation import simulate_large_labels
+
+    figures = _measure_epoch()
+    for n_classes in (2, 5):
+        table, _ = simulate_large_labels(n_classes, 100_000, 1_000, 1_000_000, n_classes, 0.2)
+        wall, cpu, _ = _wall_and_cpu(lambda table=table: dawid_skene(table))  # type: ignore[misc]
+        figures[f"dawid-skene k={n_classes}"], figures[f"dawid-skene k={n_classes} cpu"] = wall, cpu
+    return figures
+
+
+def _tree_figures(tree: Path) -> dict[str, Any]:
+    environment = {**os.environ, "PYTHONPATH": str(tree)}
+    script = Path(__file__).resolve()  # run as a file: its directory, not a tree, leads sys.path
+    done = subprocess.run(
+        [sys.executable, str(script), "--measure-tree"], env=environment, capture_output=True, text=True, check=True
+    )
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _tree_name(tree: Path) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or str(tree)
+
+
+def bench_side_by_side(baseline_tree: Path) -> None:
+    """This tree against `baseline_tree` on the same epoch: subprocesses interleaved (baseline, this,
+    baseline, this), the best of 2 each, so a busy moment of a shared machine hits both alike."""
+    this_tree = Path(__file__).resolve().parents[1]
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "this": []}
+    for _ in range(2):
+        runs["baseline"].append(_tree_figures(baseline_tree))
+        runs["this"].append(_tree_figures(this_tree))
+    name = _tree_name(baseline_tree)
+    measured = {
+        "epoch": "epoch",
+        "labels": "the epoch's label submissions alone",
+        "dawid-skene k=2": "dawid-skene on 10^6 labels, 2 classes",
+        "dawid-skene k=5": "dawid-skene on 10^6 labels, 5 classes",
+    }
+    for what, description in measured.items():
+        ours = min(r[what] for r in runs["this"])
+        theirs = min(r[what] for r in runs["baseline"])
+        ours_cpu = min(r[f"{what} cpu"] for r in runs["this"])
+        theirs_cpu = min(r[f"{what} cpu"] for r in runs["baseline"])
+        every = ", ".join(f"{r[what]:.2f}" for r in runs["this"])
+        every += " / " + ", ".join(f"{r[what]:.2f}" for r in runs["baseline"])
+        print(
+            f"{description}: this tree {ours:.2f}s, baseline ({name}) {theirs:.2f}s, ratio {ours / theirs:.3f}"
+            + (" (target <= 1.2)" if what == "epoch" else "")
+            + f"; CPU {ours_cpu:.2f}s / {theirs_cpu:.2f}s, ratio {ours_cpu / theirs_cpu:.3f}"
+            + f"; every run, this tree / baseline: {every}",
+            flush=True,
+        )
+    digests = sorted({r["report_sha256"] for r in runs["this"]})
+    print(f"side by side: this tree's epoch report, sha256 of its canonical JSON: {', '.join(digests)}", flush=True)
+
+
 def main() -> None:
     bench_metrics()
     bench_dawid_skene()
     bench_epoch()
+    baseline_tree = os.environ.get("MERIT_BASELINE_TREE")
+    if baseline_tree:
+        bench_side_by_side(Path(baseline_tree).resolve())
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--measure-tree"]:
+        print(json.dumps(_measure_tree()), flush=True)
+    else:
+        main()

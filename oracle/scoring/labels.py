@@ -20,6 +20,7 @@ nothing, an annotator cannot vouch for themselves, and a random labeller's expec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from statistics import NormalDist
@@ -295,6 +296,8 @@ PAIRS_PER_CHUNK = 4_000_000  # bounds memory when many annotators label the same
 DENSE_PAIR_TABLE = 16_000_000  # up to this many annotator pairs, count them in a dense table
 PAIR_ROWS_PER_STEP = 1 << 22  # pair rows x classes^2 held at once while computing expected shared errors
 MAX_MERGE_ROUNDS = 4  # detection, merging and aggregation repeat until nothing new is found
+BLOC_ITEM_SHARE = 0.5  # a bloc pair shares at least this share of the smaller one's items
+BLOC_OVER_CHANCE = 2.0  # ... and this many times the items two random draws of their sizes would share
 
 
 @dataclass(frozen=True)
@@ -353,6 +356,7 @@ def _shared_errors(
     sorted_labels: tuple[np.ndarray, np.ndarray, np.ndarray],
     model: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     gold: np.ndarray,
+    bloc_reference: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Per pair row: the observed shared error, and what independence predicts (mean, variance).
 
@@ -370,6 +374,9 @@ def _shared_errors(
     whose members look accurate everywhere but on gold. Each prediction comes with its variance
     under independence, for the tail bound (see _bennett_log_tail).
 
+    `bloc_reference`: (sorted row positions, their log evidence) for the rows whose reference leaves
+    out a whole bloc's labels rather than the pair's own (see find_dependent_annotators).
+
     Returns observed, then (mean, variance) unconditional, given the first, given the second."""
     items, who, labels = sorted_labels
     confusion, _, evidence, _ = model
@@ -384,6 +391,10 @@ def _shared_errors(
         item, a, b, label_a, label_b = items[f], who[f], who[g], labels[f], labels[g]
         log_q = evidence[item] - log_by_slot.take(a * n_classes + label_a, axis=0)
         log_q -= log_by_slot.take(b * n_classes + label_b, axis=0)
+        if bloc_reference is not None:
+            positions, log_evidence = bloc_reference
+            low, high = np.searchsorted(positions, (begin, begin + f.size))
+            log_q[positions[low:high] - begin] = log_evidence[low:high]
         log_q -= log_q.max(axis=1, keepdims=True)
         q = np.exp(log_q)
         q /= q.sum(axis=1, keepdims=True)
@@ -421,6 +432,82 @@ def _bennett_log_tail(observed: np.ndarray, expected: np.ndarray, variance: np.n
     return -variance * ((1.0 + excess) * np.log1p(excess) - excess)
 
 
+def _blocs(n_annotators: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of the pairs (a, b): each annotator's component, named by its lowest member."""
+    root = np.arange(n_annotators)
+    while True:
+        low = np.minimum(root[a], root[b])
+        joined = root.copy()
+        np.minimum.at(joined, a, low)
+        np.minimum.at(joined, b, low)
+        joined = joined[joined]
+        if np.array_equal(joined, root):
+            return root
+        root = joined
+
+
+def _bloc_references(
+    table: LabelTable,
+    model: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    sorted_labels: tuple[np.ndarray, np.ndarray, np.ndarray],
+    tested_pairs: np.ndarray,
+    tested_overlap: np.ndarray,
+) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None] | None:
+    """Blocs of three or more annotators who labelled mostly the same items, and for a pair inside
+    one the reference that leaves the whole bloc out (None when there is no such bloc).
+
+    To outvote others on an item a ring must label it, so a ring is a group of annotators labelling
+    the same items; with the pair's own two labels left out, the rest of the ring still makes the
+    reference and hides the ring's shared errors (except on gold). A bloc pair shares at least
+    BLOC_ITEM_SHARE of the smaller one's items and BLOC_OVER_CHANCE times what two random draws of
+    their sizes would share (so no crowd where everyone labels most items forms one); blocs are the
+    connected groups of such pairs. Which annotators form a bloc depends on who labelled what, never
+    on the labels, so it does not bias the test. On an item also labelled outside the bloc, a bloc
+    pair's reference is the item's posterior from the labels outside the bloc (the known answer on
+    a gold item); on an item the bloc alone labelled, the pair's own two labels are left out as for
+    any pair (the bloc has nobody there to outvote)."""
+    items, who, labels = sorted_labels
+    _, _, evidence, _ = model
+    n_annotators, (n_items, n_classes) = len(table.annotators), evidence.shape
+    counts = np.bincount(table.annotator_index, minlength=n_annotators)
+    a, b = tested_pairs // n_annotators, tested_pairs % n_annotators
+    chance = counts[a] * counts[b] / max(n_items, 1)
+    close = (tested_overlap >= BLOC_ITEM_SHARE * np.minimum(counts[a], counts[b])) & (
+        tested_overlap >= BLOC_OVER_CHANCE * chance
+    )
+    if not close.any():
+        return None
+    bloc = _blocs(n_annotators, a[close], b[close])
+    bloc_size = np.bincount(bloc, minlength=n_annotators)
+    in_bloc = bloc_size[bloc] >= 3
+    if not in_bloc.any():
+        return None
+    # each (bloc, item): the bloc's labels there, and their summed log-likelihood under each class
+    log_by_slot = np.log(model[0].transpose(0, 2, 1).reshape(-1, n_classes))
+    member = in_bloc[who]
+    key = bloc[who[member]] * n_items + items[member]
+    bloc_items, inverse = np.unique(key, return_inverse=True)
+    bloc_labels = np.bincount(inverse, minlength=bloc_items.size)
+    log_likelihood = log_by_slot[who[member] * n_classes + labels[member]]
+    bloc_log_likelihood = np.stack(
+        [np.bincount(inverse, weights=log_likelihood[:, c], minlength=bloc_items.size) for c in range(n_classes)],
+        axis=1,
+    )
+    labels_on_item = np.bincount(table.item_index, minlength=n_items)
+
+    def reference(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        x, y, item = who[first], who[second], items[first]
+        inside = np.flatnonzero((bloc[x] == bloc[y]) & in_bloc[x])
+        where = np.searchsorted(bloc_items, bloc[x[inside]] * n_items + item[inside])
+        outside = bloc_labels[where] < labels_on_item[item[inside]]
+        rows, where = inside[outside], where[outside]
+        if rows.size == 0:
+            return None
+        return rows, evidence[item[rows]] - bloc_log_likelihood[where]
+
+    return reference
+
+
 def find_dependent_annotators(
     table: LabelTable,
     posteriors: np.ndarray,
@@ -444,7 +531,9 @@ def find_dependent_annotators(
     labels, the truth then updated by that label; see _shared_errors). A few
     percent of noise added to a copy removes only a few percent of the shared errors. Dependent
     pairs join into groups; each group's earliest member by `order` (commit order; table order by
-    default) is its source, so whoever came first keeps the credit.
+    default) is its source, so whoever came first keeps the credit. A pair inside a bloc (three or
+    more annotators who labelled mostly the same items, see _bloc_references) is judged against the
+    labels outside the bloc where there are any, so the rest of a ring does not make its reference.
     """
     n_annotators = len(table.annotators)
     if table.n_labels == 0:
@@ -463,22 +552,53 @@ def find_dependent_annotators(
     if pairs_per_item.sum() == 0:
         return {}
     chunk_of_item = np.cumsum(pairs_per_item) // PAIRS_PER_CHUNK
-    parts = []
-    for chunk in np.unique(chunk_of_item[pairs_per_item > 0]):
-        chosen = (chunk_of_item == chunk) & (pairs_per_item > 0)
+    chunks = [(chunk_of_item == chunk) & (pairs_per_item > 0) for chunk in np.unique(chunk_of_item[pairs_per_item > 0])]
+
+    def pair_rows(chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         first, second = _pair_rows(sizes[chosen], starts[chosen])
-        observed, *predictions = _shared_errors(first, second, (items, who, labels), model, gold)
+        return first, second, who[first] * n_annotators + who[second]  # sorted within an item: first is lower
+
+    # Only pairs sharing `min_overlap` items are tested, and in a large epoch most pairs share a few
+    # items: count every pair's shared items first, then compute the shared-error statistics on the
+    # rows of the tested pairs alone (in the same order, so their sums are the same).
+    if n_annotators * n_annotators <= DENSE_PAIR_TABLE:
+        pair_overlap = np.zeros(n_annotators * n_annotators, dtype=np.int64)
+        for chosen in chunks:
+            pair_overlap += np.bincount(pair_rows(chosen)[2], minlength=n_annotators * n_annotators)
+        tested_table = pair_overlap >= thresholds.min_overlap
+        tested_pairs = np.flatnonzero(tested_table)
+        tested_overlap = pair_overlap[tested_pairs]
+
+        def is_tested(key: np.ndarray) -> np.ndarray:
+            return tested_table[key]
+
+    else:
+        counted = [np.unique(pair_rows(chosen)[2], return_counts=True) for chosen in chunks]
+        all_keys, inverse = np.unique(np.concatenate([k for k, _ in counted]), return_inverse=True)
+        totals = np.bincount(inverse, weights=np.concatenate([c for _, c in counted]))
+        tested_pairs = all_keys[totals >= thresholds.min_overlap]
+        tested_overlap = totals[totals >= thresholds.min_overlap]
+
+        def is_tested(key: np.ndarray) -> np.ndarray:
+            return np.isin(key, tested_pairs)
+
+    if tested_pairs.size == 0:
+        return {}
+    bloc_of_row = _bloc_references(table, model, (items, who, labels), tested_pairs, tested_overlap)
+    parts = []
+    for chosen in chunks:
+        first, second, key = pair_rows(chosen)
+        keep = is_tested(key)
+        if not keep.any():
+            continue
+        first, second, key = first[keep], second[keep], key[keep]
+        reference = None if bloc_of_row is None else bloc_of_row(first, second)
+        observed, *predictions = _shared_errors(first, second, (items, who, labels), model, gold, reference)
         on_gold = (gold[items[first]] >= 0).astype(np.float64)
         row_sums = (np.ones(first.size), on_gold, observed, *predictions, observed * on_gold)
         row_sums += tuple(p * on_gold for p in predictions)
-        key = who[first] * n_annotators + who[second]  # sorted within an item: the first is the lower index
-        if n_annotators * n_annotators <= DENSE_PAIR_TABLE:
-            size = n_annotators * n_annotators
-            keys = np.flatnonzero(np.bincount(key, minlength=size))
-            parts.append((keys, *(np.bincount(key, weights=w, minlength=size)[keys] for w in row_sums)))
-        else:
-            keys, inverse = np.unique(key, return_inverse=True)
-            parts.append((keys, *(np.bincount(inverse, weights=w) for w in row_sums)))
+        keys, inverse = np.unique(key, return_inverse=True)
+        parts.append((keys, *(np.bincount(inverse, weights=w) for w in row_sums)))
     keys, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
     sums = [np.bincount(inverse, weights=np.concatenate([p[k] for p in parts])) for k in range(1, len(parts[0]))]
     overlap, gold_overlap = sums[0], sums[1]
@@ -563,8 +683,9 @@ def score_labels(
 ) -> LabelScores:
     """Aggregate, find dependent annotators against the aggregate, merge each group into one source,
     and repeat until nothing new is found: a ring that outvotes honest annotators hides its shared
-    errors behind its own consensus (except on gold items), and once part of it is merged the rest
-    shows. Each source counts once in the aggregation and is paid once, at its earliest member.
+    errors behind its own consensus (except on gold items, and against the labels outside it when
+    it labels the same items, see _bloc_references), and once part of it is merged the rest shows.
+    Each source counts once in the aggregation and is paid once, at its earliest member.
     Dependence is always judged against Dawid-Skene's posteriors, whatever `method` aggregates."""
     source_of: dict[int, int] = {}
     current = table

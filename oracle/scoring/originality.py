@@ -46,6 +46,7 @@ from oracle.scoring.predictions import Predictions
 from oracle.scoring.rejections import RejectionReason
 
 SCREEN_SLACK_ITEMS = 32
+BIT_PLANE_CLASSES = 16  # label arrays of classes 0..15 are compared as packed bits, one plane per class
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,39 @@ def _comparable(predictions: Predictions) -> np.ndarray:
     return predictions.values
 
 
+def _popcount(bits: np.ndarray) -> int:
+    return int(np.bitwise_count(bits).sum(dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class _PackedLabels:
+    """Label predictions packed for the full shared-error comparison, one bit per item: where they
+    are right and wrong, and (classes 0..BIT_PLANE_CLASSES - 1) where each class is given, so that
+    comparing two arrays of 10^6 labels reads a few hundred kilobytes."""
+
+    values: np.ndarray
+    right: np.ndarray
+    wrong: np.ndarray
+    planes: tuple[np.ndarray, ...] | None  # planes[c]: the items labelled c (None: compare the values)
+
+    @classmethod
+    def of(cls, values: np.ndarray, truth: np.ndarray) -> _PackedLabels:
+        is_right = values == truth
+        planes = None
+        if values.size and int(values.min()) >= 0 and int(values.max()) < BIT_PLANE_CLASSES:
+            planes = tuple(np.packbits(values == c) for c in range(int(values.max()) + 1))
+        return cls(values, np.packbits(is_right), np.packbits(~is_right), planes)
+
+    def same(self, other: _PackedLabels) -> np.ndarray:
+        """Packed: the items where the two arrays give the same label."""
+        if self.planes is None or other.planes is None:
+            return np.packbits(self.values == other.values)
+        same = np.zeros_like(self.right)
+        for mine, theirs in zip(self.planes, other.planes):
+            same |= mine & theirs
+        return same
+
+
 def _closeness(kind: PredictionKind, new: np.ndarray, old: np.ndarray) -> float:
     """Agreement (labels) or distance (probabilities, values) between two aligned arrays."""
     if kind is PredictionKind.LABELS:
@@ -84,7 +118,8 @@ class _Entry:
     values: np.ndarray
     sample: np.ndarray
     scale: float  # for values: the tolerance's unit
-    wrong: np.ndarray | None = None  # labels with answers: positions of the entry's errors
+    packed: _PackedLabels | None = None  # labels with answers (judged on shared errors)
+    errors: int = 0  # labels with answers: how many errors
     error_rate: float = 0.0
 
 
@@ -106,6 +141,7 @@ class OriginalityIndex:
     _hashes: dict[str, str] = field(default_factory=dict, init=False)
     _entries: list[_Entry] = field(default_factory=list, init=False)
     _sample: np.ndarray = field(init=False)
+    _last_packed: tuple[Predictions, _PackedLabels] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         rng = np.random.Generator(np.random.PCG64(self.seed))
@@ -143,29 +179,41 @@ class OriginalityIndex:
         repeated = int(np.count_nonzero(wrong & (sample == entry.sample)))
         return repeated >= (self.thresholds.shared_errors - 0.2) * errors - 4
 
-    def _shared_error_copy(self, entry: _Entry, values: np.ndarray) -> tuple[bool, str]:
-        assert entry.wrong is not None and self.truth is not None
-        if entry.wrong.size == 0:
-            agreement = float(np.count_nonzero(values == entry.values) / values.shape[0])
+    def _packed(self, predictions: Predictions) -> _PackedLabels:
+        """Label predictions packed against the answers (find_copy then add pack the same ones once)."""
+        assert self.truth is not None
+        if self._last_packed is not None and self._last_packed[0] is predictions:
+            return self._last_packed[1]
+        packed = _PackedLabels.of(_comparable(predictions), self.truth)
+        self._last_packed = (predictions, packed)
+        return packed
+
+    def _shared_error_copy(self, entry: _Entry, new: _PackedLabels) -> tuple[bool, str]:
+        assert entry.packed is not None
+        n_items = new.values.shape[0]
+        same = new.same(entry.packed)
+        agreeing = _popcount(same)
+        if entry.errors == 0:
+            agreement = float(agreeing / n_items)
             return agreement >= self.thresholds.label_agreement, f"agreement {agreement:.6f} with {entry.key}"
-        repeats = int(np.count_nonzero(values[entry.wrong] == entry.values[entry.wrong]))
-        repeated = repeats / entry.wrong.size
-        differ = values != entry.values
-        disagreements = int(np.count_nonzero(differ))
-        fixes = int(np.count_nonzero(differ & (values == self.truth)))
+        repeats = _popcount(same & entry.packed.wrong)
+        repeated = repeats / entry.errors
+        disagreements = n_items - agreeing
+        # a fix: the new label differs from the earlier one and is right, i.e. an earlier error made right
+        fixes = _popcount(new.right & entry.packed.wrong)
         noise = _noise_fixes(disagreements, entry.error_rate, 3.0) + 1  # one lucky fix is still noise
         detail = (
             f"repeats {repeated:.4f} of {entry.key}'s errors; fixes {fixes} of {disagreements} disagreements "
             f"(truth-blind noise: up to {noise:.1f})"
         )
         share = self.thresholds.shared_errors
-        enough = repeats >= share * entry.wrong.size - 3 * np.sqrt(entry.wrong.size * share * (1 - share))
-        close = disagreements <= (1 - share) * values.shape[0]
+        enough = repeats >= share * entry.errors - 3 * np.sqrt(entry.errors * share * (1 - share))
+        close = disagreements <= (1 - share) * n_items
         return bool(enough and close and fixes <= noise), detail
 
     def _passes_screen(self, entry: _Entry, sample: np.ndarray) -> bool:
         slack = SCREEN_SLACK_ITEMS / sample.shape[0]
-        if entry.wrong is not None:
+        if entry.packed is not None:
             return self._shared_error_screen(entry, sample)
         if entry.kind is PredictionKind.LABELS:
             disagreement = np.count_nonzero(sample != entry.sample) / sample.shape[0]
@@ -188,8 +236,8 @@ class OriginalityIndex:
                 continue
             if not self._passes_screen(entry, sample):
                 continue
-            if entry.wrong is not None:
-                is_copy, detail = self._shared_error_copy(entry, values)
+            if entry.packed is not None:
+                is_copy, detail = self._shared_error_copy(entry, self._packed(predictions))
                 if is_copy:
                     return CopyFinding(RejectionReason.NEAR_COPY, entry.key, detail)
                 continue
@@ -209,6 +257,7 @@ class OriginalityIndex:
             scale = spread if spread > 0 else 1.0
         entry = _Entry(key, predictions.kind, values, values[self._sample], scale)
         if predictions.kind is PredictionKind.LABELS and self.truth is not None:
-            entry.wrong = np.flatnonzero(values != self.truth)
-            entry.error_rate = entry.wrong.size / values.shape[0]
+            entry.packed = self._packed(predictions)
+            entry.errors = _popcount(entry.packed.wrong)
+            entry.error_rate = entry.errors / values.shape[0]
         self._entries.append(entry)
