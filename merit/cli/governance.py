@@ -82,11 +82,11 @@ def delegate(
     """Delegate your votes (to yourself to vote with them)."""
     from merit.cli.accounts import signer
 
-    w3, contracts = _contracts()
+    if to != "self" and not is_address(to):  # bad input before the chain is asked anything
+        raise CommandError(f"not an address: {to!r}", EXIT_BAD_INPUT)
     me = signer(account)
     target = me.address if to == "self" else to
-    if not is_address(target):
-        raise CommandError(f"not an address: {to!r}", EXIT_BAD_INPUT)
+    w3, contracts = _contracts()
     from dao.chain import send_transaction
 
     receipt = send_transaction(w3, me, contracts.token.functions.delegate(to_checksum_address(target)))
@@ -212,8 +212,9 @@ def vote(
         choice = VoteType[support.upper()]
     except KeyError:
         raise CommandError(f"support must be for, against or abstain, not {support!r}", EXIT_BAD_INPUT) from None
-    w3, contracts = _contracts()
     pid = _parse_id(proposal_id)
+    _keystore_of(account)
+    w3, contracts = _contracts()
     receipt = _send(w3, account, contracts.governor.functions.castVote(pid, int(choice)))
     event = contracts.governor.events.VoteCast().process_receipt(receipt)[0]["args"]
     result = {"proposal": str(pid), "support": choice.name.lower(), "weight": event["weight"]}
@@ -237,8 +238,10 @@ def execute(
 
 
 def _lifecycle(step: str, proposal_id: str, account: str, as_json: bool) -> None:
+    pid = _parse_id(proposal_id)
+    _keystore_of(account)
     w3, contracts = _contracts()
-    proposal = find_proposal(contracts, _parse_id(proposal_id))
+    proposal = find_proposal(contracts, pid)
     receipt = _send(w3, account, getattr(contracts.governor.functions, step)(*proposal.lifecycle_args()))
     state = ProposalState(contracts.governor.functions.state(proposal.proposal_id).call())
     result = {
@@ -247,6 +250,13 @@ def _lifecycle(step: str, proposal_id: str, account: str, as_json: bool) -> None
         "tx": receipt["transactionHash"].hex(),
     }
     print_json(result) if as_json else console.print(f"{step}d: proposal is now {result['state']}")
+
+
+def _keystore_of(account: str) -> None:
+    """Exit 3 for an account no keystore holds, before the chain is asked anything."""
+    from dao import keystore
+
+    keystore.find(settings().keystore_dir, account)
 
 
 def _parse_id(text: str) -> int:
