@@ -92,7 +92,7 @@ def test_stat_pin_unpin(sample: Path, store_dir: Path) -> None:
 
 def test_a_bad_cid_is_one_line_on_stderr(store_dir: Path, tmp_path: Path) -> None:
     code, out, err = merit("get", "not-a-cid", "-o", str(tmp_path / "x"), "--store", str(store_dir))
-    assert code == 1
+    assert code == 2
     assert out == ""
     assert err.startswith("error: not a CID: 'not-a-cid'")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -101,14 +101,14 @@ def test_a_bad_cid_is_one_line_on_stderr(store_dir: Path, tmp_path: Path) -> Non
 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     code, _, err = merit("add", str(tmp_path / "absent.csv"), "--store", str(tmp_path / "store"))
-    assert code == 1
+    assert code == 3
     assert err.strip() == f"error: no such file: {tmp_path / 'absent.csv'}"
 
 
 def test_an_absent_artifact_leaves_no_output_file(store_dir: Path, tmp_path: Path) -> None:
     absent = "bafkreigks6arfsq3xxfpvqrrwonchxcnu6do76auprhhfomao6c273sixq"
     code, _, err = merit("get", absent, "-o", str(tmp_path / "out"), "--store", str(store_dir))
-    assert code == 1 and f"{absent} is not in the store" in err
+    assert code == 3 and f"{absent} is not in the store" in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["store"]
 
 
