@@ -63,7 +63,7 @@ def _store(store_path: Path | None, kubo_url: str | None) -> Iterator[ArtifactSt
             settings = settings.model_copy(update={"backend": "embedded", "path": store_path})
         store = open_artifact_store(settings)
     except (ValueError, OSError) as exc:
-        _fail(f"cannot open the artifact store: {exc}")
+        _fail(f"cannot open the artifact store: {exc}", 2)
     try:
         yield store
     finally:

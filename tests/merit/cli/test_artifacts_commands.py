@@ -130,7 +130,7 @@ def test_a_truncated_car_is_refused_and_stores_nothing(sample: Path, tmp_path: P
     merit("export", cid, "-o", str(car), "--store", str(first))
     car.write_bytes(car.read_bytes()[:-1000])
     code, _, err = merit("import", str(car), "--store", str(second))
-    assert code == 1 and "CAR is truncated" in err
+    assert code == 2 and "CAR is truncated" in err
     assert [path for path in (second / "blocks").rglob("*") if path.is_file()] == []
 
 
@@ -168,11 +168,11 @@ def test_an_unreachable_node_is_one_line(sample: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         unused_port = probe.getsockname()[1]
     code, _, err = merit("add", str(sample), "--kubo", f"http://127.0.0.1:{unused_port}")
-    assert code == 1
+    assert code == 4
     assert err.strip() == f"error: the IPFS node at http://127.0.0.1:{unused_port} cannot be reached (ConnectionError)"
 
 
 def test_a_bad_node_address_is_one_line(sample: Path) -> None:
     code, _, err = merit("add", str(sample), "--kubo", "ftp://example:21")
-    assert code == 1
+    assert code == 2
     assert err.startswith("error: cannot open the artifact store: a Kubo RPC address is http(s)://HOST:PORT")

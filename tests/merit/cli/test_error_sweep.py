@@ -31,7 +31,7 @@ NO_NETWORK = {
     "artifacts cid": "hashes a file, stores nothing",
     "artifacts gc": "the embedded store only (an IPFS node runs its own gc)",
     "demo": "starts its own anvil and API on free ports (tests/merit/demo)",
-    "api serve": "serves until stopped; its start-up refusals are below",
+    "api serve": "serves until stopped; its start-up refusal is in test_a_missing_deployment_manifest_is_not_found",
 }
 
 
@@ -255,5 +255,5 @@ def test_a_journal_of_another_schema_is_one_line_naming_it(world):
 def test_a_missing_deployment_manifest_is_not_found(world, monkeypatch):
     monkeypatch.setenv("MERIT_DEPLOYMENT", str(world["dir"] / "absent.json"))
     monkeypatch.setenv("MERIT_API_DEPLOYMENT", str(world["dir"] / "absent.json"))
-    for path in ("status", "proposals", "project list", "index run --once"):
+    for path in ("status", "proposals", "project list", "index run --once", "api serve --index"):
         check(run(world, path, []), 3)
