@@ -37,6 +37,10 @@ class RpcUnavailableError(ConnectionError):
     """The node kept failing for longer than the retry window."""
 
 
+class TransactionFailedError(RuntimeError):
+    """A sent transaction was mined and failed (status 0); the message says why when the chain can."""
+
+
 def _retryable_response(response: RPCResponse) -> bool:
     error = response.get("error") if isinstance(response, dict) else None
     if not error:
@@ -162,7 +166,7 @@ def load_contracts(w3: Web3, deployment: Deployment | Path | str) -> OpenMeritCo
         address = cast(ChecksumAddress, record.address)  # the manifest's addresses are checksummed on load
         return w3.eth.contract(address=address, abi=abi(record.artifact))
 
-    return OpenMeritContracts(
+    bound = OpenMeritContracts(
         deployment=deployment,
         token=bind("token"),
         governor=bind("governor"),
@@ -170,6 +174,13 @@ def load_contracts(w3: Web3, deployment: Deployment | Path | str) -> OpenMeritCo
         registry=bind("registry"),
         distributor=bind("distributor"),
     )
+    _last_bound[0] = bound
+    return bound
+
+
+# The deployment load_contracts bound last, so that explain_revert can read the times a revert
+# sentence gives (voting opens, a timelock delay ends) without every caller passing it.
+_last_bound: list[OpenMeritContracts | None] = [None]
 
 
 def read_struct(call: ContractFunction) -> dict[str, Any]:
@@ -215,6 +226,20 @@ def _abi_type(item: dict) -> str:
     return item["type"]
 
 
+def decode_custom_error(data: bytes | str) -> tuple[str, dict[str, Any]] | None:
+    """A custom error's name and arguments by name, from the contracts' ABIs; None for data no
+    ABI knows."""
+    from eth_abi import decode
+    from eth_utils import to_bytes
+
+    raw = to_bytes(hexstr=data) if isinstance(data, str) else bytes(data)
+    entry = _error_selectors().get(raw[:4])
+    if entry is None:
+        return None
+    values = decode([_abi_type(i) for i in entry["inputs"]], raw[4:])
+    return entry["name"], {item["name"] or f"_{n}": v for n, (item, v) in enumerate(zip(entry["inputs"], values))}
+
+
 def decode_error(data: bytes | str) -> str:
     """A custom error's revert data as ``Name(arg=value, ...)``, from the contracts' ABIs."""
     from eth_abi import decode
@@ -244,6 +269,31 @@ def decode_revert(exc: Exception) -> str:
     return getattr(exc, "message", None) or str(exc)
 
 
+def explain_revert(exc: Exception, contracts: OpenMeritContracts | None = None) -> tuple[str, int]:
+    """A revert as a sentence that says what to do (dao.reverts) and its exit code (1, or 3 for
+    something named that does not exist). Times are read from `contracts`' chain, by default the
+    deployment this process bound last (load_contracts)."""
+    from dao.reverts import EXIT_FAILED, Chain, explain
+
+    data = getattr(exc, "data", None)
+    decoded = None
+    if isinstance(data, (bytes, str)) and len(data) >= 10:
+        try:
+            decoded = decode_custom_error(data)
+        except Exception:  # data that is not a well-formed error: say what the node said
+            decoded = None
+    if decoded is None:
+        return decode_revert(exc), EXIT_FAILED
+    contracts = contracts or _last_bound[0]
+    now = None
+    if contracts is not None:
+        try:
+            now = int(contracts.token.w3.eth.get_block("latest")["timestamp"])
+        except Exception:  # the node went away: the sentence gives dates without "in N s"
+            now = None
+    return explain(*decoded, Chain(now=now, contracts=contracts))
+
+
 def send_transaction(w3: Web3, account, call, *, value: int = 0, timeout: float = 120.0):
     """Simulates `call` (a bound contract function) from `account` with eth_call, then signs,
     sends and waits for the receipt. A call that would revert raises before anything is sent, and
@@ -269,6 +319,6 @@ def send_transaction(w3: Web3, account, call, *, value: int = 0, timeout: float 
         try:  # the same call on the state it met (the block before), for the revert's reason
             call.call({**params, "gas": receipt["gasUsed"] + 100_000}, block_identifier=receipt["blockNumber"] - 1)
         except Exception as error:  # any revert is the reason we are looking for
-            why = f": {decode_revert(error)}"
-        raise RuntimeError(f"{call.fn_name} transaction {tx_hash.hex()} failed on chain (status 0){why}")
+            why = f": {explain_revert(error)[0]}"
+        raise TransactionFailedError(f"{call.fn_name} transaction {tx_hash.hex()} failed on chain (status 0){why}")
     return receipt

@@ -187,13 +187,68 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+class JournalError(RuntimeError):
+    """The journal cannot be used: not a database, or a database of another schema (a person must
+    point database_url elsewhere or move the file). The message names the file."""
+
+
+class JournalUnavailableError(JournalError):
+    """The journal's database server does not answer."""
+
+
+def journal_name(url: str) -> str:
+    """The journal's file for SQLite, its URL without the password otherwise."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # not a URL at all: name it as given
+        return url
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
+
+
 class Journal:
     """Short transactions over the journal tables; every method commits before it returns."""
 
     def __init__(self, url: str) -> None:
-        self.engine = _engine(url)
-        Base.metadata.create_all(self.engine)
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
+
+        name = journal_name(url)
+        try:
+            self.engine = _engine(url)
+            Base.metadata.create_all(self.engine)
+            found = inspect(self.engine)
+            for table in Base.metadata.sorted_tables:
+                have = {column["name"] for column in found.get_columns(table.name)}
+                missing = sorted(set(table.columns.keys()) - have)
+                if missing:
+                    raise JournalError(
+                        f"the oracle journal {name} has a table {table.name} of another schema "
+                        f"(no column {', '.join(missing)}): move it away or set database_url to a new file"
+                    )
+        except ArgumentError as error:
+            raise JournalError(f"database_url {url!r} is not a database URL: {error}") from None
+        except OperationalError as error:
+            if self._sqlite(url):
+                raise JournalError(f"the oracle journal {name} cannot be opened: {error.orig}") from None
+            raise JournalUnavailableError(f"cannot reach the oracle journal at {name}: {error.orig}") from None
+        except DatabaseError as error:  # SQLite: "file is not a database"
+            raise JournalError(
+                f"the oracle journal {name} is not a database the oracle can read ({error.orig}): "
+                "move it away or set database_url to a new file"
+            ) from None
+        except SQLAlchemyError as error:
+            raise JournalError(f"the oracle journal {name} cannot be used: {error}") from None
+        except OSError as error:  # the SQLite file's folder cannot be made
+            raise JournalError(f"the oracle journal {name} cannot be created: {error.strerror}") from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @staticmethod
+    def _sqlite(url: str) -> bool:
+        return url.startswith("sqlite")
 
     def close(self) -> None:
         self.engine.dispose()

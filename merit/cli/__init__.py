@@ -93,4 +93,17 @@ app.add_typer(chain.app, name="chain")
 
 
 def main() -> None:
-    app()
+    """The `merit` entry point: a failure no command expected is one line too (exit 1); MERIT_DEBUG=1
+    shows its traceback."""
+    import os
+    import sys
+
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: still one line, never a traceback a user must read
+        if os.environ.get("MERIT_DEBUG"):
+            raise
+        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc} (MERIT_DEBUG=1 shows where)\n")
+        raise SystemExit(1) from None

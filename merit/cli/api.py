@@ -31,7 +31,7 @@ def serve(
     except ValidationError as exc:
         first = exc.errors()[0]
         _errors.print(f"error: setting {'.'.join(str(p) for p in first['loc'])}: {first['msg']}", markup=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
     if index is not None:
         settings = settings.model_copy(update={"run_indexer": index})
     if settings.run_indexer:
@@ -39,7 +39,7 @@ def serve(
 
         try:
             load_deployment(settings.deployment)
-        except (FileNotFoundError, ValueError) as exc:
+        except (FileNotFoundError, ValueError) as exc:  # exit 3 for a missing manifest, 2 for a bad one
             _errors.print(f"error: the indexer cannot start: {exc}", markup=False)
-            raise typer.Exit(1) from None
+            raise typer.Exit(3 if isinstance(exc, FileNotFoundError) else 2) from None
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)

@@ -27,7 +27,14 @@ from rich.console import Console
 
 from dao.artifacts.config import ArtifactStoreSettings, open_artifact_store
 from dao.artifacts.embedded import EmbeddedStore
-from dao.artifacts.errors import ArtifactError
+from dao.artifacts.errors import (
+    ArtifactError,
+    ArtifactNotFoundError,
+    InvalidCarError,
+    InvalidCidError,
+    StoreUnavailableError,
+    UnsupportedCidError,
+)
 from dao.artifacts.store import ArtifactStore, compute_artifact_cid
 
 app = typer.Typer(
@@ -54,9 +61,9 @@ ApiOption = typer.Option(
 FetchOption = typer.Option(True, "--fetch/--no-fetch", help="Fetch a missing artifact through the API.")
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, code: int = 1) -> NoReturn:
     _errors.print(f"error: {message}", markup=False)
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 @contextmanager
@@ -71,7 +78,7 @@ def _store(store_path: Path | None, kubo_url: str | None, api_url: str | None = 
             settings = settings.model_copy(update={"backend": "embedded", "path": store_path})
         store = open_artifact_store(settings)
     except (ValueError, OSError) as exc:
-        _fail(f"cannot open the artifact store: {exc}")
+        _fail(f"cannot open the artifact store: {exc}", 2)
     if api_url and settings.backend == "embedded":
         from merit.fetch import FetchThroughStore
 
@@ -91,17 +98,24 @@ def _fetched_from(store: ArtifactStore) -> str | None:
 
 @contextmanager
 def _reported() -> Iterator[None]:
-    """Expected failures as one line on stderr and exit code 1, never a traceback."""
+    """Expected failures as one line on stderr with the README's exit code, never a traceback: a
+    store that does not answer 4, an artifact or file that does not exist 3, an unusable file 2."""
     try:
         yield
+    except StoreUnavailableError as exc:
+        _fail(str(exc), 4)
+    except ArtifactNotFoundError as exc:
+        _fail(str(exc), 3)
+    except (InvalidCidError, UnsupportedCidError, InvalidCarError) as exc:
+        _fail(str(exc), 2)
     except ArtifactError as exc:
         _fail(str(exc))
     except FileNotFoundError as exc:
-        _fail(f"no such file: {exc.filename}")
+        _fail(f"no such file: {exc.filename}", 3)
     except IsADirectoryError as exc:
-        _fail(f"is a folder, not a file: {exc.filename}")
+        _fail(f"is a folder, not a file: {exc.filename}", 2)
     except PermissionError as exc:
-        _fail(f"permission denied: {exc.filename}")
+        _fail(f"permission denied: {exc.filename}", 2)
     except OSError as exc:
         _fail(str(exc))
 

@@ -82,14 +82,20 @@ class CommandError(Exception):
 def _classify(exc: BaseException) -> tuple[str, int] | None:
     """One line and an exit code for the failures a user can meet; None for real bugs."""
     import requests
-    from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+    from web3.exceptions import (
+        BadFunctionCallOutput,
+        ContractCustomError,
+        ContractLogicError,
+        TimeExhausted,
+        Web3RPCError,
+    )
 
     from dao.artifacts.errors import (
         ArtifactError,
         ArtifactNotFoundError,
         StoreUnavailableError,
     )
-    from dao.chain import ChainMismatchError, decode_revert
+    from dao.chain import ChainMismatchError, TransactionFailedError, explain_revert
     from dao.deployments import DeployConfigError
     from dao.gas import InsufficientGasError, NotLocalChainError
 
@@ -106,9 +112,17 @@ def _classify(exc: BaseException) -> tuple[str, int] | None:
             EXIT_FAILED,
         )
     if isinstance(exc, (ContractCustomError, ContractLogicError)):
-        return f"the transaction would revert: {decode_revert(exc)}", EXIT_FAILED
+        return explain_revert(exc)
+    if isinstance(exc, TransactionFailedError):
+        return str(exc), EXIT_FAILED
     if isinstance(exc, (requests.ConnectionError, requests.Timeout, TimeExhausted, ConnectionError)):
-        return f"cannot reach the node or service: {exc}", EXIT_UNREACHABLE
+        return unreachable_message(exc), EXIT_UNREACHABLE
+    if isinstance(exc, BadFunctionCallOutput):
+        return (
+            "the deployment's contracts answer nothing on this chain: is MERIT_DEPLOYMENT the manifest "
+            f"of the chain at {settings().rpc_url}?",
+            EXIT_BAD_INPUT,
+        )
     if isinstance(exc, StoreUnavailableError):
         return str(exc), EXIT_UNREACHABLE
     if isinstance(exc, ArtifactNotFoundError):
@@ -123,7 +137,22 @@ def _classify(exc: BaseException) -> tuple[str, int] | None:
         return str(exc), EXIT_NOT_FOUND
     if isinstance(exc, (ValueError, KeyError)):
         return str(exc).strip("'\""), EXIT_BAD_INPUT
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {exc.filename or exc}", EXIT_BAD_INPUT
     return None
+
+
+def unreachable_message(exc: BaseException) -> str:
+    """``cannot reach URL (connection refused)``: the node, API or store that did not answer, in one
+    line without the connection pool's story."""
+    import requests
+
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None) or getattr(exc, "endpoint_uri", None)
+    if url is None:
+        return f"cannot reach the node or service: {exc}"
+    why = "timed out" if isinstance(exc, requests.Timeout) else "connection refused or no answer"
+    return f"cannot reach {url} ({why})"
 
 
 def account_name(address: str) -> str | None:
@@ -163,10 +192,19 @@ def handle_errors(command: F) -> F:
         except Exception as exc:
             classified = _classify(exc)
             if classified is None:
-                raise
+                unexpected(exc)
             fail(*classified)
 
     return wrapper  # type: ignore[return-value]
+
+
+def unexpected(exc: BaseException) -> NoReturn:
+    """A failure no rule knows: one line naming it (exit 1), the traceback only with MERIT_DEBUG=1."""
+    import os
+
+    if os.environ.get("MERIT_DEBUG"):
+        raise exc
+    fail(f"unexpected {type(exc).__name__}: {exc} (MERIT_DEBUG=1 shows where)", EXIT_FAILED)
 
 
 def print_json(data: Any) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from dao.networks import TESTNETS, ensure_brownie_network
-from merit.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, CommandError, handle_errors
+from merit.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_UNREACHABLE, CommandError, handle_errors
 from merit.cli.demo import project_root
 
 
@@ -38,6 +38,7 @@ def deploy(
         net = TESTNETS[network]
         if not os.environ.get(net.rpc_env):
             raise CommandError(f"set {net.rpc_env} to the {network} RPC URL", EXIT_BAD_INPUT)
+        _check_reachable(os.environ[net.rpc_env], net.rpc_env)
         ensure_brownie_network(net, str(Path(sys.executable).parent / "brownie"))
     flags = [str(config_path)] + (["overwrite"] if overwrite else []) + (["dry-run"] if dry_run else [])
     command = [
@@ -49,8 +50,52 @@ def deploy(
         "--network",
         network,
     ]
-    finished = subprocess.run(command, cwd=root, env=toolchain_env(root))
-    if finished.returncode != 0:
+    returncode, reason = _run_brownie(command, root)
+    if returncode != 0:
+        unreachable = any(word in (reason or "") for word in UNREACHABLE_WORDS)
         raise CommandError(
-            f"deployment on {network} stopped (exit {finished.returncode}); run again to resume", EXIT_FAILED
+            f"deployment on {network} stopped: {reason or f'brownie exited {returncode}'}; run again to resume",
+            EXIT_UNREACHABLE if unreachable else EXIT_FAILED,
         )
+
+
+# What the last line of a Brownie traceback says when the node went away mid-deployment.
+UNREACHABLE_WORDS = ("ConnectionError", "MaxRetryError", "Connection refused", "ReadTimeout", "RPCRequestError")
+
+
+def _check_reachable(rpc_url: str, variable: str) -> None:
+    """Exit 4 in one line, before Brownie starts, when the network's node does not answer."""
+    import requests
+
+    try:
+        requests.post(
+            rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=10
+        ).raise_for_status()
+    except requests.RequestException as error:
+        why = "timed out" if isinstance(error, requests.Timeout) else type(error).__name__
+        raise CommandError(f"cannot reach the node at {variable} ({why})", EXIT_UNREACHABLE) from None
+
+
+def _run_brownie(command: list[str], root: Path) -> tuple[int, str | None]:
+    """Runs Brownie with its output passed through, except a traceback: that is held back (shown
+    with MERIT_DEBUG=1) and its last line, the error itself, returned as the reason."""
+    debug = bool(os.environ.get("MERIT_DEBUG"))
+    reason: str | None = None
+    in_traceback = False
+    process = subprocess.Popen(
+        command, cwd=root, env=toolchain_env(root), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("Traceback") or line.lstrip().startswith('File "'):
+            in_traceback = True
+        if in_traceback:
+            if line.strip() and not line.startswith((" ", "Traceback")):
+                reason = line.strip()
+                in_traceback = False
+            if debug:
+                sys.stdout.write(line)
+            continue
+        sys.stdout.write(line)
+        sys.stdout.flush()
+    return process.wait(), reason

@@ -63,9 +63,9 @@ def find_proposal(contracts, proposal_id: int | str) -> Proposal:
     return resolve_proposal(proposal_records(contracts), str(proposal_id)).proposal
 
 
-def resolve_proposal(records: list[ProposalRecord], text: str) -> ProposalRecord:
-    """One proposal from a full id or a unique prefix of its decimal or 0x-hex id. Refused with
-    exit 2 when the text is no id, exit 3 when no proposal, or more than one, starts with it."""
+def proposal_digits(text: str) -> tuple[bool, str]:
+    """(hexadecimal, digits) of a proposal id or prefix; exit 2 when the text is no id (checked
+    before the chain is asked anything)."""
     given = text.strip()
     hexadecimal = given.lower().startswith("0x")
     digits = given[2:].lower() if hexadecimal else given
@@ -74,6 +74,14 @@ def resolve_proposal(records: list[ProposalRecord], text: str) -> ProposalRecord
         raise CommandError(
             f"not a proposal id: {text!r} (give its decimal digits, or 0x and hex digits)", EXIT_BAD_INPUT
         )
+    return hexadecimal, digits
+
+
+def resolve_proposal(records: list[ProposalRecord], text: str) -> ProposalRecord:
+    """One proposal from a full id or a unique prefix of its decimal or 0x-hex id. Refused with
+    exit 2 when the text is no id, exit 3 when no proposal, or more than one, starts with it."""
+    given = text.strip()
+    hexadecimal, digits = proposal_digits(text)
 
     def spelled(pid: int) -> str:
         return f"{pid:x}" if hexadecimal else str(pid)
@@ -115,11 +123,11 @@ def delegate(
     """Delegate your votes (to yourself to vote with them)."""
     from merit.cli.accounts import signer
 
-    w3, contracts = _contracts()
+    if to != "self" and not is_address(to):  # bad input before the chain is asked anything
+        raise CommandError(f"not an address: {to!r}", EXIT_BAD_INPUT)
     me = signer(account)
     target = me.address if to == "self" else to
-    if not is_address(target):
-        raise CommandError(f"not an address: {to!r}", EXIT_BAD_INPUT)
+    w3, contracts = _contracts()
     from dao.chain import send_transaction
 
     receipt = send_transaction(w3, me, contracts.token.functions.delegate(to_checksum_address(target)))
@@ -294,6 +302,8 @@ def vote(
         choice = VoteType[support.upper()]
     except KeyError:
         raise CommandError(f"support must be for, against or abstain, not {support!r}", EXIT_BAD_INPUT) from None
+    proposal_digits(proposal_id)
+    _keystore_of(account)
     w3, contracts = _contracts()
     pid = find_proposal(contracts, proposal_id).proposal_id
     receipt = _send(w3, account, contracts.governor.functions.castVote(pid, int(choice)))
@@ -323,6 +333,8 @@ def execute(
 
 
 def _lifecycle(step: str, proposal_id: str, account: str, as_json: bool) -> None:
+    proposal_digits(proposal_id)
+    _keystore_of(account)
     w3, contracts = _contracts()
     proposal = find_proposal(contracts, proposal_id)
     receipt = _send(w3, account, getattr(contracts.governor.functions, step)(*proposal.lifecycle_args()))
@@ -333,3 +345,10 @@ def _lifecycle(step: str, proposal_id: str, account: str, as_json: bool) -> None
         "tx": receipt["transactionHash"].hex(),
     }
     print_json(result) if as_json else console.print(f"{step}d: proposal is now {result['state']}")
+
+
+def _keystore_of(account: str) -> None:
+    """Exit 3 for an account no keystore holds, before the chain is asked anything."""
+    from dao import keystore
+
+    keystore.find(settings().keystore_dir, account)

@@ -18,9 +18,10 @@ _out = Console(highlight=False)
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, code: int = 1) -> NoReturn:
+    """One line and the README's exit code: 2 a bad setting, 3 a missing manifest, 4 unreachable."""
     _errors.print(f"error: {message}", markup=False)
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 @app.command("run")
@@ -30,6 +31,7 @@ def run(
 ) -> None:
     """Backfill, then follow the head until interrupted (reads the same MERIT_API_* settings as the API)."""
     from requests.exceptions import RequestException
+    from sqlalchemy.exc import SQLAlchemyError
 
     from api.db import make_engine, session_factory, upgrade_schema
     from api.indexer import Indexer, RpcError
@@ -43,7 +45,7 @@ def run(
         settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        _fail(f"setting {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        _fail(f"setting {'.'.join(str(p) for p in first['loc'])}: {first['msg']}", 2)
     configure_logging("api", "dao", json_lines=settings.log_json)
     try:
         deployment = load_deployment(settings.deployment)
@@ -56,10 +58,14 @@ def run(
             )
         engine = make_engine(settings.database_url)
         upgrade_schema(engine)
-    except (FileNotFoundError, ValueError, ChainMismatchError) as exc:
-        _fail(str(exc))
+    except FileNotFoundError as exc:
+        _fail(str(exc), 3)
+    except (ValueError, ChainMismatchError) as exc:
+        _fail(str(exc), 2)
     except (RequestException, OSError) as exc:
-        _fail(f"cannot reach the node at {settings.rpc_url}: {exc}")
+        _fail(f"cannot reach the node at {settings.rpc_url} ({type(exc).__name__})", 4)
+    except SQLAlchemyError as exc:
+        _fail(f"cannot open the database {_database(settings.database_url)}: {getattr(exc, 'orig', exc)}", 4)
     indexer = Indexer(
         w3,
         deployment,
@@ -71,8 +77,10 @@ def run(
     if once:
         try:
             ranges = indexer.run_once()
-        except (RpcError, RequestException, OSError) as exc:
+        except RpcError as exc:
             _fail(f"indexing stopped: {exc}")
+        except (RequestException, OSError) as exc:
+            _fail(f"indexing stopped: the node at {settings.rpc_url} does not answer ({type(exc).__name__})", 4)
         summary = {
             "ranges": ranges,
             "events": indexer.stats.events,
@@ -93,3 +101,12 @@ def run(
         indexer.follow(stop, poll_seconds=settings.index_poll_seconds)
     except KeyboardInterrupt:
         stop.set()
+
+
+def _database(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL: name it as given
+        return url

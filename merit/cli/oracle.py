@@ -50,7 +50,7 @@ def _settings(config: Path | None, **overrides: Any) -> Any:
     try:
         return load_settings(config, **overrides)
     except SettingsError as error:
-        _fail(f"settings: {error}")
+        _fail(f"settings: {error}", 2)
 
 
 def _from(config: Path | None) -> str:
@@ -91,22 +91,50 @@ def _progress_bars() -> Iterator[Any]:
         yield update
 
 
+def _fail_on(error: BaseException) -> NoReturn:
+    """One line and the README's exit code for what stops the oracle: a bad setting or journal 2, a
+    missing file 3, a node, store or journal server that does not answer 4, a refusal 1."""
+    from requests import RequestException
+
+    from dao.artifacts import StoreUnavailableError
+    from dao.chain import ChainMismatchError, RpcUnavailableError
+    from merit.cli.common import unreachable_message
+    from oracle.service import BLOCKING_ERRORS
+    from oracle.settings import SettingsError
+    from oracle.state import JournalError, JournalUnavailableError
+
+    if isinstance(error, (RpcUnavailableError, RequestException, ConnectionError)):
+        _fail(
+            f"the node is unavailable: {error}"
+            if isinstance(error, RpcUnavailableError)
+            else unreachable_message(error),
+            4,
+        )
+    if isinstance(error, (StoreUnavailableError, JournalUnavailableError)):
+        _fail(str(error), 4)
+    if isinstance(error, (SettingsError, ChainMismatchError, JournalError, ValueError)):
+        _fail(str(error), 2)
+    if isinstance(error, FileNotFoundError):
+        _fail(str(error), 3)
+    if isinstance(error, BLOCKING_ERRORS):
+        _fail(str(error), 1)
+    raise error
+
+
 @contextmanager
 def _service(settings: Any, progress: Any) -> Iterator[Any]:
-    from dao.chain import ChainMismatchError, RpcUnavailableError
-    from oracle.service import BLOCKING_ERRORS, OracleService
-    from oracle.settings import SettingsError
+    from oracle.service import OracleService
 
     try:
         service = OracleService(settings, progress=progress)
-    except (SettingsError, ChainMismatchError, FileNotFoundError, ValueError, RpcUnavailableError) as error:
-        _fail(str(error))
+    except Exception as error:
+        _fail_on(error)
     try:
         yield service
-    except BLOCKING_ERRORS as error:
-        _fail(str(error))
-    except RpcUnavailableError as error:
-        _fail(f"the node is unavailable: {error}")
+    except typer.Exit:
+        raise
+    except Exception as error:
+        _fail_on(error)
     finally:
         service.close()
 
@@ -356,7 +384,7 @@ def status_command(
     """A table of the journal's epochs and the step each has reached (reads the journal only)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from oracle.state import Journal
+    from oracle.state import Journal, journal_name
 
     settings = _settings(config, database_url=database_url)
     try:
@@ -364,7 +392,9 @@ def status_command(
         records = journal.epochs()
         journal.close()
     except SQLAlchemyError as error:
-        _fail(f"cannot read the journal at {settings.database_url}: {error.__class__.__name__}")
+        _fail(f"cannot read the journal {journal_name(settings.database_url)}: {error.__class__.__name__}", 2)
+    except Exception as error:
+        _fail_on(error)
     if as_json:
         for record in records:
             typer.echo(json.dumps(_record_data(record), sort_keys=True))
@@ -398,26 +428,34 @@ def verify_command(
 ) -> None:
     """Recompute a report of the journal (before it is funded); `merit verify` checks a funded epoch
     against the chain from public data alone. Exit 1 when anything differs."""
-    from dao.artifacts import ArtifactError, open_artifact_store
+    from dao.artifacts import ArtifactError, ArtifactNotFoundError, StoreUnavailableError, open_artifact_store
     from merit.cli.verify import show
     from oracle.state import Journal
     from oracle.verification import ReportUnavailableError, verify_epoch
 
     settings = _settings(config, database_url=database_url)
     if report_cid is None:
-        journal = Journal(settings.database_url)
-        found = [r for r in journal.epochs() if r.epoch == epoch and r.report_cid]
-        journal.close()
+        try:
+            journal = Journal(settings.database_url)
+            found = [r for r in journal.epochs() if r.epoch == epoch and r.report_cid]
+            journal.close()
+        except Exception as error:
+            _fail_on(error)
         if not found:
             _fail(
                 f"the journal at {settings.database_url}{_from(config)} has no pinned report for epoch {epoch}; "
-                "give --report-cid"
+                "give --report-cid",
+                3,
             )
         report_cid = found[-1].report_cid
     try:
         with _fetching(open_artifact_store(settings.artifacts), settings.artifacts.backend) as store:
             result = verify_epoch(store, str(report_cid))
-    except (ReportUnavailableError, ArtifactError) as error:
+    except StoreUnavailableError as error:
+        _fail(str(error), 4)
+    except (ReportUnavailableError, ArtifactNotFoundError) as error:
+        _fail(str(error), 3)
+    except ArtifactError as error:
         _fail(str(error))
     if result.report.inputs.epoch != epoch:
         _fail(f"report {report_cid} is for epoch {result.report.inputs.epoch}, not {epoch}")

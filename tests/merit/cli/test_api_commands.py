@@ -62,7 +62,7 @@ def test_bad_settings_are_one_line_errors(monkeypatch):
     monkeypatch.setenv("MERIT_API_WRITE_RATE_LIMIT", "lots")
     for command in (["api", "serve"], ["index", "run", "--once"]):
         result = CliRunner().invoke(app, command)
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 2, result.output
         assert "write_rate_limit" in result.stderr and "not a rate limit" in result.stderr
         assert "Traceback" not in result.output + result.stderr
 
@@ -70,17 +70,17 @@ def test_bad_settings_are_one_line_errors(monkeypatch):
 def test_index_run_without_a_manifest_or_a_node(monkeypatch, tmp_path):
     monkeypatch.setenv("MERIT_API_DEPLOYMENT", str(tmp_path / "none.json"))
     result = CliRunner().invoke(app, ["index", "run", "--once"])
-    assert result.exit_code == 1 and "no deployment manifest" in result.stderr
+    assert result.exit_code == 3 and "no deployment manifest" in result.stderr
     manifest = tmp_path / "development.json"
     write_deployment(manifest)
     monkeypatch.setenv("MERIT_API_DEPLOYMENT", str(manifest))
     monkeypatch.setenv("MERIT_API_RPC_URL", "http://127.0.0.1:9")
     result = CliRunner().invoke(app, ["index", "run", "--once"])
-    assert result.exit_code == 1 and "cannot reach the node" in result.stderr
+    assert result.exit_code == 4 and "cannot reach the node" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_api_serve_with_the_indexer_needs_a_manifest(monkeypatch, tmp_path):
     monkeypatch.setenv("MERIT_API_DEPLOYMENT", str(tmp_path / "none.json"))
     result = CliRunner().invoke(app, ["api", "serve", "--index"])
-    assert result.exit_code == 1 and "no deployment manifest" in result.stderr
+    assert result.exit_code == 3 and "no deployment manifest" in result.stderr

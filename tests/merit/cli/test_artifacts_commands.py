@@ -92,7 +92,7 @@ def test_stat_pin_unpin(sample: Path, store_dir: Path) -> None:
 
 def test_a_bad_cid_is_one_line_on_stderr(store_dir: Path, tmp_path: Path) -> None:
     code, out, err = merit("get", "not-a-cid", "-o", str(tmp_path / "x"), "--store", str(store_dir))
-    assert code == 1
+    assert code == 2
     assert out == ""
     assert err.startswith("error: not a CID: 'not-a-cid'")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -101,14 +101,14 @@ def test_a_bad_cid_is_one_line_on_stderr(store_dir: Path, tmp_path: Path) -> Non
 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     code, _, err = merit("add", str(tmp_path / "absent.csv"), "--store", str(tmp_path / "store"))
-    assert code == 1
+    assert code == 3
     assert err.strip() == f"error: no such file: {tmp_path / 'absent.csv'}"
 
 
 def test_an_absent_artifact_leaves_no_output_file(store_dir: Path, tmp_path: Path) -> None:
     absent = "bafkreigks6arfsq3xxfpvqrrwonchxcnu6do76auprhhfomao6c273sixq"
     code, _, err = merit("get", absent, "-o", str(tmp_path / "out"), "--store", str(store_dir))
-    assert code == 1 and f"{absent} is not in the store" in err
+    assert code == 3 and f"{absent} is not in the store" in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["store"]
 
 
@@ -130,7 +130,7 @@ def test_a_truncated_car_is_refused_and_stores_nothing(sample: Path, tmp_path: P
     merit("export", cid, "-o", str(car), "--store", str(first))
     car.write_bytes(car.read_bytes()[:-1000])
     code, _, err = merit("import", str(car), "--store", str(second))
-    assert code == 1 and "CAR is truncated" in err
+    assert code == 2 and "CAR is truncated" in err
     assert [path for path in (second / "blocks").rglob("*") if path.is_file()] == []
 
 
@@ -168,11 +168,11 @@ def test_an_unreachable_node_is_one_line(sample: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         unused_port = probe.getsockname()[1]
     code, _, err = merit("add", str(sample), "--kubo", f"http://127.0.0.1:{unused_port}")
-    assert code == 1
+    assert code == 4
     assert err.strip() == f"error: the IPFS node at http://127.0.0.1:{unused_port} cannot be reached (ConnectionError)"
 
 
 def test_a_bad_node_address_is_one_line(sample: Path) -> None:
     code, _, err = merit("add", str(sample), "--kubo", "ftp://example:21")
-    assert code == 1
+    assert code == 2
     assert err.startswith("error: cannot open the artifact store: a Kubo RPC address is http(s)://HOST:PORT")
