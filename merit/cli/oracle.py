@@ -283,10 +283,14 @@ def init_command(
     cfg = cli_settings()
     rpc = rpc_url or cfg.rpc_url
     manifest = (deployment or cfg.deployment).resolve()
-    w3 = connect(rpc, timeout=cfg.rpc_timeout_seconds)
-    contracts = load_contracts(w3, manifest)
+    try:
+        w3 = connect(rpc, timeout=cfg.rpc_timeout_seconds)
+        contracts = load_contracts(w3, manifest)
+        projects = int(contracts.registry.functions.projectCount().call())
+    except Exception as error:  # an unreachable node 4, a manifest that is missing 3 or of another chain 2
+        _fail_on(error)
     registry = contracts.registry
-    if project_id > int(registry.functions.projectCount().call()):
+    if project_id > projects:
         _fail(f"no project {project_id} on chain", 3)
     start = contracts.deployment.contracts["registry"].block_number
     found = registry.events.ProjectRegistered.get_logs(from_block=start, argument_filters={"projectId": project_id})

@@ -170,11 +170,12 @@ UNREACHABLE: dict[str, tuple[list[str], int]] = {
     "oracle run": (["--config", "{oracle}"], 4),
     "oracle close-epoch": (["0", "--config", "{oracle}"], 4),
     "oracle status": (["--config", "{oracle}"], 0),  # the journal only: an empty one is no error
-    "oracle verify": (
+    "oracle verify": (  # not in the local store, and the API it would be fetched through does not answer
         ["0", "--config", "{oracle}", "--report-cid", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"],
-        3,
+        4,
     ),
     "chain advance": (["--seconds", "5"], 4),
+    "oracle init": (["--project", "1", "--slices", "{dir}/slice.csv", "--budget", "100", "-o", "{dir}/init.json"], 4),
 }
 
 
@@ -220,7 +221,7 @@ BAD_INPUT: list[tuple[str, list[str], int]] = [
     ("accounts show", ["nobody"], 3),
     ("vote", ["1", "for", "-a", "nobody"], 3),
     ("artifacts get", ["not-a-cid", "-o", "out"], 2),
-    ("artifacts stat", ["bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"], 3),
+    ("artifacts stat", ["bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", "--no-fetch"], 3),
     ("artifacts add", ["{dir}/absent.csv"], 3),
     ("oracle verify", ["0", "--config", "{oracle}"], 3),
     ("oracle status", ["--config", "{dir}/absent.json"], 2),
