@@ -176,12 +176,12 @@ def test_bytes_that_do_not_hash_to_the_cid_are_refused_and_nothing_is_kept(
 def test_an_artifact_nowhere_is_one_line_naming_the_api(state: dict[str, Path], api: FakeApi, tmp_path: Path) -> None:
     absent = compute_artifact_cid(b"nowhere")
     result = runner.invoke(app, ["artifacts", "get", absent, "-o", str(tmp_path / "x"), "--api-url", api.url])
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # not found, anywhere it was looked for
     assert result.stderr.strip() == f"error: artifact {absent} is not in the local store, nor at the API {api.url}"
     unfetched = runner.invoke(app, ["artifacts", "get", absent, "-o", str(tmp_path / "x"), "--no-fetch"])
-    assert unfetched.exit_code == 1 and f"{absent} is not in the store" in unfetched.stderr
+    assert unfetched.exit_code == 3 and f"{absent} is not in the store" in unfetched.stderr
     dead = runner.invoke(app, ["artifacts", "get", absent, "-o", str(tmp_path / "x")])  # the profile's API is down
-    assert dead.exit_code == 1 and "the API at http://127.0.0.1:9 cannot be reached" in dead.stderr
+    assert dead.exit_code == 4 and "the API at http://127.0.0.1:9 cannot be reached" in dead.stderr
 
 
 def test_status_says_where_the_state_is_even_when_the_chain_is_down(state: dict[str, Path]) -> None:

@@ -102,4 +102,4 @@ def test_execute_before_the_timelock_delay_ends(merit, proposal, governance, tim
 
 def test_an_unknown_proposal_is_not_found(merit, deployment):
     line = error_line(merit("queue", "12345", "-a", "alice", code=3))
-    assert line == "no proposal 12345 on this governor"
+    assert line == "no proposal starts with 12345 on this governor (`merit proposals` lists them)"
