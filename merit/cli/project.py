@@ -38,6 +38,14 @@ def register(
         dir_okay=False,
         help="a hidden answer slice (id,answer CSV), one per future epoch, in order; repeat the option",
     ),
+    label_items: Path = typer.Option(
+        None,
+        "--label-items",
+        exists=True,
+        dir_okay=False,
+        help="CSV with header `item`: the items open for labels (the oracle's --label-items); a slice's rows "
+        "for them are gold labels",
+    ),
     slices_out: Path = typer.Option(
         None, "--slices-out", help="where the oracle's copy of the slices and their salts is written"
     ),
@@ -63,7 +71,7 @@ def register(
         raise CommandError(f"--task must be one of {', '.join(Task.names())}", EXIT_BAD_INPUT)
     if bond < 0:
         raise CommandError("--bond must not be negative", EXIT_BAD_INPUT)
-    _check_inputs(task, metric, benchmark, slices)
+    _check_inputs(task, metric, benchmark, slices, label_items)
     cfg = settings()
     w3 = connect(cfg.rpc_url, timeout=cfg.rpc_timeout_seconds)
     contracts = load_contracts(w3, cfg.deployment)
@@ -107,12 +115,14 @@ def register(
     )
 
 
-def _check_inputs(task: str, metric: str, benchmark: Path, slices: list[Path]) -> None:
+def _check_inputs(task: str, metric: str, benchmark: Path, slices: list[Path], label_items: Path | None) -> None:
     """The metric, the benchmark inputs and every answer slice as the oracle will read them (its
-    own parsers): refused with the file, line and reason before anything is stored or sent."""
+    own parsers; a slice's rows for label items are gold labels): refused with the file, line and
+    reason before anything is stored or sent."""
     from merit.cli.checks import refusal
     from oracle.scoring.metrics import METRIC_INPUT, Metric, PredictionKind
     from oracle.scoring.rejections import ArtifactRejected
+    from oracle.scoring.slices import label_item_ids
     from oracle.scoring.validation import check_answers, project_format
 
     if metric not in {m.value for m in Metric}:
@@ -125,9 +135,10 @@ def _check_inputs(task: str, metric: str, benchmark: Path, slices: list[Path]) -
         fmt = project_format(task, metric, benchmark.read_bytes())
     except ArtifactRejected as error:
         raise refusal(benchmark, error, "not valid benchmark inputs") from None
+    items = label_item_ids(label_items.read_bytes()) if label_items is not None else set()
     for path in slices:
         try:
-            check_answers(path.read_bytes(), fmt)
+            check_answers(path.read_bytes(), fmt, items)
         except ArtifactRejected as error:
             raise refusal(path, error, "not a valid answer slice") from None
 

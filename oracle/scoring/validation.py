@@ -22,7 +22,7 @@ label; label files are refused for any bad row (scoring drops the row and keeps 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +41,7 @@ from oracle.scoring.predictions import (
     with_public_items,
 )
 from oracle.scoring.rejections import ArtifactRejected, RejectionReason
+from oracle.scoring.slices import split_slice
 
 __all__ = [
     "ArtifactRejected",
@@ -183,15 +184,24 @@ def check_contribution(data: bytes, kind: ContributionKind | str, fmt: ProjectFo
         check_predictions(data, fmt)
 
 
-def check_answers(data: bytes, fmt: ProjectFormat) -> int:
+def check_answers(data: bytes, fmt: ProjectFormat, label_items: Collection[str] = ()) -> int:
     """A hidden answer slice (``id,answer``) as the oracle will read it: parsed with the project's
-    task (and classes, when given), every id a public benchmark item. Returns its number of items."""
+    task (and classes, when given), every id a public benchmark item or one of `label_items` (the
+    items open for labels, whose rows are gold labels: the oracle splits them off, see
+    oracle.scoring.slices). Returns its number of benchmark items."""
     benchmark = parse_answers_csv(data, fmt.task, fmt.classes or None)
-    known = set(fmt.item_ids)
+    known = set(fmt.item_ids) | set(label_items)
     for index, item in enumerate(benchmark.item_ids):
         if item not in known:
             raise ArtifactRejected(
-                RejectionReason.WRONG_IDS, f"line {index + 2}: {item!r} is not a public benchmark item"
+                RejectionReason.WRONG_IDS,
+                f"line {index + 2}: {item!r} is not a public benchmark item"
+                + (" nor a label item" if label_items else ""),
             )
+    if label_items:
+        answers, _gold = split_slice(data, set(label_items))
+        if answers is None:
+            return 0
+        benchmark = parse_answers_csv(answers, fmt.task, fmt.classes or None)
     with_public_items(benchmark, list(fmt.item_ids))  # the engine's own check of the same rule
     return benchmark.n_items
