@@ -64,3 +64,8 @@ class Status(_OnChainEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     FORFEITED = "forfeited"
+
+
+# abi.encode(uint256 index, address account, uint256 amount): RewardDistributor's leaf, in this order
+# (dao.merkle.rewards builds the reward tree from it; here it is named without loading the encoder).
+REWARD_LEAF_ENCODING: tuple[str, str, str] = ("uint256", "address", "uint256")

@@ -16,9 +16,7 @@ from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
 from dao.merkle.errors import InvalidArgumentError
 from dao.merkle.standard import StandardMerkleTree
-
-# abi.encode(uint256 index, address account, uint256 amount): the contract's leaf, in this order.
-REWARD_LEAF_ENCODING: tuple[str, str, str] = ("uint256", "address", "uint256")
+from dao.vocabulary import REWARD_LEAF_ENCODING  # abi.encode(uint256 index, address account, uint256 amount)
 
 _UINT256_MAX = 2**256 - 1
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import typer
 
-from dao import __version__
 from merit.cli import (
     accounts,
     api,
@@ -37,6 +36,8 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
+        from dao import __version__
+
         typer.echo(f"merit (OpenMerit) {__version__}")
         raise typer.Exit()
 

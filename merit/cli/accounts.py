@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 import typer
-from eth_account.signers.local import LocalAccount
-from eth_typing import ChecksumAddress
 
-from dao import keystore
 from merit.cli.common import (
     EXIT_BAD_INPUT,
     CommandError,
@@ -21,6 +19,10 @@ from merit.cli.common import (
     print_table,
     settings,
 )
+
+if TYPE_CHECKING:  # the Ethereum stack loads with the first command that needs it, not with `merit --help`
+    from eth_account.signers.local import LocalAccount
+    from eth_typing import ChecksumAddress
 
 app = typer.Typer(help="Create, import and inspect encrypted accounts (keystores).", no_args_is_help=True)
 
@@ -37,6 +39,8 @@ def password(confirm: bool = False) -> str:
 
 def signer(account: str) -> LocalAccount:
     """The named account (or keystore file), unlocked."""
+    from dao import keystore
+
     return keystore.unlock(keystore.find(settings().keystore_dir, account), password())
 
 
@@ -46,6 +50,8 @@ def create(
     name: str = typer.Argument(..., help="a name for the account"), as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """A new account with a random key, saved encrypted."""
+    from dao import keystore
+
     entry = keystore.create(settings().keystore_dir, name, password(confirm=True))
     print_json(
         {"name": entry.name, "address": entry.address, "keystore": str(entry.path)}
@@ -58,6 +64,8 @@ def import_key(
     name: str = typer.Argument(..., help="a name for the account"), as_json: bool = typer.Option(False, "--json")
 ) -> None:
     """An existing private key, read from a hidden prompt or from standard input (never an argument)."""
+    from dao import keystore
+
     if sys.stdin.isatty():
         key = typer.prompt("Private key (hex)", hide_input=True)
     else:
@@ -79,6 +87,8 @@ def import_key(
 @handle_errors
 def list_accounts(as_json: bool = typer.Option(False, "--json")) -> None:
     """The accounts in the keystore folder (MERIT_KEYSTORE_DIR)."""
+    from dao import keystore
+
     found = keystore.entries(settings().keystore_dir)
     if as_json:
         print_json([{"name": e.name, "address": e.address} for e in found])
@@ -89,6 +99,8 @@ def list_accounts(as_json: bool = typer.Option(False, "--json")) -> None:
 def _resolve(account: str) -> tuple[ChecksumAddress, str | None]:
     """An account name or address as (checksummed address, keystore name or None)."""
     from eth_utils import is_address, to_checksum_address
+
+    from dao import keystore
 
     if is_address(account):
         address = to_checksum_address(account)

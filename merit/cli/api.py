@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 app = typer.Typer(
@@ -22,6 +21,7 @@ def serve(
 ) -> None:
     """Serve the API; OpenAPI JSON at /openapi.json, docs at /docs."""
     import uvicorn
+    from pydantic import ValidationError
 
     from api.main import create_app
     from api.settings import Settings

@@ -20,22 +20,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import BinaryIO, NoReturn
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
 import typer
 from rich.console import Console
 
-from dao.artifacts.config import ArtifactStoreSettings, open_artifact_store
-from dao.artifacts.embedded import EmbeddedStore
-from dao.artifacts.errors import (
-    ArtifactError,
-    ArtifactNotFoundError,
-    InvalidCarError,
-    InvalidCidError,
-    StoreUnavailableError,
-    UnsupportedCidError,
-)
-from dao.artifacts.store import ArtifactStore, compute_artifact_cid
+if TYPE_CHECKING:  # the stores load with the first command that opens one, not with `merit --help`
+    from dao.artifacts.store import ArtifactStore
 
 app = typer.Typer(
     help="Artifacts by IPFS CID: add, compute a CID, get, stat, pin, gc, and CAR export/import.",
@@ -70,6 +61,8 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 def _store(store_path: Path | None, kubo_url: str | None, api_url: str | None = None) -> Iterator[ArtifactStore]:
     """The store the options, the environment or the profile name; with `api_url`, an embedded store
     fetches what it lacks through that API (merit.fetch)."""
+    from dao.artifacts.config import ArtifactStoreSettings, open_artifact_store
+
     try:
         settings = ArtifactStoreSettings()
         if kubo_url is not None:
@@ -100,6 +93,15 @@ def _fetched_from(store: ArtifactStore) -> str | None:
 def _reported() -> Iterator[None]:
     """Expected failures as one line on stderr with the README's exit code, never a traceback: a
     store that does not answer 4, an artifact or file that does not exist 3, an unusable file 2."""
+    from dao.artifacts.errors import (
+        ArtifactError,
+        ArtifactNotFoundError,
+        InvalidCarError,
+        InvalidCidError,
+        StoreUnavailableError,
+        UnsupportedCidError,
+    )
+
     try:
         yield
     except StoreUnavailableError as exc:
@@ -164,6 +166,8 @@ def cid(
     as_json: bool = JsonOption,
 ) -> None:
     """Print FILE's CID without storing it (like `ipfs add -n -Q --cid-version=1`)."""
+    from dao.artifacts.store import compute_artifact_cid
+
     with _reported(), file.open("rb") as source:
         value = compute_artifact_cid(source)
         _emit(as_json, {"cid": value, "file": str(file), "size": file.stat().st_size}, value)
@@ -250,6 +254,8 @@ def gc(
     as_json: bool = JsonOption,
 ) -> None:
     """Remove the embedded store's blocks that no pinned artifact reaches."""
+    from dao.artifacts.embedded import EmbeddedStore
+
     with _reported(), _store(store_path, None) as store:
         if not isinstance(store, EmbeddedStore):
             _fail("gc runs on the embedded store; on an IPFS node, run its own `ipfs repo gc`")

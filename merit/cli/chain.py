@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import requests
 import typer
 
 from merit.cli.common import (
@@ -43,6 +42,7 @@ def advance(
     """Move a local chain's clock: the next block is stamped SECONDS after the latest one, and
     BLOCKS blocks are mined (one at least with --seconds). Refused on any chain that is not a
     local development chain."""
+    import requests
     from web3.exceptions import Web3Exception
 
     from dao import devchain

@@ -12,14 +12,15 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:  # pydantic loads with the first command that reads the settings, not with `merit --help`
+    from merit.cli.config import CliSettings
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -32,20 +33,12 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class CliSettings(BaseSettings):
-    """Where the CLI finds the chain, the deployment, the API and the keystores (env prefix MERIT_)."""
-
-    model_config = SettingsConfigDict(env_prefix="MERIT_", extra="ignore")
-
-    rpc_url: str = "http://127.0.0.1:8545"
-    deployment: Path = Path("deployments/development.json")
-    api_url: str = "http://127.0.0.1:8000"
-    keystore_dir: Path = Path.home() / ".openmerit" / "keystores"
-    keystore_password: str | None = None
-    rpc_timeout_seconds: float = 30.0
-
-
 def settings() -> CliSettings:
+    """The settings (merit.cli.config.CliSettings) from MERIT_* variables; exit 2 for a bad one."""
+    from pydantic import ValidationError
+
+    from merit.cli.config import CliSettings
+
     try:
         return CliSettings()
     except ValidationError as exc:

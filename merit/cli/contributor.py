@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import typer
 
 from dao.vocabulary import ContributionKind
@@ -32,12 +31,17 @@ from merit.cli.common import (
     settings,
 )
 
+if TYPE_CHECKING:  # the HTTP client loads with the first command that calls the API, not with `merit --help`
+    import httpx
+
 
 def api_get(path: str, **params: Any) -> Any:
     return _api("GET", path, params={k: v for k, v in params.items() if v is not None})
 
 
 def _api(method: str, path: str, **kwargs: Any) -> Any:
+    import httpx
+
     url = settings().api_url.rstrip("/") + path
     try:
         response = httpx.request(method, url, timeout=60.0, **kwargs)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import typer
 
-from dao.networks import TESTNETS, ensure_brownie_network
 from merit.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_UNREACHABLE, CommandError, handle_errors
 from merit.cli.demo import project_root
 
@@ -30,6 +29,8 @@ def deploy(
     dry_run: bool = typer.Option(False, "--dry-run", help="print the parameters and the plan; send nothing"),
 ) -> None:
     """Deploy and wire OpenMerit (live networks take the deployer from MERIT_DEPLOYER_KEYSTORE)."""
+    from dao.networks import TESTNETS, ensure_brownie_network
+
     root = project_root()
     config_path = (config or root / "config" / "deploy" / f"{network}.json").resolve()
     if not config_path.is_file():

@@ -5,12 +5,10 @@ execute need only the proposal id."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from eth_utils import is_address, to_checksum_address
 
-from dao.proposals import Action, Proposal, ProposalState, VoteType, decode_fund_epoch
 from merit.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_NOT_FOUND,
@@ -22,6 +20,9 @@ from merit.cli.common import (
     progress,
     settings,
 )
+
+if TYPE_CHECKING:  # the proposals' encoding (eth_abi, web3) loads with the first command that needs it
+    from dao.proposals import Proposal
 
 ACCOUNT_OPTION = typer.Option(..., "--account", "-a", help="the keystore account that signs")
 
@@ -45,6 +46,8 @@ def _contracts():
 
 def proposal_records(contracts) -> list[ProposalRecord]:
     """Every proposal made to the deployment's governor, oldest first."""
+    from dao.proposals import Action, Proposal
+
     start = contracts.deployment.contracts["governor"].block_number
     records = []
     for log in contracts.governor.events.ProposalCreated.get_logs(from_block=start):
@@ -121,6 +124,8 @@ def delegate(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Delegate your votes (to yourself to vote with them)."""
+    from eth_utils import is_address, to_checksum_address
+
     from merit.cli.accounts import signer
 
     if to != "self" and not is_address(to):  # bad input before the chain is asked anything
@@ -140,6 +145,8 @@ def delegate(
 def epoch_funding(contracts, proposal: Proposal) -> dict | None:
     """What a funding proposal pays, from the epoch report it names: who gets what and why.
     None for proposals that fund no epoch."""
+    from dao.proposals import decode_fund_epoch
+
     for action in proposal.actions:
         if action.target != contracts.distributor.address:
             continue
@@ -217,6 +224,7 @@ def proposals(as_json: bool = typer.Option(False, "--json")) -> None:
     """Every proposal with its state, for, against and abstain votes, quorum progress and end time,
     and for reward proposals who gets what and why. Ids are shown in full; `merit vote`, `queue`
     and `execute` take any prefix of one that no other proposal starts with."""
+    from dao.proposals import ProposalState
     from merit.cli.common import format_time, format_tokens
 
     w3, contracts = _contracts()
@@ -298,6 +306,8 @@ def vote(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Cast your vote on an active proposal."""
+    from dao.proposals import VoteType
+
     try:
         choice = VoteType[support.upper()]
     except KeyError:
@@ -333,6 +343,8 @@ def execute(
 
 
 def _lifecycle(step: str, proposal_id: str, account: str, as_json: bool) -> None:
+    from dao.proposals import ProposalState
+
     proposal_digits(proposal_id)
     _keystore_of(account)
     w3, contracts = _contracts()

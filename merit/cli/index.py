@@ -8,7 +8,6 @@ import threading
 from typing import NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
 app = typer.Typer(
@@ -30,6 +29,7 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON summary (with --once)."),
 ) -> None:
     """Backfill, then follow the head until interrupted (reads the same MERIT_API_* settings as the API)."""
+    from pydantic import ValidationError
     from requests.exceptions import RequestException
     from sqlalchemy.exc import SQLAlchemyError
 

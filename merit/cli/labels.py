@@ -8,29 +8,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from merit.cli.common import fail as _fail
 from merit.cli.common import read_file as _read
-from oracle.scoring.label_format import (
-    RowRejection,
-    build_label_table,
-    gold_arrays,
-    read_gold,
-    read_label_rows,
-)
-from oracle.scoring.labels import (
-    Aggregation,
-    AggregationMethod,
-    aggregate,
-    find_copied_annotators,
-)
-from oracle.scoring.rejections import ArtifactRejected
+from oracle.scoring.choices import AggregationMethod
+
+if TYPE_CHECKING:  # the scoring engine (numpy) loads with the command, not with `merit --help`
+    from oracle.scoring.label_format import RowRejection
+    from oracle.scoring.labels import Aggregation
 
 app = typer.Typer(help="Label aggregation: majority vote or Dawid-Skene, with annotator scores.", no_args_is_help=True)
 
@@ -118,6 +108,12 @@ def aggregate_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
 ) -> None:
     """Aggregate LABELS_FILE: each item's label and posterior, each annotator's accuracy and score."""
+    import numpy as np
+
+    from oracle.scoring.label_format import build_label_table, gold_arrays, read_gold, read_label_rows
+    from oracle.scoring.labels import aggregate, find_copied_annotators
+    from oracle.scoring.rejections import ArtifactRejected
+
     try:
         batch, rejected = read_label_rows(_read(labels_file), str(labels_file))
         gold_labels: dict[str, str] = {}

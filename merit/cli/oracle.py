@@ -20,7 +20,6 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 app = typer.Typer(help="The oracle: score epochs, attest, propose and execute their funding.", no_args_is_help=True)
@@ -78,6 +77,8 @@ def _progress_bars() -> Iterator[Any]:
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=_errors, transient=True
     ) as progress:

@@ -10,22 +10,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from dao.vocabulary import Task
 from merit.cli.common import fail as _fail
 from merit.cli.common import read_file as _read
-from oracle.scoring.metrics import (
-    METRIC_INPUT,
-    Metric,
-    MetricUndefined,
-    PredictionKind,
-    compute_metric,
-)
-from oracle.scoring.predictions import (
-    check_kind_for_metric,
-    parse_answers_csv,
-    parse_predictions,
-)
-from oracle.scoring.rejections import ArtifactRejected
+from oracle.scoring.choices import Metric
 
 app = typer.Typer(help="Model predictions: validate and score against answers.", no_args_is_help=True)
 
@@ -44,6 +31,11 @@ def score_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object for scripts."),
 ) -> None:
     """Validate PREDICTIONS against ANSWERS and print the metric."""
+    from dao.vocabulary import Task
+    from oracle.scoring.metrics import METRIC_INPUT, MetricUndefined, PredictionKind, compute_metric
+    from oracle.scoring.predictions import check_kind_for_metric, parse_answers_csv, parse_predictions
+    from oracle.scoring.rejections import ArtifactRejected
+
     task = Task.REGRESSION if METRIC_INPUT[metric] is PredictionKind.VALUES else Task.CLASSIFICATION
     class_list = tuple(c.strip() for c in classes.split(",")) if classes else None
     try:

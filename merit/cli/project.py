@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from dao.chain import read_struct
-from dao.proposals import register_project_proposal
 from dao.vocabulary import Task
 from merit.cli.common import (
     EXIT_BAD_INPUT,
@@ -62,7 +60,7 @@ def register(
     to --slices-out for the oracle (keep them private: publishing a slice early gives its answers away)."""
     from dao.artifacts import open_artifact_store
     from dao.chain import connect, load_contracts, send_transaction
-    from dao.proposals import ProjectSchedule
+    from dao.proposals import ProjectSchedule, register_project_proposal
     from dao.slices import SliceSet
     from merit.cli.accounts import signer
     from oracle.hidden import write_slice_manifest
@@ -147,7 +145,7 @@ def _check_inputs(task: str, metric: str, benchmark: Path, slices: list[Path], l
 @handle_errors
 def list_projects(as_json: bool = typer.Option(False, "--json")) -> None:
     """Registered projects, from the registry's events."""
-    from dao.chain import connect, load_contracts, project_clock
+    from dao.chain import connect, load_contracts, project_clock, read_struct
     from dao.vocabulary import Phase
 
     cfg = settings()

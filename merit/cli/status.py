@@ -7,7 +7,6 @@ from collections import Counter
 import typer
 from rich.table import Table
 
-from dao.proposals import ProposalState
 from merit.cli.common import EXIT_FAILED, console, format_tokens, handle_errors, print_json, settings
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -15,6 +14,7 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 def collect() -> dict:
     from dao.chain import connect, load_contracts, project_clock, read_struct
+    from dao.proposals import ProposalState
     from merit.cli.governance import proposal_records
 
     cfg = settings()

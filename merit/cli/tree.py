@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dao.merkle import REWARD_LEAF_ENCODING, MerkleTreeError, StandardMerkleTree
+from dao.vocabulary import REWARD_LEAF_ENCODING
 
 app = typer.Typer(
     help="Merkle trees in OpenZeppelin's StandardMerkleTree format (standard-v1 dumps).", no_args_is_help=True
@@ -81,6 +81,8 @@ def build(
     sort_leaves: bool = typer.Option(True, "--sort/--no-sort", help="Order leaves by hash (default, as in JS)."),
 ) -> None:
     """Build the tree over VALUES.json and print its standard-v1 dump."""
+    from dao.merkle import MerkleTreeError, StandardMerkleTree
+
     try:
         types = split_encoding(encoding)
         values = _read_json(values_file, "values file")
@@ -100,6 +102,8 @@ def proof(
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Print the value at INDEX, its leaf hash and its proof."""
+    from dao.merkle import MerkleTreeError, StandardMerkleTree
+
     try:
         dump = _read_json(dump_file, "tree dump")
         tree = StandardMerkleTree.load(dump)

@@ -22,17 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 from statistics import NormalDist
 
 import numpy as np
 
+from oracle.scoring.choices import AggregationMethod
 from oracle.scoring.label_format import LabelTable
-
-
-class AggregationMethod(str, Enum):
-    MAJORITY_VOTE = "mv"
-    DAWID_SKENE = "ds"
 
 
 @dataclass(frozen=True)

@@ -15,29 +15,9 @@ Conventions followed so the numbers match scikit-learn on the same arrays:
 
 from __future__ import annotations
 
-from enum import Enum
-
 import numpy as np
 
-
-class Metric(str, Enum):
-    ACCURACY = "accuracy"
-    BALANCED_ACCURACY = "balanced_accuracy"
-    MACRO_F1 = "macro_f1"
-    ROC_AUC = "roc_auc"
-    LOG_LOSS = "log_loss"
-    RMSE = "rmse"
-    MAE = "mae"
-    R2 = "r2"
-
-
-class PredictionKind(str, Enum):
-    """What a predictions artifact holds for each item."""
-
-    LABELS = "labels"
-    PROBABILITIES = "probabilities"
-    VALUES = "values"
-
+from oracle.scoring.choices import Metric, PredictionKind
 
 # The prediction kind each metric is computed from; label metrics also accept probabilities
 # (the label is the row's argmax, the first class on ties).
