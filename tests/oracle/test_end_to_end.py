@@ -162,7 +162,7 @@ def test_slices_that_do_not_match_the_commitment_block_the_epoch_with_one_line(w
     slice_file = world.settings.project.slices_path.parent / "slice-000.csv"
     slice_file.write_bytes(world.workload.answers + b"q-extra,y\n")
     result = CliRunner().invoke(merit, ["oracle", "close-epoch", "0", "--config", str(world.config_file)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # the oracle's configuration (its slices) is wrong
     *logs, last = result.output.splitlines()  # JSON log lines, then the one-line error
     assert last.startswith("error: the slices in ") and "but the project committed to" in last
     assert all(json.loads(line)["logger"].startswith("oracle") for line in logs)
@@ -176,15 +176,15 @@ def test_settings_errors_are_one_line(tmp_path):
     runner = CliRunner()
     missing = runner.invoke(merit, ["oracle", "close-epoch", "0", "--config", str(tmp_path / "none.json")])
     assert (
-        missing.exit_code == 1
+        missing.exit_code == 2
         and missing.output == f"error: settings: {tmp_path / 'none.json'}: no such settings file\n"
     )
     (tmp_path / "bad.json").write_text(json.dumps({"confirmations": "many"}))
     bad = runner.invoke(merit, ["oracle", "run", "--config", str(tmp_path / "bad.json")])
-    assert bad.exit_code == 1 and bad.output.startswith("error: settings: confirmations: ")
+    assert bad.exit_code == 2 and bad.output.startswith("error: settings: confirmations: ")
     (tmp_path / "no-project.json").write_text(json.dumps({"database_url": f"sqlite:///{tmp_path / 'j.db'}"}))
     no_project = runner.invoke(merit, ["oracle", "close-epoch", "0", "--config", str(tmp_path / "no-project.json")])
-    assert no_project.exit_code == 1 and "project: no project configured" in no_project.output
+    assert no_project.exit_code == 2 and "project: no project configured" in no_project.output
 
 
 def test_bad_artifacts_are_rejected_with_a_reason_and_the_epoch_completes(
