@@ -5,47 +5,13 @@ import json
 
 import pytest
 from brownie import web3
-from typer.testing import CliRunner
 
 from dao.merkle import RewardLeaf, reward_tree
 from dao.vocabulary import Phase, Status
-from merit.cli import app
 from merit.demo.story import ApiServer, anvil_account
 from tests.helpers import TOKEN, advance_to_phase, free_port, fund_epoch, register_project
 
 pytestmark = pytest.mark.usefixtures("isolation")  # a snapshot around every test
-
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(scope="module")
-def env(deployment, tmp_path_factory):
-    home = tmp_path_factory.mktemp("cli")
-    values = {
-        "MERIT_RPC_URL": web3.provider.endpoint_uri,
-        "MERIT_DEPLOYMENT": str(home / "development.json"),
-        "MERIT_KEYSTORE_DIR": str(home / "keys"),
-        "MERIT_KEYSTORE_PASSWORD": PASSWORD,
-        "MERIT_ARTIFACTS_PATH": str(home / "artifacts"),
-    }
-    (home / "development.json").write_text(deployment.model_dump_json())
-    return home, values
-
-
-@pytest.fixture
-def merit(env, monkeypatch):
-    home, values = env
-    for key, value in values.items():
-        monkeypatch.setenv(key, value)
-    runner = CliRunner()
-
-    def run(*args, input=None, code=0):
-        result = runner.invoke(app, [str(a) for a in args], input=input)
-        assert result.exit_code == code, (args, result.output, result.exception)
-        return result
-
-    run.home = home
-    return run
 
 
 @pytest.fixture
